@@ -1,0 +1,46 @@
+"""usaav: the USA-AV particle system of "Anti Mode-Collapse in Mean-Field
+Transformer via Auxiliary Variables" (arXiv 2605.30229).
+
+Layout (each module one idea, each depending only on those above it):
+
+``sphere``       geometry of the unit sphere
+``kernels``      the interaction kernels of MODEL.md §3
+``integrate``    projected Heun and the solve_ivp adapter (kernel-agnostic)
+``dynamics``     velocity, energy, simulate
+``observables``  collapse observables of MODEL.md §6
+``maximizers``   closed-form maximisers of MODEL.md §4
+``experiments``  the paper's experiments (§6, App. C)
+``plotting``, ``widgets``  figures and explorers (matplotlib / ipywidgets)
+"""
+
+from . import kernels, labels, maximizers
+from .dynamics import Trajectory, energy, simulate, velocity
+from .observables import (
+    collapse_gap,
+    conditional_diameter,
+    euler_lagrange_residual,
+    gauge_gap,
+    relative_energy_gap,
+)
+from .sphere import normalize, project_tangent, rotation, uniform_sphere
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Trajectory",
+    "collapse_gap",
+    "conditional_diameter",
+    "energy",
+    "euler_lagrange_residual",
+    "gauge_gap",
+    "kernels",
+    "labels",
+    "maximizers",
+    "normalize",
+    "project_tangent",
+    "relative_energy_gap",
+    "rotation",
+    "simulate",
+    "uniform_sphere",
+    "velocity",
+]

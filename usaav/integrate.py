@@ -1,0 +1,71 @@
+r"""Time integrators for vector fields on a product of spheres (MODEL.md §5).
+
+The integrators see only a vector field ``field(X) -> (n, d)``; they never
+know which kernel produced it (STYLE.md, principle 1).
+
+* :func:`heun_step` is the projected second-order Runge–Kutta (Heun) step
+  of seed App. B.1: step, then renormalise onto the sphere.
+* :func:`solve_ivp_adapter` is the one place where the ``(n, d)`` state is
+  flattened for :func:`scipy.integrate.solve_ivp` and unflattened again.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+from scipy.integrate import solve_ivp
+
+from .sphere import normalize
+
+VectorField = Callable[[np.ndarray], np.ndarray]
+
+#: Heun's method is second order (MODEL.md §5); the tests measure it.
+HEUN_ORDER = 2
+
+
+def heun_step(field: VectorField, X: np.ndarray, dt: float) -> np.ndarray:
+    r"""One projected Heun step (MODEL.md §5, seed App. B.1).
+
+    .. math::
+        k_1 = V(X),\quad \tilde X = \mathrm{normalize}(X + h k_1),\quad
+        k_2 = V(\tilde X),\quad
+        X^+ = \mathrm{normalize}\big(X + \tfrac h2 (k_1 + k_2)\big).
+    """
+    k1 = field(X)
+    k2 = field(normalize(X + dt * k1))
+    return normalize(X + 0.5 * dt * (k1 + k2))
+
+
+def solve_ivp_adapter(
+    field: VectorField,
+    X0: np.ndarray,
+    t_eval: np.ndarray,
+    *,
+    ivp_method: str = "DOP853",
+    rtol: float = 1e-10,
+    atol: float = 1e-12,
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""Integrate :math:`\dot X = V(X)` with :func:`scipy.integrate.solve_ivp`.
+
+    The ``(n, d)`` state is flattened to ``n d`` numbers and back; no
+    renormalisation is applied, so the distance to the sphere measures the
+    integration error (MODEL.md §5).
+
+    Returns
+    -------
+    t : (frames,) ndarray
+    X : (frames, n, d) ndarray
+    """
+    shape = X0.shape
+
+    def rhs(_t, y):
+        return field(y.reshape(shape)).ravel()
+
+    solution = solve_ivp(
+        rhs, (float(t_eval[0]), float(t_eval[-1])), X0.ravel(),
+        method=ivp_method, t_eval=t_eval, rtol=rtol, atol=atol,
+    )
+    if not solution.success:
+        raise RuntimeError(f"solve_ivp failed: {solution.message}")
+    return solution.t, solution.y.T.reshape((len(solution.t),) + shape)
