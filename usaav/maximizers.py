@@ -193,9 +193,13 @@ def gauge_for_targets(v, targets, kind: str = "householder") -> np.ndarray:
     if kind == "householder":
         w = v - T
         norms = np.sum(w * w, axis=1)
-        safe = np.where(norms > 1e-30, norms, 1.0)
+        # H v = T needs |v| = |T| exactly; rounding of the norms (~eps) makes
+        # |Hv - T| ~ eps/|w|, while the identity is off by |w|.  Switch at
+        # |w| = sqrt(eps) ~ 1e-8 so that both errors stay below ~1e-8.
+        reflect = norms > np.finfo(np.float64).eps
+        safe = np.where(reflect, norms, 1.0)
         H = eye - 2.0 * np.einsum("pi,pj->pij", w, w) / safe[:, None, None]
-        return np.where((norms > 1e-30)[:, None, None], H, eye)
+        return np.where(reflect[:, None, None], H, eye)
     if kind == "rotation":
         return np.stack([_rotation_taking(t, v) for t in T]) if len(T) else np.zeros((0, v.size, v.size))
     raise ValueError(f"kind must be 'householder' or 'rotation', got {kind!r}")
@@ -207,6 +211,9 @@ def _rotation_taking(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     cos = float(np.clip(a @ b, -1.0, 1.0))
     orthogonal = b - cos * a
     norm = np.linalg.norm(orthogonal)
+    # sin of the angle is |b - <a,b> a|; sqrt(1 - cos^2) would lose half the
+    # digits near b = ±a (an error ~1e-8 in R a for b = -a).
+    sin = norm
     if norm < 1e-12:
         if cos > 0:
             return np.eye(d)
@@ -214,8 +221,10 @@ def _rotation_taking(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         helper = np.eye(d)[np.argmin(np.abs(a))]
         orthogonal = helper - (helper @ a) * a
         norm = np.linalg.norm(orthogonal)
+        cos, sin = -1.0, 0.0
     e = orthogonal / norm
-    sin = np.sqrt(max(0.0, 1.0 - cos**2))
+    e = e - (e @ a) * a  # re-orthogonalise: keeps R orthogonal when b - <a,b>a is tiny
+    e = e / np.linalg.norm(e)
     return (
         np.eye(d)
         + (cos - 1.0) * (np.outer(a, a) + np.outer(e, e))
@@ -241,7 +250,11 @@ def toeplitz(coefficients, positions, d: int = 3) -> np.ndarray:
     kernel = coefficients if isinstance(coefficients, Toeplitz) else Toeplitz(coefficients)
     d = check_int(d, "d", minimum=2)
     s = _positions(positions)
-    spectrum = {0: 0.0, **kernel.fourier()}
+    spectrum = kernel.fourier()
+    # Modes absent from the series have ĉ(k) = 0 and are candidates too: when
+    # every listed ĉ(k) is negative, the first absent mode attains the bound 0.
+    absent = next(k for k in range(len(spectrum) + 1) if k not in spectrum)
+    spectrum.setdefault(absent, 0.0)
     best = max(spectrum, key=lambda k: (spectrum[k], -k))
     X = np.zeros((s.size, d))
     X[:, 0] = np.cos(2 * np.pi * best * s)

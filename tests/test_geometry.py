@@ -1,0 +1,234 @@
+r"""Sphere geometry, labels and collapse observables (MODEL.md §1, §6).
+
+Each identity is checked against the defining formula written in the test
+(entry-by-entry rotation matrices, double loops over pairs).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import usaav
+from usaav import kernels, labels
+from usaav.sphere import rotate_in_plane, sphere_drift
+from references import (
+    plane_rotation,
+    prompt_gauges,
+    random_orthogonal,
+    random_sphere,
+    torus_distance,
+)
+
+#: Geometry identities involve a handful of flops per entry: a few ulps.
+ULP_TOL = 1e-14
+
+PLANES = [(0, 1), (1, 0), (0, 2), (2, 1), (3, 0)]
+
+
+@pytest.mark.parametrize("plane", PLANES)
+@pytest.mark.parametrize("d", [4, 5])
+def test_rotation_matches_model_convention(plane, d):
+    """R e_i = cos φ e_i + sin φ e_j, R e_j = -sin φ e_i + cos φ e_j, identity elsewhere (MODEL.md §1)."""
+    angle = 0.83
+    i, j = plane
+    R = usaav.rotation(angle, d, plane)
+    e = np.eye(d)
+
+    np.testing.assert_allclose(R @ e[i], np.cos(angle) * e[i] + np.sin(angle) * e[j], atol=ULP_TOL)
+    np.testing.assert_allclose(R @ e[j], -np.sin(angle) * e[i] + np.cos(angle) * e[j], atol=ULP_TOL)
+    for k in set(range(d)) - {i, j}:
+        np.testing.assert_array_equal(R @ e[k], e[k])
+
+
+@pytest.mark.parametrize("plane", [(0, 1), (2, 0)])
+def test_rotation_is_orthogonal_with_determinant_one_and_additive_in_angle(plane):
+    """R_a R_b = R_{a+b}, R^T R = I, det R = 1."""
+    a, b = 0.4, -1.9
+    Ra, Rb = usaav.rotation(a, 3, plane), usaav.rotation(b, 3, plane)
+
+    np.testing.assert_allclose(Ra @ Rb, usaav.rotation(a + b, 3, plane), atol=ULP_TOL)
+    np.testing.assert_allclose(Ra.T @ Ra, np.eye(3), atol=ULP_TOL)
+    assert np.linalg.det(Ra) == pytest.approx(1.0, abs=ULP_TOL)
+
+
+def test_rotation_of_an_array_of_angles_stacks_the_matrices():
+    """An angle array of shape s gives s + (d, d), each equal to the scalar-angle matrix."""
+    angles = np.array([[0.1, 2.0, -0.5], [3.0, 0.0, 1.0]])
+    R = usaav.rotation(angles, 4, (1, 3))
+
+    assert R.shape == (2, 3, 4, 4)
+    np.testing.assert_allclose(R[1, 2], plane_rotation(1.0, 4, (1, 3)), atol=ULP_TOL)
+
+
+@pytest.mark.parametrize("plane", [(0, 1), (2, 0)])
+def test_rotate_in_plane_equals_rotation_matrix_product(plane):
+    """rotate_in_plane(X, φ, plane)[k] = R_{φ_k} x_k (the O(n) shortcut used by the RoPE gauge)."""
+    rng = np.random.default_rng(1)
+    X = random_sphere(7, 3, rng)
+    angles = rng.uniform(-4, 4, 7)
+
+    expected = np.stack([plane_rotation(a, 3, plane) @ x for a, x in zip(angles, X)])
+
+    np.testing.assert_allclose(rotate_in_plane(X, angles, plane), expected, atol=ULP_TOL)
+
+
+def test_normalize_projects_rows_radially():
+    """normalize(c x) = x for c > 0, also for rows so large that |x|² overflows."""
+    rng = np.random.default_rng(2)
+    X = random_sphere(6, 4, rng)
+    scales = np.array([1e-200, 1e-3, 1.0, 7.0, 1e200, 1e300])[:, None]
+
+    np.testing.assert_allclose(usaav.normalize(scales * X), X, atol=ULP_TOL)
+
+
+def test_project_tangent_is_orthogonal_projection():
+    """P_x v ⊥ x, P_x P_x v = P_x v, and v - P_x v is parallel to x (MODEL.md §1)."""
+    rng = np.random.default_rng(3)
+    X = random_sphere(10, 5, rng)
+    V = rng.standard_normal((10, 5))
+
+    P = usaav.project_tangent(X, V)
+
+    np.testing.assert_allclose(np.sum(P * X, axis=1), 0.0, atol=ULP_TOL)
+    np.testing.assert_allclose(usaav.project_tangent(X, P), P, atol=ULP_TOL)
+    normal = V - P
+    np.testing.assert_allclose(normal, np.sum(V * X, axis=1)[:, None] * X, atol=ULP_TOL)
+
+
+def test_sphere_drift_is_largest_radial_deviation():
+    X = np.array([[1.0, 0.0], [0.0, 1.001], [0.6, 0.8]])
+    assert sphere_drift(X) == pytest.approx(0.001, abs=ULP_TOL)
+
+
+@pytest.mark.parametrize("d", [2, 3, 6])
+def test_uniform_sphere_draws_reproducible_unit_rows_with_zero_mean(d):
+    """Unit rows, same seed -> same points, mean ~ 0 (E x = 0 for the uniform law)."""
+    X = usaav.uniform_sphere(20000, d, rng=5)
+
+    np.testing.assert_allclose(np.linalg.norm(X, axis=1), 1.0, atol=ULP_TOL)
+    np.testing.assert_array_equal(X, usaav.uniform_sphere(20000, d, rng=np.random.default_rng(5)))
+    # Each coordinate has variance 1/d, so the mean of 20000 has standard
+    # deviation <= 1/sqrt(2 * 20000) = 0.005; 0.03 is six standard deviations.
+    assert np.max(np.abs(X.mean(axis=0))) < 0.03
+    # E x_k^2 = 1/d by symmetry; the sample second moment has sd < 0.005.
+    np.testing.assert_allclose(np.mean(X**2, axis=0), 1.0 / d, atol=0.03)
+
+
+def test_grid_positions_and_replicate():
+    """s_l = l/L (MODEL.md §6.1); replicate repeats each label in a block."""
+    np.testing.assert_allclose(labels.grid_positions(5), [0.0, 0.2, 0.4, 0.6, 0.8])
+    np.testing.assert_array_equal(labels.replicate([3, 7], 3), [3, 3, 3, 7, 7, 7])
+
+
+def test_periodic_distance_is_the_torus_distance():
+    """d(a, b) = min(|a-b| mod 1, 1 - |a-b| mod 1), outer over a and b."""
+    rng = np.random.default_rng(6)
+    a, b = rng.random(5), rng.random(4)
+
+    expected = np.array([[torus_distance(x, y) for y in b] for x in a])
+
+    np.testing.assert_allclose(kernels.periodic_distance(a, b), expected, atol=ULP_TOL)
+
+
+# --------------------------------------------------------------------------
+# Observables of MODEL.md §6 against their defining double sums
+# --------------------------------------------------------------------------
+
+
+def test_collapse_gap_equals_mean_squared_pair_distance():
+    """Γ(X) = (1/2n²) Σ_ij |x_i - x_j|² = 1 - |mean x|² (MODEL.md §6)."""
+    rng = np.random.default_rng(7)
+    X = random_sphere(15, 3, rng)
+    n = len(X)
+
+    pairs = sum(np.sum((X[i] - X[j]) ** 2) for i in range(n) for j in range(n)) / (2 * n * n)
+
+    assert usaav.collapse_gap(X) == pytest.approx(pairs, rel=1e-13)
+    assert usaav.collapse_gap(X) == pytest.approx(1.0 - np.sum(X.mean(axis=0) ** 2), rel=1e-13)
+
+
+def test_collapse_gap_of_frames_is_per_frame_and_zero_when_collapsed():
+    rng = np.random.default_rng(8)
+    spread = random_sphere(9, 3, rng)
+    collapsed = np.tile(spread[:1], (9, 1))
+
+    values = usaav.collapse_gap(np.stack([spread, collapsed]))
+
+    assert values.shape == (2,)
+    assert values[0] == pytest.approx(usaav.collapse_gap(spread))
+    # The mean of 9 equal numbers is within an ulp of them: gap ~ (1e-16)^2.
+    assert values[1] < 1e-28
+
+
+def test_conditional_diameter_equals_double_loop_over_equal_labels():
+    """max over labels a of max_{a_i = a_j = a} |x_i - x_j| (MODEL.md §6)."""
+    rng = np.random.default_rng(9)
+    X = random_sphere(24, 3, rng)
+    aux = rng.integers(0, 5, 24)
+
+    expected = max(
+        np.linalg.norm(X[i] - X[j]) for i in range(24) for j in range(24) if aux[i] == aux[j]
+    )
+
+    assert usaav.conditional_diameter(X, aux) == pytest.approx(expected, rel=1e-14)
+
+
+def test_conditional_diameter_vanishes_for_points_determined_by_their_label():
+    """x_i a function of a_i only (Thm. 3's conditional Dirac) -> 0, though the points differ across labels."""
+    rng = np.random.default_rng(10)
+    per_label = random_sphere(4, 3, rng)
+    aux = rng.permutation(np.repeat(np.arange(4), 5))
+    X = per_label[aux]
+
+    assert usaav.conditional_diameter(X, aux) == 0.0
+    assert usaav.collapse_gap(X) > 0.1
+
+
+def test_gauge_gap_is_collapse_gap_of_gauge_frame_points():
+    """Γ({G(a_i) x_i}) with G_p computed by the test (Prompts gauges)."""
+    rng = np.random.default_rng(11)
+    G = prompt_gauges(3)
+    X = random_sphere(12, 3, rng)
+    ids = rng.integers(0, len(G), 12)
+    U = np.stack([G[p] @ x for p, x in zip(ids, X)])
+
+    value = usaav.gauge_gap(kernels.Prompts(1.0, G), X, ids)
+
+    assert value == pytest.approx(1.0 - np.sum(U.mean(axis=0) ** 2), rel=1e-13)
+
+
+def test_gauge_gap_for_rope_frames_uses_the_rotations():
+    """RoPE gauge gap over a stack of frames: one value per frame, u_i = R_{θ s_i} x_i."""
+    rng = np.random.default_rng(12)
+    s = rng.random(10)
+    frames = np.stack([random_sphere(10, 3, rng) for _ in range(3)])
+    theta = 2.5
+    expected = [
+        1.0 - np.sum(np.mean([plane_rotation(theta * si, 3) @ x for si, x in zip(s, frame)], axis=0) ** 2)
+        for frame in frames
+    ]
+
+    np.testing.assert_allclose(usaav.gauge_gap(kernels.RoPE(1.0, theta), frames, s), expected, rtol=1e-13)
+
+
+def test_relative_energy_gap_is_zero_for_collapsed_and_positive_otherwise():
+    """(E_max - E_n)/E_max with E_max = e^β/(2β) (MODEL.md §6), from a test-side energy."""
+    rng = np.random.default_rng(13)
+    beta = 3.0
+    X = random_sphere(10, 3, rng)
+    energy = np.sum(np.exp(beta * X @ X.T)) / (2 * beta * 100)
+    e_max = np.exp(beta) / (2 * beta)
+
+    assert usaav.relative_energy_gap(kernels.USA(beta), X, None) == pytest.approx(
+        (e_max - energy) / e_max, rel=1e-12
+    )
+    assert usaav.relative_energy_gap(kernels.USA(beta), np.tile(X[:1], (10, 1)), None) == pytest.approx(
+        0.0, abs=1e-15
+    )
+
+
+def test_random_orthogonal_helper_is_orthogonal():
+    """The test-side Haar sampler itself (used by many tests) gives orthogonal matrices."""
+    G = random_orthogonal(4, 5, np.random.default_rng(14))
+    np.testing.assert_allclose(np.einsum("pki,pkj->pij", G, G), np.broadcast_to(np.eye(5), G.shape), atol=1e-14)
