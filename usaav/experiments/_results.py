@@ -1,0 +1,179 @@
+r"""Result objects and verdicts shared by the experiments (MODEL.md §6).
+
+Every experiment returns a frozen dataclass whose fields are plain NumPy
+arrays plus a ``params`` dict of the parameters used.  The base class gives
+each of them the same three views:
+
+* ``table()``: a list of dict rows (one per model/size/β ...), no pandas;
+* ``to_dict()`` / ``to_json()``: every field as JSON-ready lists (NaN → ``null``);
+* ``verdicts()``: the predictions of the paper checked as numbers, a list of
+  :class:`Verdict` (name, value, threshold, passed).
+
+Small statistics helpers (mean ± one standard error, least-squares lines)
+live here too, so that every experiment aggregates in the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+
+__all__ = ["ExperimentResult", "Verdict", "jsonable", "linear_fit", "mean_sem"]
+
+_RELATIONS = {
+    "<": lambda v, t: v < t,
+    "<=": lambda v, t: v <= t,
+    ">": lambda v, t: v > t,
+    ">=": lambda v, t: v >= t,
+    "==": lambda v, t: v == t,
+}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One prediction checked as a number: ``value relation threshold``.
+
+    Attributes
+    ----------
+    experiment : str
+        Which experiment produced it ("collapse", "gallery", ...).
+    name : str
+        What is checked, in words.
+    value : float
+        The measured number.
+    threshold : float
+        The bound it is compared with.
+    relation : {"<", "<=", ">", ">=", "=="}
+    passed : bool
+    reference : str
+        Where the prediction comes from (MODEL.md § / seed result).
+
+    Examples
+    --------
+    >>> v = Verdict.check("demo", "gap at T", 3e-12, "<", 1e-8, "MODEL.md §6.1")
+    >>> v.passed, str(v)
+    (True, 'PASS  demo: gap at T = 3e-12 < 1e-08  [MODEL.md §6.1]')
+    """
+
+    experiment: str
+    name: str
+    value: float
+    threshold: float
+    relation: str
+    passed: bool
+    reference: str = ""
+
+    @classmethod
+    def check(cls, experiment: str, name: str, value, relation: str, threshold, reference: str = "") -> "Verdict":
+        """Build a verdict, evaluating ``value relation threshold`` (NaN fails)."""
+        if relation not in _RELATIONS:
+            raise ValueError(f"relation must be one of {tuple(_RELATIONS)}, got {relation!r}")
+        value, threshold = float(value), float(threshold)
+        passed = bool(np.isfinite(value) and _RELATIONS[relation](value, threshold))
+        return cls(experiment, name, value, threshold, relation, passed, reference)
+
+    def __str__(self) -> str:
+        status = "PASS" if self.passed else "FAIL"
+        ref = f"  [{self.reference}]" if self.reference else ""
+        return f"{status}  {self.experiment}: {self.name} = {self.value:.3g} {self.relation} {self.threshold:.3g}{ref}"
+
+    def to_dict(self) -> dict:
+        return jsonable(
+            {f.name: getattr(self, f.name) for f in fields(self)}
+        )
+
+
+def jsonable(value: Any) -> Any:
+    """Convert arrays, NumPy scalars, tuples and NaN to JSON-ready Python objects (NaN/inf → ``None``)."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, range)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return jsonable(value.tolist())
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        return value if math.isfinite(value) else None
+    if isinstance(value, np.str_):
+        return str(value)
+    return value
+
+
+def mean_sem(values: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    r"""Mean and one standard error :math:`s/\sqrt R` over ``axis`` (0 when there is one sample).
+
+    >>> m, se = mean_sem(np.array([1.0, 2.0, 3.0]), axis=0)
+    >>> float(m), round(float(se), 6)
+    (2.0, 0.57735)
+    """
+    values = np.asarray(values, dtype=np.float64)
+    count = values.shape[axis]
+    mean = values.mean(axis=axis)
+    if count < 2:
+        return mean, np.zeros_like(mean)
+    return mean, values.std(axis=axis, ddof=1) / np.sqrt(count)
+
+
+def linear_fit(x, y) -> tuple[float, float, float]:
+    r"""Least-squares line :math:`y\approx \text{slope}\,x+\text{intercept}` and its :math:`R^2`.
+
+    >>> slope, intercept, r2 = linear_fit([0, 1, 2], [1, 3, 5])
+    >>> round(slope, 12), round(intercept, 12), round(r2, 12)
+    (2.0, 1.0, 1.0)
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    keep = np.isfinite(x) & np.isfinite(y)
+    x, y = x[keep], y[keep]
+    if len(x) < 2 or np.ptp(x) == 0:
+        return math.nan, math.nan, math.nan
+    slope, intercept = np.polyfit(x, y, 1)
+    residual = y - (slope * x + intercept)
+    total = np.sum((y - y.mean()) ** 2)
+    r2 = 1.0 - np.sum(residual**2) / total if total > 0 else 1.0
+    return float(slope), float(intercept), float(r2)
+
+
+@dataclass(frozen=True, eq=False)
+class ExperimentResult:
+    """Base class of the experiment results: plain arrays plus ``params``.
+
+    Subclasses are frozen dataclasses; they implement :meth:`table` and
+    :meth:`verdicts`.
+    """
+
+    #: Short name of the experiment ("collapse", "gallery", ...).
+    experiment = "experiment"
+
+    def table(self) -> list[dict]:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def verdicts(self) -> list[Verdict]:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def to_dict(self) -> dict:
+        """All fields, the table and the verdicts as JSON-ready Python objects."""
+        out = {"experiment": self.experiment}
+        for f in fields(self):
+            out[f.name] = jsonable(getattr(self, f.name))
+        out["table"] = jsonable(self.table())
+        out["verdicts"] = [v.to_dict() for v in self.verdicts()]
+        return out
+
+    def to_json(self, **kwargs) -> str:
+        """:meth:`to_dict` serialised with :func:`json.dumps` (strict: no NaN tokens)."""
+        kwargs.setdefault("allow_nan", False)
+        return json.dumps(self.to_dict(), **kwargs)
+
+    @property
+    def passed(self) -> bool:
+        """Whether every verdict passed."""
+        return all(v.passed for v in self.verdicts())

@@ -1,0 +1,361 @@
+r"""Representation of distributions: six kernels, six final clouds (MODEL.md §6.2; seed §6.2, App. B.3).
+
+All six scenarios start from the same ``n`` tokens drawn uniformly on
+:math:`\mathbb S^2` and (where labels are positions) the uniform grid
+:math:`s_i=i/n`, use one β, and run the projected Heun scheme until the
+relative energy increment over one time unit falls below ``stop_tol``
+(seed App. B.1).  The project's parameter choices (the seed's were lost):
+
+=====  ======================  ==============================================  =================================
+case   kernel                  parameters                                      predicted final law
+=====  ======================  ==============================================  =================================
+(i)    USA baseline            β                                               Dirac mass
+(ii)   distance bias           :math:`w=e^{-d(a,b)/\ell}`, :math:`\ell=0.25`    Dirac mass (Prop. 11, Ex. 4)
+(iii)  Toeplitz                :math:`c(r)=a_0+a_1\cos 2\pi mr`,               great circle run m times
+                               :math:`a_0=0.2, a_1=1, m=2`                     (Prop. 10: :math:`\hat c(m)=a_1/2>a_0=\hat c(0)`)
+(iv)   RoPE                    :math:`\theta=2\pi`                             latitude circle (Cor. 1)
+(v)    generalised RoPE        :math:`G(s)=R^{(12)}_{2\pi s}R^{(13)}_{\alpha\sin 2\pi ms}`,  wavy closed curve, energy at
+                               :math:`\alpha=0.5, m=3`                          its maximum (Thm. 4 (i))
+(vi)   fixed prompts           5 Haar-random rotations, ids :math:`i\bmod 5`    5 clusters (Cor. 2)
+=====  ======================  ==============================================  =================================
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.stats import special_ortho_group
+
+from .. import kernels
+from ..dynamics import simulate
+from ..labels import grid_positions
+from ..observables import collapse_gap, euler_lagrange_residual, gauge_gap, relative_energy_gap
+from ..sphere import rotation, uniform_sphere
+from ._pieces import PieceStore, make_piece, run_pieces
+from ._results import ExperimentResult, Verdict
+
+__all__ = ["SCENARIOS", "GalleryResult", "WavyGauge", "count_clusters", "gallery_setup",
+           "representation_gallery", "winding_number"]
+
+#: Scenario keys in the order (i)–(vi) of MODEL.md §6.2.
+SCENARIOS = ("baseline", "distance_bias", "toeplitz", "rope", "generalized_rope", "prompts")
+TITLES = {
+    "baseline": "(i) baseline USA",
+    "distance_bias": "(ii) distance bias",
+    "toeplitz": "(iii) Toeplitz",
+    "rope": "(iv) RoPE",
+    "generalized_rope": "(v) generalised RoPE",
+    "prompts": "(vi) fixed prompts",
+}
+
+
+@dataclass(frozen=True)
+class WavyGauge:
+    r"""Generalised RoPE gauge :math:`G(s)=R^{(12)}_{2\pi s}\,R^{(13)}_{\alpha\sin(2\pi m s)}` (MODEL.md §3).
+
+    A picklable callable for :class:`usaav.kernels.Gauge`.
+
+    >>> G = WavyGauge(0.5, 3)(np.array([0.0, 0.25]))
+    >>> G.shape, bool(np.allclose(G[0], np.eye(3)))
+    ((2, 3, 3), True)
+    """
+
+    alpha: float
+    m: int
+
+    def __call__(self, s):
+        s = np.asarray(s, dtype=np.float64)
+        return rotation(2 * np.pi * s, 3, (0, 1)) @ rotation(self.alpha * np.sin(2 * np.pi * self.m * s), 3, (0, 2))
+
+
+def gallery_setup(scenario: str, n: int = 400, seed: int = 0, *, beta: float = 1.0, length: float = 0.25,
+                  toeplitz: tuple = (0.2, 1.0, 2), wavy: tuple = (0.5, 3), n_prompts: int = 5):
+    r"""Kernel, initial tokens and labels of one §6.2 scenario.
+
+    ``numpy.random.default_rng(seed)`` draws the ``n`` uniform tokens (the
+    same for every scenario), then the ``n_prompts`` Haar-random rotations.
+
+    Parameters
+    ----------
+    scenario : str
+        One of ``SCENARIOS``.
+    n, seed : int
+    beta : float
+        Inverse temperature of the exponential kernels.
+    length : float
+        Correlation length :math:`\ell` of the distance bias.
+    toeplitz : (a0, a1, m)
+        :math:`c(r)=a_0+a_1\cos(2\pi m r)`; the great circle needs :math:`a_1/2>a_0`.
+    wavy : (alpha, m)
+        Amplitude and frequency of the generalised RoPE gauge.
+    n_prompts : int
+
+    Returns
+    -------
+    kernel, X0 (n, 3) ndarray, aux (n,) ndarray
+
+    Examples
+    --------
+    >>> kernel, X0, aux = gallery_setup("toeplitz", n=40)
+    >>> kernel.fourier()
+    {0: 0.2, 2: 0.5}
+    """
+    if scenario not in SCENARIOS:
+        raise ValueError(f"scenario must be one of {SCENARIOS}, got {scenario!r}")
+    rng = np.random.default_rng(seed)
+    X0 = uniform_sphere(n, 3, rng)
+    gauges = special_ortho_group.rvs(3, size=n_prompts, random_state=rng).reshape(n_prompts, 3, 3)
+    positions = grid_positions(n)
+    if scenario == "baseline":
+        return kernels.USA(beta), X0, positions
+    if scenario == "distance_bias":
+        return kernels.DistanceBias(beta, length, "exponential"), X0, positions
+    if scenario == "toeplitz":
+        a0, a1, m = toeplitz
+        return kernels.Toeplitz({0: float(a0), int(m): float(a1)}), X0, positions
+    if scenario == "rope":
+        return kernels.RoPE(beta, theta=2 * np.pi), X0, positions
+    if scenario == "generalized_rope":
+        alpha, m = wavy
+        return kernels.Gauge(beta, WavyGauge(float(alpha), int(m))), X0, positions
+    return kernels.Prompts(beta, gauges), X0, np.arange(n) % n_prompts
+
+
+def count_clusters(X, threshold: float) -> int:
+    """Number of groups of single-linkage clustering cut at chordal distance ``threshold``.
+
+    >>> count_clusters(np.array([[1.0, 0, 0], [1.0, 0, 0], [0, 1.0, 0]]), 1e-2)
+    2
+    """
+    X = np.asarray(X, dtype=np.float64)
+    if len(X) < 2:
+        return len(X)
+    return int(fcluster(linkage(X, method="single"), t=threshold, criterion="distance").max())
+
+
+def winding_number(X, positions) -> float:
+    r"""How many times the closed curve :math:`s\mapsto x(s)` winds around its mean.
+
+    Points are ordered by position, projected on the plane of the two
+    largest principal directions of the centred cloud, and the wrapped angle
+    increments (closing the loop from the last to the first point) are summed
+    and divided by :math:`2\pi`.  A great circle run m times gives :math:`\pm m`.
+
+    >>> s = np.arange(12) / 12
+    >>> X = np.c_[np.cos(4 * np.pi * s), np.sin(4 * np.pi * s), np.zeros(12)]
+    >>> round(abs(winding_number(X, s)), 9)
+    2.0
+    """
+    X = np.asarray(X, dtype=np.float64)
+    order = np.argsort(np.asarray(positions), kind="stable")
+    centred = X[order] - X.mean(axis=0)
+    basis = np.linalg.svd(centred, full_matrices=False)[2][:2]
+    coords = centred @ basis.T
+    angles = np.arctan2(coords[:, 1], coords[:, 0])
+    steps = np.diff(np.r_[angles, angles[0]])
+    steps = (steps + np.pi) % (2 * np.pi) - np.pi
+    return float(steps.sum() / (2 * np.pi))
+
+
+def gallery_piece(scenario: str, n: int, seed: int, beta: float, length: float, toeplitz: tuple, wavy: tuple,
+                  n_prompts: int, dt: float, t_max: float, stop_tol: float, cluster_threshold: float) -> dict:
+    """One §6.2 scenario run to convergence, with its final cloud and diagnostics."""
+    kernel, X0, aux = gallery_setup(scenario, n, seed, beta=beta, length=length, toeplitz=toeplitz,
+                                    wavy=wavy, n_prompts=n_prompts)
+    run = simulate(kernel, X0, aux, t_max, dt=dt, record_every=int(round(1.0 / dt)), stop_tol=stop_tol)
+    X = run.final
+    positional = scenario != "prompts"
+    return {
+        "X": X,
+        "aux": np.asarray(aux, dtype=np.float64),
+        "t_final": np.float64(run.t[-1]),
+        "stopped_early": np.bool_(run.stopped_early),
+        "collapse_gap": np.float64(collapse_gap(X)),
+        "gauge_gap": np.float64(gauge_gap(kernel, X, aux)),
+        "singular_values": np.linalg.svd(X, compute_uv=False) / np.sqrt(n),
+        "x3_spread": np.float64(np.ptp(X[:, 2])),
+        "relative_energy_gap": np.float64(relative_energy_gap(kernel, X, aux)),
+        "euler_lagrange_residual": np.float64(euler_lagrange_residual(kernel, X, aux)),
+        "n_clusters": np.int64(count_clusters(X, cluster_threshold)),
+        "winding": np.float64(winding_number(X, aux) if positional else np.nan),
+    }
+
+
+@dataclass(frozen=True, eq=False)
+class GalleryResult(ExperimentResult):
+    r"""Result of :func:`representation_gallery` (MODEL.md §6.2).
+
+    Attributes
+    ----------
+    scenarios, titles : (6,) ndarray of str
+    X : (6, n, 3) ndarray
+        Final clouds.
+    aux : (6, n) ndarray
+        Labels (positions, or prompt ids as floats).
+    t_final : (6,) ndarray
+        Time at which each run stopped.
+    stopped_early : (6,) ndarray of bool
+        Whether the energy-increment rule (rather than ``t_max``) stopped it.
+    collapse_gap, gauge_gap, x3_spread, relative_energy_gap, euler_lagrange_residual, winding : (6,) ndarray
+        Diagnostics of the final cloud (``x3_spread`` is max − min of :math:`x_3`;
+        ``winding`` is NaN for the prompts).
+    singular_values : (6, 3) ndarray
+        Singular values of :math:`X/\sqrt n` (a great circle has the third ≈ 0).
+    n_clusters : (6,) ndarray of int
+        Single-linkage groups at distance ``params["cluster_threshold"]``.
+    params : dict
+    """
+
+    experiment = "gallery"
+
+    scenarios: np.ndarray
+    titles: np.ndarray
+    X: np.ndarray
+    aux: np.ndarray
+    t_final: np.ndarray
+    stopped_early: np.ndarray
+    collapse_gap: np.ndarray
+    gauge_gap: np.ndarray
+    singular_values: np.ndarray
+    x3_spread: np.ndarray
+    relative_energy_gap: np.ndarray
+    euler_lagrange_residual: np.ndarray
+    n_clusters: np.ndarray
+    winding: np.ndarray
+    params: dict
+
+    def index(self, scenario: str) -> int:
+        return list(self.scenarios).index(scenario)
+
+    def table(self) -> list[dict]:
+        """One row of diagnostics per scenario."""
+        rows = []
+        for k, name in enumerate(self.scenarios):
+            sv = self.singular_values[k]
+            rows.append({
+                "scenario": str(name), "title": str(self.titles[k]), "t_final": float(self.t_final[k]),
+                "collapse_gap": float(self.collapse_gap[k]), "gauge_gap": float(self.gauge_gap[k]),
+                "sigma1": float(sv[0]), "sigma2": float(sv[1]), "sigma3": float(sv[2]),
+                "x3_spread": float(self.x3_spread[k]),
+                "relative_energy_gap": float(self.relative_energy_gap[k]),
+                "euler_lagrange_residual": float(self.euler_lagrange_residual[k]),
+                "n_clusters": int(self.n_clusters[k]), "winding": float(self.winding[k]),
+            })
+        return rows
+
+    def verdicts(self) -> list[Verdict]:
+        """The §6.2 predictions (i)–(vi) as numbers."""
+        out = []
+        i = self.index
+        m = int(self.params["toeplitz"][2])
+        out.append(Verdict.check("gallery", "(i) baseline: collapse gap (Dirac)",
+                                 self.collapse_gap[i("baseline")], "<", 1e-8, "seed Ex. 1"))
+        out.append(Verdict.check("gallery", "(i) baseline: clusters",
+                                 self.n_clusters[i("baseline")], "==", 1, "seed Ex. 1"))
+        out.append(Verdict.check("gallery", "(ii) distance bias: collapse gap (Dirac)",
+                                 self.collapse_gap[i("distance_bias")], "<", 1e-8, "Prop. 11, Ex. 4"))
+        out.append(Verdict.check("gallery", "(iii) Toeplitz: third singular value (great circle)",
+                                 self.singular_values[i("toeplitz"), 2], "<", 1e-6, "Prop. 10, Ex. 6"))
+        out.append(Verdict.check("gallery", f"(iii) Toeplitz: |winding| (run m={m} times)",
+                                 round(abs(self.winding[i("toeplitz")]), 6), "==", m, "Prop. 10"))
+        out.append(Verdict.check("gallery", "(iii) Toeplitz: |relative energy gap| to max_k c^(k)/2",
+                                 abs(self.relative_energy_gap[i("toeplitz")]), "<", 1e-8, "Prop. 10"))
+        out.append(Verdict.check("gallery", "(iv) RoPE: spread of x3 (latitude circle)",
+                                 self.x3_spread[i("rope")], "<", 1e-6, "Thm. 1, Cor. 1"))
+        out.append(Verdict.check("gallery", "(iv) RoPE: collapse gap (not a Dirac mass)",
+                                 self.collapse_gap[i("rope")], ">", 1e-2, "Cor. 1"))
+        out.append(Verdict.check("gallery", "(v) generalised RoPE: relative energy gap",
+                                 self.relative_energy_gap[i("generalized_rope")], "<", 1e-8, "Thm. 4 (i)"))
+        out.append(Verdict.check("gallery", "(v) generalised RoPE: |winding| (closed curve)",
+                                 round(abs(self.winding[i("generalized_rope")]), 6), "==", 1, "MODEL.md §3"))
+        out.append(Verdict.check("gallery", "(v) generalised RoPE: spread of x3 (not a latitude circle)",
+                                 self.x3_spread[i("generalized_rope")], ">", 1e-2, "MODEL.md §6.2"))
+        out.append(Verdict.check("gallery", "(vi) prompts: clusters",
+                                 self.n_clusters[i("prompts")], "==", self.params["n_prompts"], "Cor. 2"))
+        return out
+
+
+def representation_gallery(
+    n: int | None = None,
+    beta: float = 1.0,
+    seed: int = 0,
+    t_max: float = 300.0,
+    quick: bool = False,
+    *,
+    dt: float = 0.05,
+    stop_tol: float = 1e-15,
+    length: float = 0.25,
+    toeplitz: tuple = (0.2, 1.0, 2),
+    wavy: tuple = (0.5, 3),
+    n_prompts: int = 5,
+    cluster_threshold: float = 1e-2,
+    executor: concurrent.futures.Executor | None = None,
+    store: PieceStore | None = None,
+    progress: Callable[[str, bool, int], None] | None = None,
+) -> GalleryResult:
+    r"""Six kernels, six final clouds on :math:`\mathbb S^2` (MODEL.md §6.2; seed §6.2, App. B.3).
+
+    See the module docstring for the scenarios and the predicted laws.
+    Each run stops when the relative energy increment over one time unit is
+    below ``stop_tol`` (seed App. B.1), or at ``t_max``.
+
+    Parameters
+    ----------
+    n : int, optional
+        Particles; default 400, or 100 with ``quick``.
+    beta : float
+        One inverse temperature for the exponential kernels.
+    seed : int
+    t_max, dt, stop_tol : float
+        Time limit, Heun step, early-stop tolerance.
+    quick : bool
+        Smaller default ``n``.
+    length, toeplitz, wavy, n_prompts
+        Scenario parameters (see :func:`gallery_setup`).
+    cluster_threshold : float
+        Chordal distance below which points join one cluster.
+    executor, store, progress
+        As in :func:`collapse_through_layers`.
+
+    Returns
+    -------
+    GalleryResult
+
+    Examples
+    --------
+    >>> res = representation_gallery(n=40)
+    >>> int(res.n_clusters[res.index("prompts")])
+    5
+    """
+    n = (100 if quick else 400) if n is None else int(n)
+    a0, a1, m = toeplitz
+    if not a1 / 2 > a0:
+        raise ValueError(f"toeplitz = (a0, a1, m) must have a1 / 2 > a0 so that mode m dominates, got {toeplitz}")
+    if n <= 2 * int(m):
+        raise ValueError(f"n must exceed 2 m = {2 * int(m)} to resolve the Toeplitz mode, got {n}")
+    params = dict(n=n, beta=beta, seed=seed, t_max=t_max, dt=dt, stop_tol=stop_tol, length=length,
+                  toeplitz=tuple(toeplitz), wavy=tuple(wavy), n_prompts=n_prompts,
+                  cluster_threshold=cluster_threshold, positions="grid s_i = i/n", quick=quick)
+    shared = {k: params[k] for k in ("n", "seed", "beta", "length", "toeplitz", "wavy", "n_prompts", "dt",
+                                     "t_max", "stop_tol", "cluster_threshold")}
+    pieces = [make_piece("gallery", f"{name}-n{n}-seed{seed}", gallery_piece, scenario=name, **shared)
+              for name in SCENARIOS]
+    by_name = run_pieces(pieces, executor, store, progress)
+    results = [by_name[p.name] for p in pieces]
+
+    def stack(key):
+        return np.array([r[key] for r in results])
+
+    return GalleryResult(
+        scenarios=np.array(SCENARIOS), titles=np.array([TITLES[s] for s in SCENARIOS]),
+        X=stack("X"), aux=stack("aux"), t_final=stack("t_final"), stopped_early=stack("stopped_early"),
+        collapse_gap=stack("collapse_gap"), gauge_gap=stack("gauge_gap"),
+        singular_values=stack("singular_values"), x3_spread=stack("x3_spread"),
+        relative_energy_gap=stack("relative_energy_gap"),
+        euler_lagrange_residual=stack("euler_lagrange_residual"), n_clusters=stack("n_clusters"),
+        winding=stack("winding"), params=params,
+    )
