@@ -1,0 +1,124 @@
+"""The visual layer: usaav.plotting and the core of usaav.widgets.
+
+Figures are checked through what they contain (data on the axes, labels,
+the common camera), not through pixels.
+"""
+
+import contextlib
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.animation import FuncAnimation  # noqa: E402
+from matplotlib.colors import to_rgb  # noqa: E402
+
+import usaav  # noqa: E402
+from usaav import kernels, plotting  # noqa: E402
+
+OKABE_ITO = {"#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"}
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    matplotlib.pyplot.close("all")
+
+
+def test_palette_is_the_okabe_ito_set_and_indexable_three_ways():
+    assert set(plotting.PALETTE) == OKABE_ITO
+    assert plotting.PALETTE[0] == plotting.PALETTE["blue"] == plotting.PALETTE.blue
+    with pytest.raises(KeyError):
+        plotting.PALETTE["magenta"]
+
+
+def test_camera_unpacks_as_keywords_and_positionally():
+    assert dict(**plotting.CAMERA) == {"elev": plotting.CAMERA.elev, "azim": plotting.CAMERA.azim}
+    elev, azim = plotting.CAMERA
+    assert (elev, azim) == (plotting.CAMERA.elev, plotting.CAMERA.azim)
+
+
+@pytest.mark.parametrize("bare", [False, True])
+def test_sphere_axes_share_the_camera_and_the_unit_box(bare):
+    ax = plotting.sphere_axes(title="t", bare=bare)
+    assert (ax.elev, ax.azim) == (plotting.CAMERA.elev, plotting.CAMERA.azim)
+    assert ax.get_xlim() == ax.get_ylim() == ax.get_zlim() == (-1.0, 1.0)
+    if not bare:
+        assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_zlabel()) == ("$x_1$", "$x_2$", "$x_3$")
+
+
+def test_plot_points_draws_every_point_at_its_coordinates():
+    X = usaav.uniform_sphere(40, 3, rng=1)
+    ax = plotting.plot_points(X, values=np.linspace(0, 1, 40))
+    drawn = np.column_stack(ax.collections[-1]._offsets3d)
+    np.testing.assert_allclose(drawn, X)
+
+
+def test_plot_points_on_the_circle_for_two_dimensional_points():
+    X = usaav.uniform_sphere(25, 2, rng=2)
+    ax = plotting.plot_points(X)
+    assert ax.name == "rectilinear"
+    np.testing.assert_allclose(ax.collections[-1].get_offsets(), X)
+
+
+@pytest.mark.parametrize(
+    "X, values",
+    [(np.zeros((5, 4)), None), (np.zeros(5), None), (np.ones((5, 3)), np.zeros(4)), (np.full((2, 3), np.nan), None)],
+)
+def test_plot_points_refuses_bad_shapes(X, values):
+    with pytest.raises(ValueError):
+        plotting.plot_points(X, values=values)
+
+
+def test_gallery_has_one_panel_per_configuration_in_order():
+    configs = {f"c{k}": usaav.uniform_sphere(10, 3, rng=k) for k in range(5)}
+    fig = plotting.plot_gallery(configs, ncols=2)
+    assert [ax.get_title() for ax in fig.axes] == list(configs)
+
+
+def test_animation_keeps_at_most_max_frames_including_first_and_last():
+    run = usaav.simulate(kernels.USA(1.0), usaav.uniform_sphere(12, 3, rng=0), None, t_max=5.0)
+    anim = plotting.animate_sphere(run, max_frames=7)
+    assert isinstance(anim, FuncAnimation)
+    frames = list(anim.new_frame_seq())
+    assert len(frames) <= 7 and frames[0] == 0 and frames[-1] == len(run.t) - 1
+    html = anim.to_jshtml()  # renders every frame: a page can embed it without a kernel
+    assert html.count("data:image/png;base64") == len(frames)
+
+
+def test_series_are_clipped_at_the_floor_on_a_log_axis_and_bands_drawn():
+    t = np.linspace(0, 1, 5)
+    ax = plotting.plot_series(t, {"a": np.array([1.0, 0.1, 0.0, 1e-3, 1e-4])},
+                              bands={"a": np.full(5, 0.01)}, floor=1e-20)
+    y = ax.lines[0].get_ydata()
+    assert y.min() == 1e-20 and ax.get_yscale() == "log"
+    assert len(ax.collections) == 1  # the band
+    assert to_rgb(ax.lines[0].get_color()) == to_rgb(plotting.PALETTE[0])
+
+
+def test_explore_calls_update_with_the_control_values():
+    ipywidgets = pytest.importorskip("ipywidgets")
+    from usaav import widgets
+
+    calls = []
+    with contextlib.redirect_stdout(io.StringIO()):
+        box = widgets.explore(lambda k, name: calls.append((k, name)),
+                              k=ipywidgets.IntSlider(value=3), name=["a", "b"])
+    assert calls == [(3, "a")]  # initial state drawn at creation (static pages show it)
+    assert box.controls["k"].continuous_update is False
+
+
+@pytest.mark.parametrize("name", ["baseline", "RoPE", "prompts", "distance bias"])
+def test_collapse_explorer_shows_the_collapse_gap_of_its_run(name):
+    pytest.importorskip("ipywidgets")
+    from usaav import widgets
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        explorer = widgets.collapse_explorer(kernel=name, n=32)
+    fig, text = explorer.update(beta=1.0, n=32, kernel=name, seed=0)
+    kernel, aux, _ = widgets.scenario(name, 1.0, 32, 0)
+    run = usaav.simulate(kernel, usaav.uniform_sphere(32, 3, 0), aux, 15.0, record_every=10)
+    assert f"{usaav.collapse_gap(run.final):.2e}" in text
