@@ -23,7 +23,7 @@ import usaav
 from usaav import experiments as ex
 from usaav.__main__ import main
 from usaav.experiments import collapse as collapse_module
-from usaav.experiments.gallery import count_clusters, winding_number
+from usaav.observables import count_clusters, winding_number
 from usaav.experiments.mean_field import partition_w2
 from usaav.transport import wasserstein
 

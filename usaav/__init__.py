@@ -18,9 +18,11 @@ from .dynamics import Trajectory, energy, simulate, velocity
 from .observables import (
     collapse_gap,
     conditional_diameter,
+    count_clusters,
     euler_lagrange_residual,
     gauge_gap,
     relative_energy_gap,
+    winding_number,
 )
 from .sphere import normalize, project_tangent, rotation, uniform_sphere
 
@@ -30,6 +32,7 @@ __all__ = [
     "Trajectory",
     "collapse_gap",
     "conditional_diameter",
+    "count_clusters",
     "energy",
     "euler_lagrange_residual",
     "gauge_gap",
@@ -43,4 +46,5 @@ __all__ = [
     "simulate",
     "uniform_sphere",
     "velocity",
+    "winding_number",
 ]

@@ -8,6 +8,7 @@ returns one value per frame.
 from __future__ import annotations
 
 import numpy as np
+from scipy.cluster.hierarchy import fcluster, linkage
 
 from ._validation import as_float_array, check_aux
 from .dynamics import _check_kernel, _energy, bind
@@ -16,9 +17,11 @@ from .sphere import project_tangent
 __all__ = [
     "collapse_gap",
     "conditional_diameter",
+    "count_clusters",
     "euler_lagrange_residual",
     "gauge_gap",
     "relative_energy_gap",
+    "winding_number",
 ]
 
 
@@ -142,3 +145,47 @@ def euler_lagrange_residual(kernel, X, aux):
         return float(np.max(np.linalg.norm(project_tangent(frame, interaction.drift(frame)), axis=-1)))
 
     return _per_frame(frames[0] if single else frames, residual)
+
+
+def count_clusters(X, threshold: float = 1e-3) -> int:
+    """Number of clusters: groups of single-linkage clustering cut at chordal distance ``threshold``.
+
+    Counts the atoms of a (numerically) discrete law, e.g. the clusters of
+    Cor. 2 (as many as distinct prompt gauges).
+
+    >>> count_clusters(np.array([[1.0, 0, 0], [1.0, 0, 0], [0, 1.0, 0]]), 1e-2)
+    2
+    """
+    X = as_float_array(X, "X")
+    if X.ndim != 2:
+        raise ValueError(f"X must have shape (n, d), got shape {X.shape}")
+    if len(X) < 2:
+        return len(X)
+    return int(fcluster(linkage(X, method="single"), t=threshold, criterion="distance").max())
+
+
+def winding_number(X, positions=None) -> float:
+    r"""How many times the closed curve :math:`s\mapsto x(s)` winds around its mean.
+
+    Points are ordered by ``positions`` (default: the row order), projected
+    on the plane of the two largest principal directions of the centred
+    cloud, and the wrapped angle increments (closing the loop from the last
+    point to the first) are summed and divided by :math:`2\pi`.  A great
+    circle run m times gives :math:`\pm m` (Prop. 10); a constant path 0.
+
+    >>> s = np.arange(12) / 12
+    >>> X = np.c_[np.cos(4 * np.pi * s), np.sin(4 * np.pi * s), np.zeros(12)]
+    >>> round(abs(winding_number(X, s)), 9)
+    2.0
+    """
+    X = as_float_array(X, "X")
+    if X.ndim != 2:
+        raise ValueError(f"X must have shape (n, d), got shape {X.shape}")
+    order = np.arange(len(X)) if positions is None else np.argsort(check_aux(positions, len(X)), kind="stable")
+    centred = X[order] - X.mean(axis=0)
+    basis = np.linalg.svd(centred, full_matrices=False)[2][:2]
+    coords = centred @ basis.T
+    angles = np.arctan2(coords[:, 1], coords[:, 0])
+    steps = np.diff(np.r_[angles, angles[0]])
+    steps = (steps + np.pi) % (2 * np.pi) - np.pi
+    return float(steps.sum() / (2 * np.pi))

@@ -46,7 +46,7 @@ from .kernels import RoPE, USA, DistanceBias, Gauge, PhaseField, Prompts, Toepli
 from .labels import grid_positions
 from .maximizers import gauge as gauge_maximizer
 from .maximizers import gauge_for_targets, orbit_angles, phase_field, realize_on_orbit, rope
-from .observables import collapse_gap, gauge_gap, relative_energy_gap
+from .observables import collapse_gap, count_clusters, gauge_gap, relative_energy_gap, winding_number
 from .plotting import CAMERA, PALETTE
 from .sphere import rotation, uniform_sphere
 
@@ -60,7 +60,6 @@ __all__ = [
     "SHAPES",
     "angle_law",
     "collapse_explorer",
-    "count_clusters",
     "count_distinct",
     "explore",
     "kernel_gallery_explorer",
@@ -82,7 +81,6 @@ __all__ = [
     "toeplitz_explorer",
     "toeplitz_figure",
     "user_quantile",
-    "winding_number",
 ]
 
 
@@ -815,16 +813,6 @@ def prompt_gauges(m: int, layout: str, rng) -> np.ndarray:
     return Q if layout == "random rotations" else Q[np.arange(m) % 2]
 
 
-def count_clusters(X, tol: float = 1e-3) -> int:
-    """Number of groups of points closer than ``tol`` to each other (single linkage)."""
-    from scipy.cluster.hierarchy import fcluster, linkage
-
-    X = np.asarray(X, dtype=np.float64)
-    if len(X) < 2:
-        return len(X)
-    return int(fcluster(linkage(X, "single"), tol, criterion="distance").max())
-
-
 def count_distinct(gauges, tol: float = 1e-9) -> int:
     """Number of distinct matrices among ``gauges`` (entrywise, up to ``tol``)."""
     G = np.asarray(gauges, dtype=np.float64)
@@ -875,22 +863,6 @@ def prompts_explorer(*, m: int = 4, layout: str = "random rotations", seed: int 
 # --------------------------------------------------------------------------
 
 
-def winding_number(X) -> int:
-    r"""How many times a closed curve :math:`x(s_1),\dots,x(s_n)` (ordered by position) turns in its best-fit plane.
-
-    The plane is spanned by the two leading right singular vectors of ``X``;
-    the winding number is the total unwrapped angle over :math:`2\pi`,
-    rounded, counting the closing step from the last point back to the
-    first (0 for a constant path).
-    """
-    X = np.asarray(X, dtype=np.float64)
-    _, _, Vt = np.linalg.svd(X, full_matrices=False)
-    coords = X @ Vt[:2].T
-    angle = np.arctan2(coords[:, 1], coords[:, 0])
-    steps = _wrap(np.diff(np.r_[angle, angle[0]]))
-    return int(abs(round(np.sum(steps) / (2 * np.pi))))
-
-
 def toeplitz_figure(coefficients: dict, *, n: int = 200, seed: int = 0, t_max: float = 60.0):
     r"""Prop. 10: simulate a Toeplitz kernel and compare with the winning Fourier mode :math:`k^*`.
 
@@ -923,7 +895,7 @@ def toeplitz_figure(coefficients: dict, *, n: int = 200, seed: int = 0, t_max: f
     series.set_title("energy", fontsize=plotting.TITLE_SIZE)
     sv = np.linalg.svd(run.final, compute_uv=False)
     text = (f"k* = {winner}; E(t_max) = {run.energy[-1]:.6f} vs bound {kernel.energy_bound():.6f}; "
-            f"winding number {winding_number(run.final)}; singular values {np.array2string(sv, precision=2)}")
+            f"winding number {abs(winding_number(run.final, s)):.0f}; singular values {np.array2string(sv, precision=2)}")
     return fig, text
 
 

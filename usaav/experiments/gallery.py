@@ -27,19 +27,24 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.stats import special_ortho_group
 
 from .. import kernels
 from ..dynamics import simulate
 from ..labels import grid_positions
-from ..observables import collapse_gap, euler_lagrange_residual, gauge_gap, relative_energy_gap
+from ..observables import (
+    collapse_gap,
+    count_clusters,
+    euler_lagrange_residual,
+    gauge_gap,
+    relative_energy_gap,
+    winding_number,
+)
 from ..sphere import rotation, uniform_sphere
 from ._pieces import PieceStore, make_piece, run_pieces
 from ._results import ExperimentResult, Verdict
 
-__all__ = ["SCENARIOS", "GalleryResult", "WavyGauge", "count_clusters", "gallery_setup",
-           "representation_gallery", "winding_number"]
+__all__ = ["SCENARIOS", "GalleryResult", "WavyGauge", "gallery_setup", "representation_gallery"]
 
 #: Scenario keys in the order (i)–(vi) of MODEL.md §6.2.
 SCENARIOS = ("baseline", "distance_bias", "toeplitz", "rope", "generalized_rope", "prompts")
@@ -123,42 +128,6 @@ def gallery_setup(scenario: str, n: int = 400, seed: int = 0, *, beta: float = 1
         alpha, m = wavy
         return kernels.Gauge(beta, WavyGauge(float(alpha), int(m))), X0, positions
     return kernels.Prompts(beta, gauges), X0, np.arange(n) % n_prompts
-
-
-def count_clusters(X, threshold: float) -> int:
-    """Number of groups of single-linkage clustering cut at chordal distance ``threshold``.
-
-    >>> count_clusters(np.array([[1.0, 0, 0], [1.0, 0, 0], [0, 1.0, 0]]), 1e-2)
-    2
-    """
-    X = np.asarray(X, dtype=np.float64)
-    if len(X) < 2:
-        return len(X)
-    return int(fcluster(linkage(X, method="single"), t=threshold, criterion="distance").max())
-
-
-def winding_number(X, positions) -> float:
-    r"""How many times the closed curve :math:`s\mapsto x(s)` winds around its mean.
-
-    Points are ordered by position, projected on the plane of the two
-    largest principal directions of the centred cloud, and the wrapped angle
-    increments (closing the loop from the last to the first point) are summed
-    and divided by :math:`2\pi`.  A great circle run m times gives :math:`\pm m`.
-
-    >>> s = np.arange(12) / 12
-    >>> X = np.c_[np.cos(4 * np.pi * s), np.sin(4 * np.pi * s), np.zeros(12)]
-    >>> round(abs(winding_number(X, s)), 9)
-    2.0
-    """
-    X = np.asarray(X, dtype=np.float64)
-    order = np.argsort(np.asarray(positions), kind="stable")
-    centred = X[order] - X.mean(axis=0)
-    basis = np.linalg.svd(centred, full_matrices=False)[2][:2]
-    coords = centred @ basis.T
-    angles = np.arctan2(coords[:, 1], coords[:, 0])
-    steps = np.diff(np.r_[angles, angles[0]])
-    steps = (steps + np.pi) % (2 * np.pi) - np.pi
-    return float(steps.sum() / (2 * np.pi))
 
 
 def gallery_piece(scenario: str, n: int, seed: int, beta: float, length: float, toeplitz: tuple, wavy: tuple,
