@@ -36,7 +36,7 @@ from typing import Callable
 import ipywidgets as ipw
 import matplotlib.pyplot as plt
 import numpy as np
-from IPython.display import display
+from IPython.display import Markdown, display
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
@@ -51,6 +51,8 @@ from .plotting import CAMERA, PALETTE
 from .sphere import rotation, uniform_sphere
 
 __all__ = [
+    "show_table",
+    "show_verdicts",
     "ANGLE_LAWS",
     "AngleLaw",
     "KERNEL_CHOICES",
@@ -912,3 +914,26 @@ def toeplitz_explorer(*, c0: float = 0.2, c1: float = 0.0, c2: float = 1.0, c3: 
         c2=ipw.FloatSlider(value=c2, description="c₂", **slider),
         c3=ipw.FloatSlider(value=c3, description="c₃", **slider),
     )
+
+
+# --------------------------------------------------------------------------
+# Tables of numbers on a page
+# --------------------------------------------------------------------------
+
+
+def show_table(header, rows) -> None:
+    """Display rows of formatted cells as a Markdown table (first column left, others right)."""
+    def cell(text):
+        return str(text).replace("|", r"\|")  # a bare | would end the cell
+    rule = "|:---|" + "---:|" * (len(header) - 1)
+    lines = ["| " + " | ".join(header) + " |", rule]
+    lines += ["| " + " | ".join(map(cell, row)) + " |" for row in rows]
+    display(Markdown("\n".join(lines)))
+
+
+def show_verdicts(result) -> None:
+    """The paper's predictions checked by an experiment ``result``, as a table with PASS/FAIL."""
+    show_table(["prediction", "measured", "threshold", "source", "verdict"],
+               [[v.name, f"{v.value:.3g}", f"{v.relation} {v.threshold:.3g}",
+                 v.reference, "**PASS**" if v.passed else "**FAIL**"]
+                for v in result.verdicts()])
