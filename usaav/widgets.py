@@ -51,6 +51,7 @@ from .plotting import CAMERA, PALETTE
 from .sphere import rotation, uniform_sphere
 
 __all__ = [
+    "sphere_viewer",
     "show_table",
     "show_verdicts",
     "ANGLE_LAWS",
@@ -937,3 +938,42 @@ def show_verdicts(result) -> None:
                [[v.name, f"{v.value:.3g}", f"{v.relation} {v.threshold:.3g}",
                  v.reference, "**PASS**" if v.passed else "**FAIL**"]
                 for v in result.verdicts()])
+
+
+# --------------------------------------------------------------------------
+# Turning a sphere around
+# --------------------------------------------------------------------------
+
+
+def sphere_viewer(X, *, values=None, cmap: str = "viridis", title: str | None = None, size: float = 14,
+                  azim: float | None = None, elev: float | None = None) -> ipw.VBox:
+    """Look at a configuration on S² from any side: sliders for the camera's azimuth and elevation.
+
+    Only the view changes (no simulation runs), so an update is one redraw.
+    The initial view is the common :data:`usaav.plotting.CAMERA`.
+
+    Parameters
+    ----------
+    X : (n, 3) array_like
+        Points on the sphere.
+    values : (n,) array_like, optional
+        Colour values (e.g. positions or prompt ids).
+    """
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or X.shape[1] != 3:
+        raise ValueError(f"X must have shape (n, 3) to be shown on S^2, got shape {X.shape}")
+
+    def update(azimuth, elevation):
+        fig = plt.figure(figsize=(4.2, 4.2), layout="constrained")
+        ax = plotting.sphere_axes(fig.add_subplot(projection="3d"), title=title)
+        plotting.plot_points(X, ax, values=values, cmap=cmap, size=size)
+        ax.view_init(elev=elevation, azim=azimuth)
+        return fig
+
+    return explore(
+        update,
+        azimuth=ipw.FloatSlider(value=CAMERA.azim if azim is None else azim, min=-180, max=180, step=5,
+                                description="azimuth°"),
+        elevation=ipw.FloatSlider(value=CAMERA.elev if elev is None else elev, min=-90, max=90, step=5,
+                                  description="elevation°"),
+    )
