@@ -51,6 +51,8 @@ from .plotting import CAMERA, PALETTE
 from .sphere import rotation, uniform_sphere
 
 __all__ = [
+    "metastability_explorer",
+    "metastability_figure",
     "sphere_viewer",
     "show_table",
     "show_verdicts",
@@ -976,4 +978,51 @@ def sphere_viewer(X, *, values=None, cmap: str = "viridis", title: str | None = 
                                 description="azimuth°"),
         elevation=ipw.FloatSlider(value=CAMERA.elev if elev is None else elev, min=-90, max=90, step=5,
                                   description="elevation°"),
+    )
+
+
+# --------------------------------------------------------------------------
+# Chapter 7: metastability (Thm. 5)
+# --------------------------------------------------------------------------
+
+
+def metastability_figure(beta: float = 6.0, gap: float = 1.0, clusters: int = 2, *, cluster_size: int = 20,
+                         seed: int = 0, dt: float = 0.1):
+    r"""Thm. 5 in one run: clusters in caps of radius 0.05, ``gap`` radians apart, rescaled clock.
+
+    Returns ``(figure, text)``: the angles between cluster centres against
+    :math:`t'` (log axis), with the first merger :math:`T_1` (centres within
+    0.1 rad) and the prediction of the reduced k-point flow.
+    """
+    from .experiments.metastability import metastability_piece
+
+    run = metastability_piece(beta=beta, seed=seed, n_clusters=clusters, cluster_size=cluster_size,
+                              cap_radius=0.05, separation=gap, dt=dt, merge_angle=0.1, record_every=2,
+                              t_max=2000.0, until="first")
+    T1, predicted = float(run["merger_times"][0]), float(run["T1_reduced"])
+    fig, ax = plt.subplots(figsize=(6.4, 3.2), layout="constrained")
+    t = np.maximum(run["t"], dt)
+    pairs = [(a, b) for a in range(clusters) for b in range(a + 1, clusters)]  # the run's pair order
+    for k, ((a, b), angles) in enumerate(zip(pairs, run["centre_angles"])):
+        ax.plot(t, angles, color=PALETTE[k], label=f"centres {a + 1}–{b + 1}")
+    ax.axvline(predicted, color="black", linestyle=":", label=f"reduced flow: {predicted:.1f}")
+    if np.isfinite(T1):
+        ax.axvline(T1, color=PALETTE[3], linestyle="--", label=f"first merger $T_1$ = {T1:.1f}")
+    ax.set_xscale("log")
+    ax.set_xlabel("rescaled time $t'$")
+    ax.set_ylabel("angle between centres (rad)")
+    ax.set_title(f"β = {beta:g}, Δ = {gap:g}, {clusters} clusters")
+    ax.legend(loc="lower left", fontsize="small")
+    text = (f"T1 = {T1:.2f} (reduced {clusters}-point flow: {predicted:.2f}); "
+            f"β(1 - cos Δ) = {beta * (1 - np.cos(gap)):.2f}")
+    return fig, text
+
+
+def metastability_explorer(*, beta: float = 6.0, gap: float = 1.0, clusters: int = 2) -> ipw.VBox:
+    """Thm. 5 live: the first merger time grows like e^{β(1 - cos Δ)} with β and the gap Δ."""
+    return explore(
+        metastability_figure,
+        beta=ipw.FloatSlider(value=beta, min=2.0, max=10.0, step=1.0, description="β"),
+        gap=ipw.FloatSlider(value=gap, min=0.6, max=1.2, step=0.1, description="gap Δ (rad)"),
+        clusters=ipw.IntSlider(value=clusters, min=2, max=3, description="clusters"),
     )
