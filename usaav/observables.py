@@ -34,9 +34,8 @@ def _frames(X) -> tuple[np.ndarray, bool]:
     raise ValueError(f"X must have shape (n, d) or (frames, n, d), got shape {X.shape}")
 
 
-def _per_frame(X, function):
-    frames, single = _frames(X)
-    values = np.array([function(frame) for frame in frames])
+def _unwrap(values: np.ndarray, single: bool):
+    """One value per frame; a float when the input was a single configuration."""
     return float(values[0]) if single else values
 
 
@@ -54,7 +53,7 @@ def collapse_gap(X):
     frames, single = _frames(X)
     centred = frames - frames.mean(axis=1, keepdims=True)
     values = np.mean(np.sum(centred**2, axis=-1), axis=-1)
-    return float(values[0]) if single else values
+    return _unwrap(values, single)
 
 
 def gauge_gap(kernel, X, aux):
@@ -100,7 +99,7 @@ def conditional_diameter(X, aux):
     second = order[starts[group] + offset % sizes[group]]
     distances = np.linalg.norm(frames[:, first] - frames[:, second], axis=-1)
     values = distances.max(axis=-1) if distances.shape[-1] else np.zeros(len(frames))
-    return float(values[0]) if single else values
+    return _unwrap(values, single)
 
 
 def relative_energy_gap(kernel, X, aux):
@@ -119,7 +118,7 @@ def relative_energy_gap(kernel, X, aux):
     """
     kernel = _check_kernel(kernel)
     frames, single = _frames(X)
-    X0, interaction = bind(kernel, frames[0], aux)
+    _, interaction = bind(kernel, frames[0], aux)
     maximum = interaction.pair_sum_max()
     if maximum is None:
         raise ValueError(
@@ -127,7 +126,7 @@ def relative_energy_gap(kernel, X, aux):
             f"{type(kernel).__name__} with a sign-changing weight has none"
         )
     values = np.array([1.0 - interaction.pair_sum(frame) / maximum for frame in frames])
-    return float(values[0]) if single else values
+    return _unwrap(values, single)
 
 
 def euler_lagrange_residual(kernel, X, aux):
@@ -141,10 +140,10 @@ def euler_lagrange_residual(kernel, X, aux):
     frames, single = _frames(X)
     _, interaction = bind(kernel, frames[0], aux)
 
-    def residual(frame):
-        return float(np.max(np.linalg.norm(project_tangent(frame, interaction.drift(frame)), axis=-1)))
-
-    return _per_frame(frames[0] if single else frames, residual)
+    values = np.array([
+        np.max(np.linalg.norm(project_tangent(frame, interaction.drift(frame)), axis=-1)) for frame in frames
+    ])
+    return _unwrap(values, single)
 
 
 def count_clusters(X, threshold: float = 1e-3) -> int:

@@ -39,6 +39,7 @@ import numpy as np
 from IPython.display import Markdown, display
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from scipy.stats import special_ortho_group
 
 from . import plotting
 from .dynamics import simulate
@@ -799,8 +800,8 @@ PROMPT_LAYOUTS = ("random rotations", "phases in one plane", "random phases", "o
 def prompt_gauges(m: int, layout: str, rng) -> np.ndarray:
     r"""``m`` orthogonal gauges :math:`G_0,\dots,G_{m-1}` in :math:`O(3)` (seed Cor. 2).
 
-    ``layout`` is ``"random rotations"`` (Haar on SO(3), by QR of a Gaussian
-    matrix), ``"phases in one plane"`` (:math:`R^{(12)}_{2\pi p/m}`),
+    ``layout`` is ``"random rotations"`` (Haar on SO(3), drawn by
+    :data:`scipy.stats.special_ortho_group`), ``"phases in one plane"`` (:math:`R^{(12)}_{2\pi p/m}`),
     ``"random phases"`` (:math:`R^{(12)}_{\varphi_p}`, :math:`\varphi_p`
     uniform, as in MODEL.md §6.1) or ``"only two distinct gauges"`` (the
     prompts alternate between two random rotations).
@@ -812,9 +813,8 @@ def prompt_gauges(m: int, layout: str, rng) -> np.ndarray:
         return rotation(2 * np.pi * np.arange(m) / m, 3, (0, 1))
     if layout == "random phases":
         return rotation(rng.uniform(0, 2 * np.pi, m), 3, (0, 1))
-    Q, R = np.linalg.qr(rng.standard_normal((m if layout == "random rotations" else 2, 3, 3)))
-    Q = Q * np.sign(np.diagonal(R, axis1=-2, axis2=-1))[:, None, :]  # Haar measure on O(3)
-    Q = Q * np.sign(np.linalg.det(Q))[:, None, None]  # and into SO(3)
+    count = m if layout == "random rotations" else 2
+    Q = special_ortho_group.rvs(3, size=count, random_state=rng).reshape(count, 3, 3)  # Haar on SO(3)
     return Q if layout == "random rotations" else Q[np.arange(m) % 2]
 
 
