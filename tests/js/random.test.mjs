@@ -72,8 +72,22 @@ test("int(k) is uniform on {0, ..., k-1} (chi-square) and refuses bad k", () => 
   for (const bad of [0, -2, 2.5, 2 ** 33]) assert.throws(() => rng.int(bad), /k must be an integer between 1 and 2\^32/);
 });
 
+/**
+ * E x_0⁴ = 3/(d(d+2)) on the uniform sphere, Var x_0⁴ = 105/(d(d+2)(d+4)(d+6)) − (E x_0⁴)².
+ * The mean and covariance of any exchangeable law on the sphere are 0 and I/d,
+ * so only a higher moment tells e.g. normalised cube-uniform vectors
+ * (E x_0⁴ = 0.180 instead of 0.2 in d = 3) from the uniform law.
+ */
+function assertUniformFourthMoment(X, n, d) {
+  const expected = 3 / (d * (d + 2));
+  const spread = Math.sqrt(105 / (d * (d + 2) * (d + 4) * (d + 6)) - expected ** 2);
+  let fourth = 0;
+  for (let i = 0; i < n; i++) fourth += X[i * d] ** 4 / n;
+  assert.ok(Math.abs(fourth - expected) < 5 * spread / Math.sqrt(n), `E x_0⁴ = ${fourth}, uniform: ${expected}`);
+}
+
 for (const d of [2, 3, 5]) {
-  test(`uniformSphere on S^${d - 1}: unit rows, mean 0, covariance I/${d}`, () => {
+  test(`uniformSphere on S^${d - 1}: unit rows, mean 0, covariance I/${d}, fourth moment`, () => {
     const n = SAMPLES;
     const X = uniformSphere(n, d, makeRng(10 + d));
     for (let i = 0; i < n; i++) {
@@ -81,6 +95,7 @@ for (const d of [2, 3, 5]) {
       for (let c = 0; c < d; c++) squares += X[i * d + c] ** 2;
       assert.ok(Math.abs(Math.sqrt(squares) - 1) < 1e-15);
     }
+    assertUniformFourthMoment(X, n, d);
     // Each coordinate has variance 1/d; a product x_a x_b (a ≠ b) has variance 1/(d(d+2)).
     for (let a = 0; a < d; a++) {
       let mean = 0;
@@ -110,8 +125,8 @@ function determinant(M, d) {
 }
 
 for (const d of [2, 3, 4]) {
-  test(`haarRotations in d = ${d}: orthogonal to rounding, det +1, first column uniform on the sphere`, () => {
-    const m = 5000;
+  test(`haarRotations in d = ${d}: orthogonal to rounding, det +1, first column uniform on the sphere (moments 1, 2, 4)`, () => {
+    const m = 20000;
     const Q = haarRotations(m, d, makeRng(20 + d));
     assert.equal(Q.length, m * d * d);
     const column = new Float64Array(m * d);
@@ -127,6 +142,7 @@ for (const d of [2, 3, 4]) {
       assert.ok(Math.abs(determinant(G, d) - 1) < 1e-13, `matrix ${k}: det ${determinant(G, d)}`);
       for (let r = 0; r < d; r++) column[k * d + r] = G[r * d];
     }
+    assertUniformFourthMoment(column, m, d);
     for (let a = 0; a < d; a++) {
       let mean = 0;
       let second = 0;
