@@ -1,5 +1,6 @@
 // The bundling rule of the web contract, for every .js file under usaav/web
-// (including the explorers' modules added later): unique top-level names,
+// (including the explorers' modules added later; the static page's entry
+// loader.js excepted): unique top-level names,
 // only named relative imports of sibling files that export those names, no
 // code that runs at import. Every module must also load in node without a DOM.
 
@@ -22,7 +23,14 @@ function jsFiles(folder) {
   });
 }
 
-const files = jsFiles(webRoot).sort();
+// The static page's entry (WEB_CONTRACT.md): loaded by its own
+// <script type="module">, never bundled, and meant to run when loaded, so
+// the rules of bundled modules do not apply to it.
+const ENTRY_POINTS = new Set(["loader.js"]);
+
+const files = jsFiles(webRoot)
+  .filter((file) => !ENTRY_POINTS.has(relative(webRoot, file)))
+  .sort();
 const scans = new Map(files.map((file) => [file, scanModule(readFileSync(file, "utf8"))]));
 const name = (file) => relative(webRoot, file);
 
