@@ -186,7 +186,7 @@ for (const c of library.cases) {
   }
 
   if (c.wavy) {
-    test(`${label}: generalizedRopeGauges equals the library's WavyGauge`, () => {
+    test(`${label}: generalizedRopeGauges equals the gauge built with usaav.rotation`, () => {
       const gauges = generalizedRopeGauges(c.spec.aux, c.wavy.alpha, c.wavy.m, c.d);
       assert.ok(maxAbsDifference(gauges, c.spec.gauges.flat(2)) <= 1e-15);
     });
