@@ -25,7 +25,7 @@
 
 import { rotateInPlane, rotationMatrix } from "./sphere.js";
 
-/** The spec types bindKernel understands (WEB_CONTRACT.md, "Kernel specs"). */
+/** The spec types bindKernel understands (the table of usaav.specs). */
 export const KERNEL_TYPES = Object.freeze([
   "usa", "distance_bias", "separated", "rope", "phase_field", "gauge", "prompts", "toeplitz",
 ]);
@@ -424,7 +424,7 @@ function toeplitzInteraction(spec, n, d, aux) {
 /**
  * Bind a kernel spec (usaav.specs.to_spec) to n particles in dimension d.
  *
- * Spec types and fields (WEB_CONTRACT.md): "usa" {beta}; "distance_bias"
+ * Spec types and fields (as usaav.specs): "usa" {beta}; "distance_bias"
  * {beta, length, profile}; "separated" {beta, weights n×n}; "rope" {beta,
  * theta, plane}; "phase_field" {beta, phases (n angles), plane}; "gauge"
  * {beta, gauges (n matrices d×d)}; "prompts" {beta, gauges (m matrices d×d)},
