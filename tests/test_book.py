@@ -180,13 +180,17 @@ def test_model_reference_parsing(text, expected):
     assert refs_ext.parse_model_reference(text) == expected
 
 
-def test_model_role_links_known_sections_and_warns_on_unknown_ones(tmp_path):
-    """A tiny Sphinx project with the role: links resolve to the section labels; §9 is a warning."""
-    import io
+def _sphinx_build(src: Path, out: Path, builder: str):
+    """Run sphinx-build in its own process (extensions keep global state between apps)."""
+    import subprocess
     import sys
 
-    from sphinx.application import Sphinx
+    return subprocess.run([sys.executable, "-m", "sphinx", "-b", builder, "-q", "-E", str(src), str(out)],
+                          capture_output=True, text=True)
 
+
+def test_model_role_links_known_sections_and_warns_on_unknown_ones(tmp_path):
+    """A tiny Sphinx project with the role: links resolve to the section labels; §9 is a warning."""
     src = tmp_path / "src"
     src.mkdir()
     (src / "conf.py").write_text(
@@ -198,16 +202,13 @@ def test_model_role_links_known_sections_and_warns_on_unknown_ones(tmp_path):
     (src / "model.md").write_text(
         "# Model\n\n" + "".join(f"(model-section-{k})=\n## §{k} Part {k}\n\nText.\n\n" for k in range(1, 7)),
         encoding="utf-8")
-    warnings = io.StringIO()
-    app = Sphinx(str(src), str(src), str(tmp_path / "out"), str(tmp_path / "doctrees"), "html",
-                 status=None, warning=warnings, freshenv=True)
-    app.build()
-    sys.modules.pop("usaav_refs", None)
+    result = _sphinx_build(src, tmp_path / "out", "html")
+    assert result.returncode == 0, result.stderr
     page = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
     links = re.findall(r'<a class="[^"]*reference internal" href="model.html#model-section-4">(.*?)</a>', page, re.S)
     assert [re.sub(r"<[^>]+>", "", link).strip() for link in links] == ["§4 of the model appendix", "the bound"]
-    assert "unknown section '§9'" in warnings.getvalue()
-    assert warnings.getvalue().count("WARNING") == 1
+    assert "unknown section '§9'" in result.stderr
+    assert result.stderr.count("WARNING") == 1
 
 
 def test_the_paper_entry_has_no_invented_author():
@@ -355,3 +356,140 @@ def test_instructor_page_lists_every_coding_exercise():
     text = _visible("book/instructor.html")
     for exercise in EXERCISES:
         assert exercise.name in text and exercise.signature in text
+
+
+# --------------------------------------------------------------------------
+# Phone and print (book/_ext/usaav_print.py, book/_static/usaav-*.css)
+# --------------------------------------------------------------------------
+
+
+def _load_print_extension():
+    spec = importlib.util.spec_from_file_location("usaav_print", BOOK / "_ext" / "usaav_print.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+print_ext = _load_print_extension()
+STATIC = BOOK / "_static"
+
+
+def _css_rules(name: str) -> str:
+    return re.sub(r"/\*.*?\*/", "", (STATIC / name).read_text(encoding="utf-8"), flags=re.S)
+
+
+def test_layout_css_scrolls_wide_equations_and_tables_with_an_edge_cue():
+    css = _css_rules(print_ext.LAYOUT_CSS)
+    block = css[: css.index("}") + 1]
+    assert 'div.math mjx-container[display="true"]' in block and ".pst-scrollable-table-container" in block
+    assert "overflow-x: auto" in block
+    # Covers that travel with the content, shadows fixed to the edges.
+    assert block.count("no-repeat local") == 2 and block.count("no-repeat scroll") == 2
+
+
+def test_layout_css_lets_several_figures_of_one_output_wrap():
+    css = _css_rules(print_ext.LAYOUT_CSS)
+    assert re.search(r"div\.cell_output:has\(> img \+ img\) \{[^}]*display: flex;[^}]*flex-wrap: wrap", css)
+
+
+def test_print_css_hides_controls_keeps_figures_whole_and_unfolds_solutions():
+    css = _css_rules(print_ext.PRINT_CSS)
+    hidden = css[: css.index("display: none !important")]
+    for selector in (".usaav-explorer", "p.usaav-live-note", ".bd-sidebar-primary", ".anim-buttons"):
+        assert selector in css[: css.index("details.hide.above-input")], selector
+    assert "bd-header" in hidden
+    assert re.search(r"div\.cell_output img, figure,[^{]*\{\s*break-inside: avoid", css)
+    assert "details.sd-dropdown::details-content" in css and ".admonition.toggle-hidden" in css
+    assert re.search(r"@page \{\s*size: A4", css)
+
+
+def test_both_stylesheets_are_added_print_only_for_print():
+    calls = []
+
+    class App:
+        def connect(self, event, handler):
+            calls.append(("connect", event))
+
+        def add_css_file(self, name, **attributes):
+            calls.append((name, attributes))
+
+    print_ext.setup(App())
+    assert (print_ext.LAYOUT_CSS, {}) in calls and (print_ext.PRINT_CSS, {"media": "print"}) in calls
+    assert (STATIC / print_ext.LAYOUT_CSS).is_file() and (STATIC / print_ext.PRINT_CSS).is_file()
+
+
+def _singlehtml_project(tmp_path, extensions):
+    src = tmp_path / "src"
+    (src / "book").mkdir(parents=True)
+    (src / "conf.py").write_text(
+        f"import sys\nsys.path.insert(0, {str(BOOK / '_ext')!r})\n"
+        f"extensions = {extensions!r}\nroot_doc = 'book/index'\nnb_execution_mode = 'off'\n",
+        encoding="utf-8")
+    (src / "book" / "index.md").write_text(
+        "---\njupytext:\n  text_representation:\n    extension: .md\n    format_name: myst\n"
+        "kernelspec:\n  name: python3\n  display_name: Python 3\n---\n# Index\n\n"
+        "```{code-cell} ipython3\n:tags: [hide-input]\nprint(1)\n```\n\n"
+        "```{exercise} A question\n:label: ex-q\n\nWhy?\n```\n\n[to the top](#index)\n", encoding="utf-8")
+    return _sphinx_build(src, tmp_path / "out", "singlehtml"), tmp_path / "out"
+
+
+def test_single_page_build_fails_with_sphinx_exercise_alone(tmp_path):
+    """The bug the extension works around: myst-nb's hidden cells lose their singlehtml visitors."""
+    result, _ = _singlehtml_project(tmp_path, ["myst_nb", "sphinx_exercise"])
+    assert result.returncode != 0 and "unknown node type: HideCodeCellNode" in result.stderr
+
+
+def test_single_page_build_works_and_is_copied_where_its_links_resolve(tmp_path):
+    result, out = _singlehtml_project(tmp_path, ["myst_nb", "sphinx_exercise", "usaav_print"])
+    assert result.returncode == 0, result.stderr
+    page = (out / print_ext.PRINT_PAGE).read_text(encoding="utf-8")
+    assert '<details class="admonition hide above-input">' in page
+    assert 'href="_static/' in page and (out / "_static").is_dir()
+    assert 'href="book/index.html#' not in page and 'href="#index"' in page
+
+
+def test_external_resources_lists_scripts_and_stylesheets_from_the_network():
+    page = ('<script src="https://cdn.example/mathjax.js"></script><script src="_static/a.js"></script>'
+            '<link rel="stylesheet" href="https://cdn.example/font.css"><link rel="canonical" href="https://x/">'
+            '<a href="https://github.com/">repo</a>')
+    assert print_ext.external_resources(page) == ["https://cdn.example/font.css", "https://cdn.example/mathjax.js"]
+
+
+def test_untypeset_math_finds_raw_tex():
+    rendered = ('<span class="math notranslate nohighlight"><mjx-container>x</mjx-container></span>'
+                '<div class="math notranslate nohighlight">\\[ E_n \\]</div>')
+    assert print_ext.untypeset_math(rendered) == (2, ["\\[ E_n \\]"])
+
+
+def test_chromium_prints_offline():
+    command = print_ext.chromium_command("chromium", Path("x.html"), Path("/tmp/p"), ["--dump-dom"])
+    assert "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost" in command
+    assert any(arg.startswith("--virtual-time-budget=") for arg in command)
+    assert command[-1].startswith("file://") and "--dump-dom" in command
+
+
+def _chromium_or_skip():
+    try:
+        return print_ext.find_chromium()
+    except FileNotFoundError:
+        pytest.skip("no Chromium on this machine")
+
+
+def test_print_pdf_writes_an_a4_pdf_of_a_page(tmp_path):
+    _chromium_or_skip()
+    page = tmp_path / "page.html"
+    page.write_text("<html><head><style>@page { size: A4; }</style></head><body><h1>One</h1>"
+                    "<p style='break-before: page'>Two</p></body></html>", encoding="utf-8")
+    pdf = tmp_path / "out" / "book.pdf"
+    assert print_ext.print_pdf(page, pdf) == 2
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF") and re.search(rb"/MediaBox\s*\[\s*0 0 59[45]\.\d+ 841\.\d+", data)
+
+
+def test_print_pdf_refuses_a_page_whose_math_is_not_typeset(tmp_path):
+    _chromium_or_skip()
+    page = tmp_path / "page.html"
+    page.write_text('<p>Energy <span class="math notranslate nohighlight">\\(E_n\\)</span></p>', encoding="utf-8")
+    with pytest.raises(RuntimeError, match="untypeset"):
+        print_ext.print_pdf(page, tmp_path / "book.pdf")
+    assert not (tmp_path / "book.pdf").exists()
