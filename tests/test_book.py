@@ -383,8 +383,11 @@ def test_layout_css_scrolls_wide_equations_and_tables_with_an_edge_cue():
     block = css[: css.index("}") + 1]
     assert 'div.math mjx-container[display="true"]' in block and ".pst-scrollable-table-container" in block
     assert "overflow-x: auto" in block
-    # Covers that travel with the content, shadows fixed to the edges.
+    # Fallback: covers that travel with the content, shadows fixed to the edges.
     assert block.count("no-repeat local") == 2 and block.count("no-repeat scroll") == 2
+    # Where supported: a fade driven by the scroll position (works on any background).
+    assert re.search(r"@supports \(animation-timeline: scroll\(\)\)[^@]*animation-timeline: scroll\(self inline\)", css)
+    assert "@keyframes usaav-edge-fade" in css and "mask-image" in css
 
 
 def test_layout_css_lets_several_figures_of_one_output_wrap():
@@ -399,6 +402,7 @@ def test_print_css_hides_controls_keeps_figures_whole_and_unfolds_solutions():
         assert selector in css[: css.index("details.hide.above-input")], selector
     assert "bd-header" in hidden
     assert re.search(r"div\.cell_output img, figure,[^{]*\{\s*break-inside: avoid", css)
+    assert re.search(r"\.bd-content table \{\s*break-inside: auto", css)  # long tables break between rows
     assert "details.sd-dropdown::details-content" in css and ".admonition.toggle-hidden" in css
     assert re.search(r"@page \{\s*size: A4", css)
 
