@@ -136,14 +136,15 @@ def test_built_launch_links_point_at_existing_notebooks():
 # --------------------------------------------------------------------------
 
 
-def _load_refs_extension():
-    spec = importlib.util.spec_from_file_location("usaav_refs", BOOK / "_ext" / "usaav_refs.py")
+def _load_extension(name: str):
+    """A module of book/_ext, loaded from its file (book/_ext is not a package)."""
+    spec = importlib.util.spec_from_file_location(name, BOOK / "_ext" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-refs_ext = _load_refs_extension()
+refs_ext = _load_extension("usaav_refs")
 HTML = ROOT / "_build" / "html"
 built = pytest.mark.skipif(not _built_pages(), reason="book not built (run make book)")
 
@@ -363,14 +364,7 @@ def test_instructor_page_lists_every_coding_exercise():
 # --------------------------------------------------------------------------
 
 
-def _load_print_extension():
-    spec = importlib.util.spec_from_file_location("usaav_print", BOOK / "_ext" / "usaav_print.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-print_ext = _load_print_extension()
+print_ext = _load_extension("usaav_print")
 STATIC = BOOK / "_static"
 
 

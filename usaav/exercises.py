@@ -306,8 +306,24 @@ def _largest_error(outputs, truths, trials) -> tuple[float, str]:
     return errors[worst], trials[worst].shown
 
 
-def _tangent_defect(X, V) -> float:
-    return float(np.max(np.abs(np.sum(X * V, axis=-1))))
+def _require_tangent(outputs, trials, message: str) -> None:
+    """Diagnose velocities not tangent to the sphere at the points ``trial.args[0]``.
+
+    ``message`` is formatted with ``defect`` (the largest :math:`|\\langle x_i, v_i\\rangle|`)
+    and ``shown``; round-off allows 1e-8 of the largest entry.
+    """
+    for out, trial in zip(outputs, trials):
+        defect = float(np.max(np.abs(np.sum(trial.args[0] * out, axis=-1))))
+        if defect > 1e-8 * max(1.0, float(np.max(np.abs(out)))):
+            raise _Diagnosis("not_tangent", message.format(defect=defect, shown=trial.shown))
+
+
+def _require_unit_rows(outputs, trials, code: str, message: str, tol: float = 1e-8) -> None:
+    """Diagnose outputs whose rows are not on the sphere; ``message`` is formatted with ``drift`` and ``shown``."""
+    for out, trial in zip(outputs, trials):
+        drift = float(np.max(np.abs(np.linalg.norm(out, axis=1) - 1.0)))
+        if drift > tol:
+            raise _Diagnosis(code, message.format(drift=drift, shown=trial.shown))
 
 
 def _haar_rotations(m: int, d: int, rng: np.random.Generator) -> np.ndarray:
@@ -390,14 +406,10 @@ def check_velocity(my_velocity: Callable, seed: int = 0) -> CheckResult:
              "Your weights ignore β: use e^{β⟨x_i,x_j⟩}, not e^{⟨x_i,x_j⟩}.",
              [velocity(kernels.USA(1.0), X, None) for X, _ in (t.args for t in trials)]),
         ])
-        for out, trial in zip(outputs, trials):
-            defect = _tangent_defect(trial.args[0], out)
-            if defect > 1e-8 * max(1.0, float(np.max(np.abs(out)))):
-                raise _Diagnosis(
-                    "not_tangent",
-                    f"Your forces are not tangent to the sphere: ⟨x_i, v_i⟩ reaches {defect:.2g} "
-                    f"(called with {trial.shown}). The last step must be the projection "
-                    "P_{x_i} v = v − ⟨x_i, v⟩ x_i.")
+        _require_tangent(outputs, trials,
+                         "Your forces are not tangent to the sphere: ⟨x_i, v_i⟩ reaches {defect:.2g} "
+                         "(called with {shown}). The last step must be the projection "
+                         "P_{{x_i}} v = v − ⟨x_i, v⟩ x_i.")
         ns = [len(t.args[0]) for t in trials]
         betas = [t.args[1] for t in trials]
         _factor_mistake(outputs, truths, [
@@ -622,13 +634,9 @@ def check_rope_velocity(my_rope_velocity: Callable, seed: int = 0) -> CheckResul
              "Rotate each token by its own angle θs_i first.",
              [velocity(kernels.USA(t.args[2]), t.args[0], None) for t in trials]),
         ])
-        for out, trial in zip(outputs, trials):
-            defect = _tangent_defect(trial.args[0], out)
-            if defect > 1e-8 * max(1.0, float(np.max(np.abs(out)))):
-                raise _Diagnosis(
-                    "not_tangent",
-                    f"Your forces are not tangent to the sphere: ⟨x_i, ẋ_i⟩ reaches {defect:.2g} "
-                    f"(called with {trial.shown}). Is the projection P_{{u_i}} missing in the gauge frame?")
+        _require_tangent(outputs, trials,
+                         "Your forces are not tangent to the sphere: ⟨x_i, ẋ_i⟩ reaches {defect:.2g} "
+                         "(called with {shown}). Is the projection P_{{u_i}} missing in the gauge frame?")
         _factor_mistake(outputs, truths, [
             ("factor_n", "Off by a factor n: the baseline velocity averages over j (divide by n).",
              [len(t.args[0]) for t in trials]),
@@ -693,12 +701,9 @@ def check_rope_maximizer(my_rope: Callable, seed: int = 0) -> CheckResult:
              "Every token got the same rotation: the angle must depend on the position, −θ s.",
              [maximizers.rope(v, theta, np.ones_like(s)) for v, theta, s in (t.args for t in trials)]),
         ])
-        for out, trial in zip(outputs, trials):
-            drift = float(np.max(np.abs(np.linalg.norm(out, axis=1) - 1.0)))
-            if drift > 1e-8:
-                raise _Diagnosis("not_on_sphere",
-                                 f"Your points are not on the sphere (| |x| − 1 | reaches {drift:.2g}, called with "
-                                 f"{trial.shown}). A rotation keeps lengths: check the cos/sin entries.")
+        _require_unit_rows(outputs, trials, "not_on_sphere",
+                           "Your points are not on the sphere (| |x| − 1 | reaches {drift:.2g}, called with "
+                           "{shown}). A rotation keeps lengths: check the cos/sin entries.")
         gaps = [relative_energy_gap(kernels.RoPE(1.0, t.args[1]), out, t.args[2]) for out, t in zip(outputs, trials)]
         if max(gaps) < 1e-9:
             raise _Diagnosis("other_maximizer",
@@ -934,11 +939,9 @@ def check_prompt_maximizer(my_maximizer: Callable, seed: int = 0) -> CheckResult
              "so x_i = G_{p_i}ᵀ v.",
              [np.einsum("pij,j->pi", G, v)[ids] for v, G, ids in (t.args for t in trials)]),
         ])
-        for out, trial in zip(outputs, trials):
-            drift = float(np.max(np.abs(np.linalg.norm(out, axis=1) - 1.0)))
-            if drift > 1e-8:
-                raise _Diagnosis("not_on_sphere", f"Your tokens are not on the sphere (| |x| − 1 | reaches {drift:.2g}, "
-                                                  f"{trial.shown}): an orthogonal matrix keeps the length of v.")
+        _require_unit_rows(outputs, trials, "not_on_sphere",
+                           "Your tokens are not on the sphere (| |x| − 1 | reaches {drift:.2g}, {shown}): "
+                           "an orthogonal matrix keeps the length of v.")
         gaps = [relative_energy_gap(kernels.Prompts(1.0, t.args[1]), out, t.args[2])
                 for out, t in zip(outputs, trials)]
         if max(gaps) < 1e-9:
@@ -1181,11 +1184,9 @@ def check_heun_step(my_step: Callable, seed: int = 0) -> CheckResult:
                                "X + (h/2)(k₁ + k₂) by its length.",
              variant(lambda V, X, h: X + 0.5 * h * (V(X) + V(normalize(X + h * V(X)))))),
         ])
-        for out, trial in zip(outputs, trials):
-            drift = float(np.max(np.abs(np.linalg.norm(out, axis=1) - 1.0)))
-            if drift > 1e-10:
-                raise _Diagnosis("leaves_sphere", f"Your step leaves the sphere: |x| − 1 reaches {drift:.2g} "
-                                                  f"({trial.shown}). Normalise every row at the end.")
+        _require_unit_rows(outputs, trials, "leaves_sphere",
+                           "Your step leaves the sphere: |x| − 1 reaches {drift:.2g} ({shown}). "
+                           "Normalise every row at the end.", tol=1e-10)
         error, shown = _largest_error(outputs, truths, trials)
         raise _Diagnosis("mismatch", f"Your step differs from the projected Heun step by up to {error:.2g} ({shown}).")
 
@@ -1384,11 +1385,9 @@ def check_reduced_velocity(my_reduced_velocity: Callable, seed: int = 0) -> Chec
             ("ignores_W", "Your velocity ignores the weights W_ab: every pair must be weighted by W_ab.",
              [reduced(M, np.ones_like(W), beta) for M, W, beta in (t.args for t in trials)]),
         ])
-        for out, trial in zip(outputs, trials):
-            defect = _tangent_defect(trial.args[0], out)
-            if defect > 1e-8 * max(1.0, float(np.max(np.abs(out)))):
-                raise _Diagnosis("not_tangent", f"Your velocities are not tangent to the sphere: ⟨m_a, ṁ_a⟩ reaches "
-                                                f"{defect:.2g} ({trial.shown}). Apply the projection P_{{m_a}}.")
+        _require_tangent(outputs, trials,
+                         "Your velocities are not tangent to the sphere: ⟨m_a, ṁ_a⟩ reaches {defect:.2g} "
+                         "({shown}). Apply the projection P_{{m_a}}.")
         _factor_mistake(outputs, truths, [
             ("factor_1_over_k", "Off by a factor 1/k: the mass fractions inside W already do the averaging; "
                                 "do not divide by k.", [1 / len(t.args[0]) for t in trials]),
