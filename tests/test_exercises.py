@@ -492,6 +492,12 @@ def test_a_check_refuses_something_that_is_not_a_function(check):
         check(np.zeros(3))
 
 
+@pytest.mark.parametrize("seed, error", [(-1, ValueError), (1.5, TypeError), ("0", TypeError)])
+def test_a_check_refuses_a_bad_seed(seed, error):
+    with pytest.raises(error, match="seed"):
+        exercises.check_velocity(loop_velocity, seed=seed)
+
+
 # --------------------------------------------------------------------------
 # The verdict object and the list of exercises
 # --------------------------------------------------------------------------

@@ -99,6 +99,7 @@ import numpy as np
 from scipy.stats import special_ortho_group
 
 from . import kernels, maximizers
+from ._validation import check_int
 from .dynamics import bind, energy, vector_field, velocity
 from .experiments.metastability import reduced_merger_time
 from .integrate import heun_step
@@ -191,9 +192,12 @@ def _verdict(check: str, body: Callable[[], str]) -> CheckResult:
     return CheckResult(check, True, "correct", "Correct. " + message)
 
 
-def _require_callable(function, name: str) -> None:
+def _require_callable(function, name: str, seed: int | None = None) -> None:
+    """Check the arguments of a check: the reader's function, and the seed when there is one."""
     if not callable(function):
         raise TypeError(f"{name} must be a function (pass it without calling it), got {type(function).__name__}")
+    if seed is not None:
+        check_int(seed, "seed", minimum=0)
 
 
 def _fresh(value):
@@ -375,7 +379,7 @@ def check_velocity(my_velocity: Callable, seed: int = 0) -> CheckResult:
     >>> bool(check_velocity(my_velocity))
     True
     """
-    _require_callable(my_velocity, "my_velocity")
+    _require_callable(my_velocity, "my_velocity", seed)
 
     def run() -> str:
         rng = np.random.default_rng(seed)
@@ -462,7 +466,7 @@ def check_collapse_gap(my_gap: Callable, seed: int = 0) -> CheckResult:
         Diagnoses besides the common ones: ``factor_2``, ``mean_not_squared``,
         ``distances_not_squared``, ``factor_n``, ``constant_factor``, ``mismatch``.
     """
-    _require_callable(my_gap, "my_gap")
+    _require_callable(my_gap, "my_gap", seed)
 
     def run() -> str:
         rng = np.random.default_rng(seed)
@@ -529,7 +533,7 @@ def check_energy(my_energy: Callable, seed: int = 0) -> CheckResult:
         ``no_diagonal``, ``exponent_without_beta``, ``factor_2``,
         ``factor_n``, ``factor_beta``, ``constant_factor``, ``mismatch``.
     """
-    _require_callable(my_energy, "my_energy")
+    _require_callable(my_energy, "my_energy", seed)
 
     def run() -> str:
         rng = np.random.default_rng(seed)
@@ -595,7 +599,7 @@ def check_rope_velocity(my_rope_velocity: Callable, seed: int = 0) -> CheckResul
         ``G_instead_of_GT``, ``sign_of_rotation``, ``ignores_positions``,
         ``not_tangent``, ``factor_n``, ``constant_factor``, ``mismatch``.
     """
-    _require_callable(my_rope_velocity, "my_rope_velocity")
+    _require_callable(my_rope_velocity, "my_rope_velocity", seed)
 
     def run() -> str:
         rng = np.random.default_rng(seed)
@@ -678,7 +682,7 @@ def check_rope_maximizer(my_rope: Callable, seed: int = 0) -> CheckResult:
         ``same_angle_for_all``, ``not_on_sphere``, ``other_maximizer``,
         ``not_a_maximizer``.
     """
-    _require_callable(my_rope, "my_rope")
+    _require_callable(my_rope, "my_rope", seed)
 
     def run() -> str:
         rng = np.random.default_rng(seed)
@@ -749,7 +753,7 @@ def check_quantile_phase(my_phase: Callable, seed: int = 0) -> CheckResult:
         Diagnoses besides the common ones: ``sign``, ``approximate``,
         ``wrong_law``.
     """
-    _require_callable(my_phase, "my_phase")
+    _require_callable(my_phase, "my_phase", seed)
 
     def run() -> str:
         rng = np.random.default_rng(seed)
@@ -822,7 +826,7 @@ def check_householder_gauge(my_gauge: Callable, seed: int = 0) -> CheckResult:
         ``not_normalised``, ``not_orthogonal``, ``G_instead_of_GT``,
         ``sign``, ``identity_too_early``, ``misses_target``.
     """
-    _require_callable(my_gauge, "my_gauge")
+    _require_callable(my_gauge, "my_gauge", seed)
 
     def run() -> str:
         rng = np.random.default_rng(seed)
@@ -908,7 +912,7 @@ def check_prompt_maximizer(my_maximizer: Callable, seed: int = 0) -> CheckResult
         ``G_instead_of_GT``, ``not_on_sphere``, ``other_maximizer``,
         ``not_a_maximizer``.
     """
-    _require_callable(my_maximizer, "my_maximizer")
+    _require_callable(my_maximizer, "my_maximizer", seed)
 
     def run() -> str:
         rng = np.random.default_rng(seed)
@@ -989,7 +993,7 @@ def check_toeplitz_mode(my_winning_mode: Callable, seed: int = 0) -> CheckResult
         ``returned_the_value``, ``forgot_the_half``, ``largest_magnitude``,
         ``absent_modes``, ``wrong_mode``.
     """
-    _require_callable(my_winning_mode, "my_winning_mode")
+    _require_callable(my_winning_mode, "my_winning_mode", seed)
 
     def run() -> str:
         rng = np.random.default_rng(seed)
@@ -1077,7 +1081,7 @@ def check_toeplitz_bound(my_bound: Callable, seed: int = 0) -> CheckResult:
         ``smallest_eigenvalue``, ``largest_magnitude``, ``factor_2``,
         ``factor_n``, ``factor_1_over_n``, ``constant_factor``, ``mismatch``.
     """
-    _require_callable(my_bound, "my_bound")
+    _require_callable(my_bound, "my_bound", seed)
 
     def run() -> str:
         rng = np.random.default_rng(seed)
@@ -1144,7 +1148,7 @@ def check_heun_step(my_step: Callable, seed: int = 0) -> CheckResult:
         ``k2_only``, ``full_step_average``, ``predictor_not_normalised``,
         ``not_normalised``, ``leaves_sphere``, ``mismatch``.
     """
-    _require_callable(my_step, "my_step")
+    _require_callable(my_step, "my_step", seed)
 
     def run() -> str:
         rng = np.random.default_rng(seed)
@@ -1218,7 +1222,7 @@ def check_gauge_gap(my_gauge_gap: Callable, seed: int = 0) -> CheckResult:
         ``sign_of_rotation``, ``mean_not_squared``, ``factor_2``,
         ``constant_factor``, ``mismatch``.
     """
-    _require_callable(my_gauge_gap, "my_gauge_gap")
+    _require_callable(my_gauge_gap, "my_gauge_gap", seed)
 
     def run() -> str:
         rng = np.random.default_rng(seed)
@@ -1350,7 +1354,7 @@ def check_reduced_velocity(my_reduced_velocity: Callable, seed: int = 0) -> Chec
         ``not_tangent``, ``factor_1_over_k``, ``rescaled_clock``,
         ``constant_factor``, ``mismatch``.
     """
-    _require_callable(my_reduced_velocity, "my_reduced_velocity")
+    _require_callable(my_reduced_velocity, "my_reduced_velocity", seed)
 
     def run() -> str:
         rng = np.random.default_rng(seed)
