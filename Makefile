@@ -33,3 +33,11 @@ reproduce: $(BIN)/.installed
 
 clean:
 	rm -rf _build .pytest_cache
+
+# make pdf   the whole book as one PDF for course packs and offline reading:
+#            the single-page build, printed offline by headless Chromium
+#            (Debian: apt-get install chromium; another binary via CHROMIUM=...)
+.PHONY: pdf
+pdf: $(BIN)/.installed
+	$(BIN)/jupyter-book build . --builder singlehtml -W --keep-going
+	$(BIN)/python book/_ext/usaav_print.py _build/singlehtml/usaav-book.html _build/pdf/usaav-book.pdf

@@ -1,0 +1,541 @@
+"""The self-checks of the book's coding exercises (usaav.exercises).
+
+Each check must accept a right solution, written here independently of the
+library (loops, explicit rotation formulas, an ODE solve), and reject each
+typical wrong solution with the diagnosis that names the mistake.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy.integrate import solve_ivp
+
+import usaav
+from usaav import exercises
+from usaav.exercises import EXERCISES, CheckResult
+
+
+# --------------------------------------------------------------------------
+# Right solutions, written from the equations in plain NumPy
+# --------------------------------------------------------------------------
+
+
+def unit_rows(X):
+    return X / np.linalg.norm(X, axis=1, keepdims=True)
+
+
+def tangent(X, V):
+    return V - np.sum(X * V, axis=1, keepdims=True) * X
+
+
+def loop_velocity(X, beta):
+    n, d = X.shape
+    V = np.zeros((n, d))
+    for i in range(n):
+        pull = sum(math.exp(beta * float(X[i] @ X[j])) * X[j] for j in range(n)) / n
+        V[i] = pull - float(X[i] @ pull) * X[i]
+    return V
+
+
+def rotate12(X, angles):
+    """Rows of X rotated by R_angle in the plane of the first two coordinates."""
+    c, s = np.cos(angles), np.sin(angles)
+    out = np.array(X, dtype=float, copy=True)
+    out[..., 0] = c * X[..., 0] - s * X[..., 1]
+    out[..., 1] = s * X[..., 0] + c * X[..., 1]
+    return out
+
+
+def gap(X):
+    return 1.0 - float(np.sum(X.mean(axis=0) ** 2))
+
+
+def energy_loops(X, beta):
+    n = len(X)
+    return sum(math.exp(beta * float(X[i] @ X[j])) / beta for i in range(n) for j in range(n)) / (2 * n * n)
+
+
+def rope_velocity(X, s, beta, theta):
+    U = rotate12(X, theta * s)
+    return rotate12(loop_velocity(U, beta), -theta * s)
+
+
+def rope_path(v, theta, s):
+    return rotate12(np.tile(v, (len(s), 1)), -theta * s)
+
+
+def step_quantile_phase(s, angles):
+    atoms = np.sort(angles)
+    index = np.minimum((np.asarray(s) * len(atoms)).astype(int), len(atoms) - 1)
+    return -atoms[index]
+
+
+def householder(v, t):
+    w = v - t
+    norm = float(w @ w)
+    if norm < 1e-30:
+        return np.eye(len(v))
+    return np.eye(len(v)) - 2.0 * np.outer(w, w) / norm
+
+
+def rotation_taking(v, t):
+    """A rotation R with R v = t (Rodrigues in span(v, t)); a π-rotation for t = −v."""
+    d = len(v)
+    c = float(np.clip(v @ t, -1.0, 1.0))
+    e = t - c * v
+    if np.linalg.norm(e) < 1e-12:
+        if c > 0:
+            return np.eye(d)
+        helper = np.eye(d)[np.argmin(np.abs(v))]
+        e = helper - (helper @ v) * v
+        s = 0.0
+    else:
+        s = float(np.linalg.norm(e))
+    e = e / np.linalg.norm(e)
+    return np.eye(d) + (c - 1) * (np.outer(v, v) + np.outer(e, e)) + s * (np.outer(e, v) - np.outer(v, e))
+
+
+def prompt_tokens(v, gauges, ids):
+    return np.array([gauges[p].T @ v for p in ids])
+
+
+def fourier(coefficients):
+    return {k: (c if k == 0 else c / 2) for k, c in coefficients.items()}
+
+
+def winning_mode(coefficients):
+    spectrum = fourier(coefficients)
+    k = 0
+    while k in spectrum:
+        k += 1
+    spectrum[k] = 0.0  # a mode absent from the series has ĉ = 0
+    return max(spectrum, key=spectrum.get)
+
+
+def toeplitz_matrix(coefficients, s):
+    r = np.subtract.outer(s, s)
+    return sum(c * np.cos(2 * np.pi * k * r) for k, c in coefficients.items())
+
+
+def finite_bound(coefficients, s):
+    return float(np.linalg.eigvalsh(toeplitz_matrix(coefficients, s)).max()) / (2 * len(s))
+
+
+def heun(field, X, h):
+    k1 = field(X)
+    k2 = field(unit_rows(X + h * k1))
+    return unit_rows(X + 0.5 * h * (k1 + k2))
+
+
+def rope_gauge_gap(X, s, theta):
+    return gap(rotate12(X, theta * s))
+
+
+def reduced_velocity(M, W, beta):
+    k = len(M)
+    V = np.zeros_like(M)
+    for a in range(k):
+        pull = sum(W[a, b] * math.exp(beta * float(M[a] @ M[b])) * M[b] for b in range(k))
+        V[a] = pull - float(M[a] @ pull) * M[a]
+    return V
+
+
+def reduced_T1(beta, gap_angle):
+    """First merger of the two-point reduced flow, from its ODE (not the library's quadrature)."""
+    def reached(t, y):
+        return y[0] - 0.1
+    reached.terminal = True
+    solution = solve_ivp(lambda t, y: [-math.exp(-beta * (1 - math.cos(y[0]))) * math.sin(y[0])],
+                         (0.0, 1e4), [gap_angle], events=reached, rtol=1e-10, atol=1e-12)
+    return float(solution.t_events[0][0])
+
+
+def simulated_T1(beta, gap_angle, h=0.05):
+    """The exercise done as a reader would: caps, rescaled clock, Heun through usaav.simulate."""
+    rng = np.random.default_rng(1)
+    centres = [np.array([math.sin(a), 0.0, math.cos(a)]) for a in (-gap_angle / 2, gap_angle / 2)]
+    X = np.vstack([unit_rows(c + 0.03 * rng.standard_normal((20, 3))) for c in centres])
+    kernel, t = usaav.kernels.USA(beta), 0.0
+    while t < 100.0:
+        X = usaav.simulate(kernel, X, None, t_max=h, dt=h, clock="rescaled").final
+        t += h
+        m1, m2 = unit_rows(X[:20].mean(axis=0)[None])[0], unit_rows(X[20:].mean(axis=0)[None])[0]
+        if math.acos(min(1.0, float(m1 @ m2))) < 0.1:
+            return t
+    return math.nan
+
+
+# --------------------------------------------------------------------------
+# Every check accepts its right solution
+# --------------------------------------------------------------------------
+
+RIGHT = [
+    (exercises.check_velocity, loop_velocity),
+    (exercises.check_collapse_gap, gap),
+    (exercises.check_energy, energy_loops),
+    (exercises.check_rope_velocity, rope_velocity),
+    (exercises.check_rope_maximizer, rope_path),
+    (exercises.check_quantile_phase, step_quantile_phase),
+    (exercises.check_householder_gauge, householder),
+    (exercises.check_prompt_maximizer, prompt_tokens),
+    (exercises.check_toeplitz_mode, winning_mode),
+    (exercises.check_toeplitz_bound, finite_bound),
+    (exercises.check_heun_step, heun),
+    (exercises.check_gauge_gap, rope_gauge_gap),
+    (exercises.check_first_merger_time, reduced_T1),
+    (exercises.check_reduced_velocity, reduced_velocity),
+]
+
+
+@pytest.mark.parametrize("check, solution", RIGHT, ids=[check.__name__ for check, _ in RIGHT])
+def test_check_accepts_a_right_solution(check, solution):
+    result = check(solution)
+    assert result.passed, result.message
+    assert result.diagnosis == "correct"
+    assert result.message.startswith("Correct.")
+
+
+def test_first_merger_time_accepts_a_particle_simulation():
+    """The exercise as readers do it: simulate the clusters, not the reduced ODE."""
+    result = exercises.check_first_merger_time(simulated_T1)
+    assert result.passed, result.message
+
+
+def test_a_second_seed_also_accepts_the_right_solutions():
+    assert exercises.check_velocity(loop_velocity, seed=7)
+    assert exercises.check_heun_step(heun, seed=7)
+
+
+def test_rotation_taking_helper_is_a_rotation_taking_v_to_t():
+    rng = np.random.default_rng(3)
+    v, t = unit_rows(rng.standard_normal((2, 4)))
+    for target in (t, v, -v):
+        R = rotation_taking(v, target)
+        assert np.allclose(R.T @ R, np.eye(4)) and np.allclose(R @ v, target)
+
+
+# --------------------------------------------------------------------------
+# Typical wrong solutions get the diagnosis that names the mistake
+# --------------------------------------------------------------------------
+
+
+def softmax_velocity(X, beta):
+    A = np.exp(beta * X @ X.T)
+    return tangent(X, (A / A.sum(axis=1, keepdims=True)) @ X)
+
+
+def without_self_term(X, beta):
+    n = len(X)
+    A = np.exp(beta * X @ X.T)
+    np.fill_diagonal(A, 0.0)
+    return tangent(X, A @ X / (n - 1))
+
+
+VELOCITY_MISTAKES = {
+    "factor_n": lambda X, b: len(X) * loop_velocity(X, b),
+    "missing_projection": lambda X, b: np.exp(b * X @ X.T) @ X / len(X),
+    "softmax": softmax_velocity,
+    "exponent_without_beta": lambda X, b: loop_velocity(X, 1.0),
+    "factor_1_over_n": lambda X, b: loop_velocity(X, b) / len(X),
+    "factor_n_minus_1": without_self_term,
+    "sign": lambda X, b: -loop_velocity(X, b),
+    "factor_1_over_beta": lambda X, b: loop_velocity(X, b) / b,
+    "factor_beta": lambda X, b: b * loop_velocity(X, b),
+    "rescaled_clock": lambda X, b: math.exp(-b) * loop_velocity(X, b),
+    "constant_factor": lambda X, b: 3.0 * loop_velocity(X, b),
+    "not_tangent": lambda X, b: loop_velocity(X, b) + 0.1 * X,
+    "mismatch": lambda X, b: loop_velocity(X, b) + 0.01 * tangent(X, np.roll(X, 1, axis=1)),
+    "wrong_shape": lambda X, b: loop_velocity(X, b).T,
+    "nan": lambda X, b: np.full(X.shape, np.nan),
+    "raises": lambda X, b: X @ X,
+    "returns_none": lambda X, b: None,
+    "not_numeric": lambda X, b: "velocity",
+}
+
+GAP_MISTAKES = {
+    "factor_2": lambda X: 2 * gap(X),
+    "mean_not_squared": lambda X: 1 - np.linalg.norm(X.mean(axis=0)),
+    "distances_not_squared": lambda X: np.linalg.norm(X[:, None] - X[None], axis=-1).sum() / (2 * len(X) ** 2),
+    "factor_n": lambda X: len(X) * gap(X),
+    "mismatch": lambda X: gap(X) + 0.01,
+    "wrong_shape": lambda X: 1 - np.sum(X * X.mean(axis=0), axis=1),
+}
+
+ENERGY_MISTAKES = {
+    "pairs_i_less_than_j": lambda X, b: np.triu(np.exp(b * X @ X.T) / b, 1).sum() / (2 * len(X) ** 2),
+    "no_diagonal": lambda X, b: energy_loops(X, b) - math.exp(b) / (2 * b * len(X)),
+    "exponent_without_beta": lambda X, b: np.exp(X @ X.T).sum() / (2 * b * len(X) ** 2),
+    "factor_2": lambda X, b: 2 * energy_loops(X, b),
+    "factor_n": lambda X, b: len(X) * energy_loops(X, b),
+    "factor_beta": lambda X, b: b * energy_loops(X, b),
+    "constant_factor": lambda X, b: 0.25 * energy_loops(X, b),
+    "mismatch": lambda X, b: energy_loops(X, b) + 0.1,
+}
+
+
+def gauge_frame_only(X, s, beta, theta):
+    return loop_velocity(rotate12(X, theta * s), beta)
+
+
+ROPE_VELOCITY_MISTAKES = {
+    "gauge_frame_velocity": gauge_frame_only,
+    "G_instead_of_GT": lambda X, s, b, th: rotate12(gauge_frame_only(X, s, b, th), th * s),
+    "sign_of_rotation": lambda X, s, b, th: rope_velocity(X, s, b, -th),
+    "ignores_positions": lambda X, s, b, th: loop_velocity(X, b),
+    "not_tangent": lambda X, s, b, th: rotate12(np.exp(b * rotate12(X, th * s) @ rotate12(X, th * s).T)
+                                                @ rotate12(X, th * s) / len(X), -th * s),
+    "factor_n": lambda X, s, b, th: len(X) * rope_velocity(X, s, b, th),
+    "mismatch": lambda X, s, b, th: rope_velocity(X, s, b, 1.01 * th),
+}
+
+ROPE_MAXIMIZER_MISTAKES = {
+    "sign_of_rotation": lambda v, th, s: rope_path(v, -th, s),
+    "same_angle_for_all": lambda v, th, s: rope_path(v, th, np.ones_like(s)),
+    "not_on_sphere": lambda v, th, s: 2.0 * rope_path(v, th, s),
+    "other_maximizer": lambda v, th, s: rope_path(rotate12(v[None], 0.7)[0], th, s),
+    "not_a_maximizer": lambda v, th, s: rope_path(v, th, s ** 2),
+    "wrong_shape": lambda v, th, s: rope_path(v, th, s).T,
+}
+
+QUANTILE_MISTAKES = {
+    "sign": lambda s, a: -step_quantile_phase(s, a),
+    "approximate": lambda s, a: step_quantile_phase(s, a) + 0.01,
+    "wrong_law": lambda s, a: -2 * np.pi * np.asarray(s),
+    "wrong_shape": lambda s, a: -np.sort(a),
+}
+
+
+def reflection_with_plus(v, t):
+    w = v + t
+    norm = float(w @ w)
+    return np.eye(len(v)) if norm < 1e-30 else np.eye(len(v)) - 2.0 * np.outer(w, w) / norm
+
+
+def unguarded_plus(v, t):
+    w = v + t
+    return np.eye(len(v)) - 2.0 * np.outer(w, w) / (w @ w)
+
+
+HOUSEHOLDER_MISTAKES = {
+    "nan_when_equal": lambda v, t: np.eye(len(v)) - 2.0 * np.outer(v - t, v - t) / ((v - t) @ (v - t)),
+    "not_normalised": lambda v, t: np.eye(len(v)) - 2.0 * np.outer(v - t, v - t),
+    "not_orthogonal": lambda v, t: np.outer(t, v) + 0.5 * np.eye(len(v)),
+    "G_instead_of_GT": rotation_taking,
+    "sign": reflection_with_plus,
+    "identity_too_early": lambda v, t: np.eye(len(v)) if np.allclose(v, t) else householder(v, t),
+    "misses_target": lambda v, t: rotation_taking(v, t) @ rotation_taking(v, t),
+    "wrong_shape": lambda v, t: householder(v, t)[:-1],
+    "raises": lambda v, t: np.linalg.inv(np.zeros((len(v), len(v)))),
+}
+
+
+def one_fixed_rotation(v):
+    R = np.eye(len(v))
+    R[:2, :2] = [[0.0, -1.0], [1.0, 0.0]]
+    return R @ v
+
+
+PROMPT_MISTAKES = {
+    "one_row_per_prompt": lambda v, G, ids: np.array([g.T @ v for g in G]),
+    "G_instead_of_GT": lambda v, G, ids: np.array([G[p] @ v for p in ids]),
+    "not_on_sphere": lambda v, G, ids: 0.5 * prompt_tokens(v, G, ids),
+    "other_maximizer": lambda v, G, ids: prompt_tokens(one_fixed_rotation(v), G, ids),
+    "not_a_maximizer": lambda v, G, ids: np.tile(v, (len(ids), 1)),
+}
+
+
+def largest_listed_magnitude(c):
+    spectrum = fourier(c)
+    return max(spectrum, key=lambda k: abs(spectrum[k]))
+
+
+TOEPLITZ_MODE_MISTAKES = {
+    "forgot_the_half": lambda c: max(c, key=c.get),
+    "largest_magnitude": largest_listed_magnitude,
+    "absent_modes": lambda c: max(fourier(c), key=fourier(c).get),
+    "returned_the_value": lambda c: max(0.0, max(fourier(c).values())),
+    "not_an_integer": lambda c: winning_mode(c) + 0.5,
+    "wrong_mode": lambda c: 1,
+    "wrong_shape": lambda c: [winning_mode(c)],
+}
+
+
+def eigenvalues(c, s):
+    return np.linalg.eigvalsh(toeplitz_matrix(c, s))
+
+
+TOEPLITZ_BOUND_MISTAKES = {
+    "mean_field_bound": lambda c, s: 0.5 * max(0.0, max(fourier(c).values())),
+    "smallest_eigenvalue": lambda c, s: eigenvalues(c, s).min() / (2 * len(s)),
+    "largest_magnitude": lambda c, s: np.abs(eigenvalues(c, s)).max() / (2 * len(s)),
+    "factor_2": lambda c, s: 2 * finite_bound(c, s),
+    "factor_n": lambda c, s: len(s) * finite_bound(c, s),
+    "factor_1_over_n": lambda c, s: finite_bound(c, s) / len(s),
+    "mismatch": lambda c, s: finite_bound(c, s) + 0.05,
+}
+
+
+def rk4_projected(V, X, h):
+    k1 = V(X)
+    k2 = V(unit_rows(X + 0.5 * h * k1))
+    k3 = V(unit_rows(X + 0.5 * h * k2))
+    k4 = V(unit_rows(X + h * k3))
+    return unit_rows(X + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4))
+
+
+HEUN_MISTAKES = {
+    "euler": lambda V, X, h: unit_rows(X + h * V(X)),
+    "midpoint": lambda V, X, h: unit_rows(X + h * V(unit_rows(X + 0.5 * h * V(X)))),
+    "k2_only": lambda V, X, h: unit_rows(X + h * V(unit_rows(X + h * V(X)))),
+    "full_step_average": lambda V, X, h: unit_rows(X + h * (V(X) + V(unit_rows(X + h * V(X))))),
+    "predictor_not_normalised": lambda V, X, h: unit_rows(X + 0.5 * h * (V(X) + V(X + h * V(X)))),
+    "not_normalised": lambda V, X, h: X + 0.5 * h * (V(X) + V(unit_rows(X + h * V(X)))),
+    "leaves_sphere": lambda V, X, h: 1.001 * rk4_projected(V, X, h),
+    "mismatch": rk4_projected,
+    "raises": lambda V, X, h: V(X, h),
+}
+
+GAUGE_GAP_MISTAKES = {
+    "content_frame": lambda X, s, th: gap(X),
+    "sign_of_rotation": lambda X, s, th: rope_gauge_gap(X, s, -th),
+    "mean_not_squared": lambda X, s, th: 1 - np.linalg.norm(rotate12(X, th * s).mean(axis=0)),
+    "factor_2": lambda X, s, th: 2 * rope_gauge_gap(X, s, th),
+    "mismatch": lambda X, s, th: rope_gauge_gap(X, s, th) + 0.02,
+}
+
+MERGER_MISTAKES = {
+    "raw_clock": lambda b, g: math.exp(-b) * reduced_T1(b, g),
+    "counts_steps": lambda b, g: reduced_T1(b, g) / 0.05,
+    "no_growth_in_beta": lambda b, g: 5.0,
+    "off_prediction": lambda b, g: 1.3 * reduced_T1(b, g),
+    "nan": lambda b, g: math.nan,
+}
+
+REDUCED_MISTAKES = {
+    "W_transposed": lambda M, W, b: reduced_velocity(M, W.T, b),
+    "ignores_W": lambda M, W, b: reduced_velocity(M, np.ones_like(W), b),
+    "not_tangent": lambda M, W, b: (W * np.exp(b * M @ M.T)) @ M,
+    "factor_1_over_k": lambda M, W, b: reduced_velocity(M, W, b) / len(M),
+    "rescaled_clock": lambda M, W, b: math.exp(-b) * reduced_velocity(M, W, b),
+    "mismatch": lambda M, W, b: reduced_velocity(M, W + 0.05, b),
+}
+
+CASES = [
+    (check, code, wrong)
+    for check, table in [
+        (exercises.check_velocity, VELOCITY_MISTAKES),
+        (exercises.check_collapse_gap, GAP_MISTAKES),
+        (exercises.check_energy, ENERGY_MISTAKES),
+        (exercises.check_rope_velocity, ROPE_VELOCITY_MISTAKES),
+        (exercises.check_rope_maximizer, ROPE_MAXIMIZER_MISTAKES),
+        (exercises.check_quantile_phase, QUANTILE_MISTAKES),
+        (exercises.check_householder_gauge, HOUSEHOLDER_MISTAKES),
+        (exercises.check_prompt_maximizer, PROMPT_MISTAKES),
+        (exercises.check_toeplitz_mode, TOEPLITZ_MODE_MISTAKES),
+        (exercises.check_toeplitz_bound, TOEPLITZ_BOUND_MISTAKES),
+        (exercises.check_heun_step, HEUN_MISTAKES),
+        (exercises.check_gauge_gap, GAUGE_GAP_MISTAKES),
+        (exercises.check_first_merger_time, MERGER_MISTAKES),
+        (exercises.check_reduced_velocity, REDUCED_MISTAKES),
+    ]
+    for code, wrong in table.items()
+]
+
+
+@pytest.mark.parametrize("check, code, wrong", CASES, ids=[f"{c.__name__}-{code}" for c, code, _ in CASES])
+def test_check_names_the_mistake(check, code, wrong):
+    result = check(wrong)
+    assert not result.passed
+    assert result.diagnosis == code, result.message
+    assert result.message.startswith("Not yet. ")
+    # Reader-facing text: no repository file names, no internal vocabulary.
+    assert "MODEL.md" not in result.message and "seed" not in result.message.lower()
+
+
+def test_householder_nan_at_t_equal_minus_v_points_at_the_sign():
+    result = exercises.check_householder_gauge(unguarded_plus)
+    assert result.diagnosis == "sign", result.message
+
+
+def test_a_raising_function_is_reported_with_its_error_and_input():
+    result = exercises.check_velocity(VELOCITY_MISTAKES["raises"])
+    assert "ValueError" in result.message and "X of shape (5, 3)" in result.message
+
+
+def test_wrong_shape_message_names_both_shapes():
+    result = exercises.check_velocity(VELOCITY_MISTAKES["wrong_shape"])
+    assert "expected shape (5, 3), got shape (3, 5)" in result.message and "Transposed?" in result.message
+
+
+def test_the_reader_function_cannot_spoil_the_check_by_writing_into_its_input():
+    def destructive(X, beta):
+        V = loop_velocity(X, beta)
+        X[:] = 0.0
+        return V
+
+    assert exercises.check_velocity(destructive)
+
+
+def test_off_prediction_message_gives_a_ratio_not_the_answer():
+    result = exercises.check_first_merger_time(MERGER_MISTAKES["off_prediction"])
+    predicted = reduced_T1(2.0, 1.0)
+    assert "+30%" in result.message
+    assert f"{predicted:.2f}" not in result.message and f"{predicted:.1f}" not in result.message
+
+
+@pytest.mark.parametrize("check", [check for check, _ in RIGHT], ids=lambda c: c.__name__)
+def test_a_check_refuses_something_that_is_not_a_function(check):
+    with pytest.raises(TypeError, match="must be a function"):
+        check(np.zeros(3))
+
+
+@pytest.mark.parametrize("seed, error", [(-1, ValueError), (1.5, TypeError), ("0", TypeError)])
+def test_a_check_refuses_a_bad_seed(seed, error):
+    with pytest.raises(error, match="seed"):
+        exercises.check_velocity(loop_velocity, seed=seed)
+
+
+# --------------------------------------------------------------------------
+# The verdict object and the list of exercises
+# --------------------------------------------------------------------------
+
+
+def test_verdict_is_truthy_only_when_correct_and_prints_as_one_line():
+    good = exercises.check_collapse_gap(gap)
+    bad = exercises.check_collapse_gap(GAP_MISTAKES["factor_2"])
+    assert bool(good) and not bool(bad)
+    assert isinstance(good, CheckResult)
+    assert str(bad).startswith("check_collapse_gap: Not yet. Off by a factor 2")
+    assert "\n" not in str(bad)
+
+    class Printer:
+        text_seen = ""
+
+        def text(self, value):
+            self.text_seen += value
+
+    printer = Printer()
+    bad._repr_pretty_(printer, cycle=False)
+    assert printer.text_seen == str(bad)
+
+
+def test_every_chapter_has_a_coding_exercise_and_every_check_is_listed():
+    assert {exercise.chapter for exercise in EXERCISES} == set(range(1, 8))
+    names = [exercise.name for exercise in EXERCISES]
+    assert len(names) == len(set(names))
+    public_checks = {name for name in exercises.__all__ if name.startswith("check_")}
+    assert public_checks == set(names)
+    for exercise in EXERCISES:
+        assert exercise.signature.split("(")[0].startswith("my_")
+
+
+def test_the_module_imports_no_plotting_library():
+    import subprocess
+    import sys
+
+    code = "import sys, usaav.exercises; print(any(m.split('.')[0] in ('matplotlib', 'ipywidgets') for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
