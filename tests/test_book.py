@@ -205,6 +205,18 @@ def test_the_book_build_keys_its_cache_on_the_library_digest(tmp_path):
     assert _cached_notebooks(cache) == 1
 
 
+def test_every_page_is_reread_once_after_the_library_changed():
+    """Sphinx re-reads only changed sources; a new library digest makes every page outdated, once."""
+    from types import SimpleNamespace
+
+    from usaav.experiments import library_digest
+
+    env = SimpleNamespace(found_docs={"book/a", "book/b", "book/c"}, usaav_library_digest="older")
+    assert book_ext._reread_when_library_changed(None, env, {"book/c"}, set(), set()) == ["book/a", "book/b"]
+    assert env.usaav_library_digest == library_digest()
+    assert book_ext._reread_when_library_changed(None, env, set(), set(), set()) == []
+
+
 def test_the_book_kernel_runs_this_working_tree():
     """The chapters' kernel, started where the book runs them, imports usaav from this repository."""
     jupyter_client = pytest.importorskip("jupyter_client")

@@ -36,7 +36,10 @@ Three jobs, each small:
    ``builder-inited`` this extension computes
    :func:`usaav.experiments.library_digest` (every source file of the
    package, NumPy and SciPy versions) and clears the jupyter-cache when the
-   digest differs from the one stored in it (file ``usaav-library-digest``).
+   digest differs from the one stored in it (file ``usaav-library-digest``),
+   and makes Sphinx re-read every page when the digest differs from the one
+   of the last build (otherwise unchanged pages, and the API appendix's
+   docstrings, would keep their old rendering).
    It also warns (an error under ``-W``) when the build imports a ``usaav``
    other than this working tree's, whose notebooks would then show another
    library's results.
@@ -303,10 +306,22 @@ def _refresh_cache_on_build(app) -> None:
         logger.info("usaav_book: usaav changed since the notebooks were executed: cleared the execution cache")
 
 
+def _reread_when_library_changed(app, env, added, changed, removed) -> list[str]:
+    """Every page is outdated when the library changed since the last build (Sphinx keeps ``env``)."""
+    from usaav.experiments import library_digest
+
+    digest = library_digest()
+    if getattr(env, "usaav_library_digest", None) == digest:
+        return []
+    env.usaav_library_digest = digest
+    return sorted(set(env.found_docs) - set(added) - set(changed))
+
+
 def setup(app):
     app.connect("builder-inited", _sync_on_build)
     # after myst-nb has resolved its configuration (default priority 500), before any notebook runs
     app.connect("builder-inited", _refresh_cache_on_build, priority=600)
+    app.connect("env-get-outdated", _reread_when_library_changed)
     app.connect("html-page-context", _add_widget_assets)
     # After sphinx-book-theme has built its launch buttons (default priority 500).
     app.connect("html-page-context", _clean_launch_links, priority=900)
