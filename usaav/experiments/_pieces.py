@@ -116,6 +116,8 @@ def atomic_writer(path, mode: str = "wb") -> Iterator:
 
 
 def _pid_alive(pid: int) -> bool:
+    if os.name == "nt":  # os.kill(pid, 0) would terminate the process there: keep the file
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
