@@ -36,7 +36,6 @@ import json
 import logging
 import os
 import re
-import secrets
 import socket
 import tempfile
 from dataclasses import dataclass, field
