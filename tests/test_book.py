@@ -18,8 +18,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
 
-jupytext = pytest.importorskip("jupytext")
-yaml = pytest.importorskip("yaml")
+if not (BOOK / "_ext" / "usaav_book.py").is_file():
+    pytest.skip("the book is not in this source tree (a source distribution carries the library and its "
+                "tests only)", allow_module_level=True)
+jupytext = pytest.importorskip("jupytext", reason="needs the book's tools: pip install 'usaav[book]'")
+yaml = pytest.importorskip("yaml", reason="needs the book's tools: pip install 'usaav[book]'")
 
 
 def _load_book_extension():
@@ -491,3 +494,108 @@ def test_print_pdf_refuses_a_page_whose_math_is_not_typeset(tmp_path):
     with pytest.raises(RuntimeError, match="untypeset"):
         print_ext.print_pdf(page, tmp_path / "book.pdf")
     assert not (tmp_path / "book.pdf").exists()
+
+
+# --------------------------------------------------------------------------
+# The execution cache follows the library; the kernel runs this working tree
+# --------------------------------------------------------------------------
+
+
+def _cache_with_one_notebook(cache_path):
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+    import nbformat
+
+    cell = nbformat.v4.new_code_cell("usaav.collapse_gap(X)", execution_count=1,
+                                     outputs=[nbformat.v4.new_output("execute_result", {"text/plain": "0.5"},
+                                                                     execution_count=1)])
+    notebook = nbformat.v4.new_notebook(cells=[cell])
+    get_cache(str(cache_path)).cache_notebook_bundle(CacheBundleIn(notebook, "chapter.ipynb"),
+                                                     check_validity=False)
+
+
+def _cached_notebooks(cache_path):
+    from jupyter_cache import get_cache
+
+    return len(get_cache(str(cache_path)).list_cache_records())
+
+
+def test_cached_outputs_are_kept_while_the_library_digest_is_unchanged(tmp_path):
+    pytest.importorskip("jupyter_cache")
+    cache = tmp_path / ".jupyter_cache"
+    assert book_ext.refresh_execution_cache(cache, "digest-a") is False  # a new cache
+    _cache_with_one_notebook(cache)
+    assert book_ext.refresh_execution_cache(cache, "digest-a") is False
+    assert _cached_notebooks(cache) == 1
+
+
+def test_cached_outputs_are_dropped_when_the_library_digest_changes(tmp_path):
+    pytest.importorskip("jupyter_cache")
+    cache = tmp_path / ".jupyter_cache"
+    book_ext.refresh_execution_cache(cache, "digest-a")
+    _cache_with_one_notebook(cache)
+    assert book_ext.refresh_execution_cache(cache, "digest-b") is True
+    assert _cached_notebooks(cache) == 0
+    assert (cache / book_ext.LIBRARY_DIGEST_FILE).read_text().strip() == "digest-b"
+
+
+def test_a_cache_from_before_the_digest_is_dropped(tmp_path):
+    pytest.importorskip("jupyter_cache")
+    cache = tmp_path / ".jupyter_cache"
+    _cache_with_one_notebook(cache)
+    assert book_ext.refresh_execution_cache(cache, "digest-a") is True
+    assert _cached_notebooks(cache) == 0
+
+
+def test_the_book_build_keys_its_cache_on_the_library_digest(tmp_path):
+    """The builder-inited hook, as Sphinx calls it: the stored digest is usaav.experiments.library_digest()."""
+    pytest.importorskip("jupyter_cache")
+    pytest.importorskip("sphinx")
+    from types import SimpleNamespace
+
+    from usaav.experiments import library_digest
+
+    cache = tmp_path / ".jupyter_cache"
+    book_ext.refresh_execution_cache(cache, "digest-of-an-older-library")
+    _cache_with_one_notebook(cache)
+    config = SimpleNamespace(execution_mode="cache", execution_cache_path=str(cache))
+    app = SimpleNamespace(srcdir=str(ROOT), env=SimpleNamespace(mystnb_config=config))
+    book_ext._refresh_cache_on_build(app)
+    assert _cached_notebooks(cache) == 0
+    assert (cache / book_ext.LIBRARY_DIGEST_FILE).read_text().strip() == library_digest()
+    _cache_with_one_notebook(cache)
+    book_ext._refresh_cache_on_build(app)
+    assert _cached_notebooks(cache) == 1
+
+
+def test_every_page_is_reread_once_after_the_library_changed():
+    """Sphinx re-reads only changed sources; a new library digest makes every page outdated, once."""
+    from types import SimpleNamespace
+
+    from usaav.experiments import library_digest
+
+    env = SimpleNamespace(found_docs={"book/a", "book/b", "book/c"}, usaav_library_digest="older")
+    assert book_ext._reread_when_library_changed(None, env, {"book/c"}, set(), set()) == ["book/a", "book/b"]
+    assert env.usaav_library_digest == library_digest()
+    assert book_ext._reread_when_library_changed(None, env, set(), set(), set()) == []
+
+
+def test_the_book_kernel_runs_this_working_tree():
+    """The chapters' kernel, started where the book runs them, imports usaav from this repository."""
+    jupyter_client = pytest.importorskip("jupyter_client")
+    kernel_name = jupytext.read(CHAPTERS[0]).metadata["kernelspec"]["name"]
+    printed = []
+
+    def keep_stdout(message):
+        if message["msg_type"] == "stream":
+            printed.append(message["content"]["text"])
+
+    manager, client = jupyter_client.manager.start_new_kernel(kernel_name=kernel_name, cwd=str(BOOK))
+    try:
+        reply = client.execute_interactive("import usaav; print(usaav.__file__)", timeout=60,
+                                           output_hook=keep_stdout)
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+    assert reply["content"]["status"] == "ok"
+    assert Path("".join(printed).strip()).resolve() == (ROOT / "usaav" / "__init__.py").resolve()

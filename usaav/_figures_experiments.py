@@ -34,12 +34,20 @@ _OBSERVABLE_LABELS = {
 
 
 def save_figure(fig, directory, stem: str) -> list[Path]:
-    """Write ``fig`` to ``directory/stem.png`` and ``directory/stem.svg`` (no timestamp in the SVG)."""
+    """Write ``fig`` to ``directory/stem.png`` and ``directory/stem.svg`` (no timestamp in the SVG).
+
+    Each file is written whole to a temporary file and moved into place, so a
+    reader (or a concurrent run saving the same figure) never sees half a file.
+    """
+    from .experiments import atomic_writer
+
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     paths = [directory / f"{stem}.png", directory / f"{stem}.svg"]
-    fig.savefig(paths[0], dpi=150)
-    fig.savefig(paths[1], metadata={"Date": None})
+    with atomic_writer(paths[0]) as stream:
+        fig.savefig(stream, format="png", dpi=150)
+    with atomic_writer(paths[1]) as stream:
+        fig.savefig(stream, format="svg", metadata={"Date": None})
     return paths
 
 

@@ -30,6 +30,20 @@ Three jobs, each small:
 3. **A note under every widget** saying that the page shows the initial
    state and that the controls are live in Binder or Colab.
 
+4. **Re-execute when the library changed.**  ``execute_notebooks: cache``
+   keys each notebook on its code cells only, so after a change to
+   ``usaav/`` the cache would serve outputs of the old code.  At
+   ``builder-inited`` this extension computes
+   :func:`usaav.experiments.library_digest` (every source file of the
+   package, NumPy and SciPy versions) and clears the jupyter-cache when the
+   digest differs from the one stored in it (file ``usaav-library-digest``),
+   and makes Sphinx re-read every page when the digest differs from the one
+   of the last build (otherwise unchanged pages, and the API appendix's
+   docstrings, would keep their old rendering).
+   It also warns (an error under ``-W``) when the build imports a ``usaav``
+   other than this working tree's, whose notebooks would then show another
+   library's results.
+
 Two small repairs of the generated pages: launch URLs lose the ``/./`` that
 ``path_to_book: "."`` puts in them, and duplicated inline scripts (sphinx-thebe
 registers its configuration twice) are dropped.
@@ -241,8 +255,73 @@ def _add_live_notes(app, doctree, docname) -> None:
         raw.parent.insert(raw.parent.index(raw) + 1, note)
 
 
+# --------------------------------------------------------------------------
+# 4. The execution cache is keyed on the library too
+# --------------------------------------------------------------------------
+
+LIBRARY_DIGEST_FILE = "usaav-library-digest"
+
+
+def refresh_execution_cache(cache_path: Path, digest: str) -> bool:
+    """Clear the jupyter-cache at ``cache_path`` unless it was filled by the library with ``digest``.
+
+    The digest is kept in ``cache_path/usaav-library-digest``; a cache without
+    it (filled before this check existed) is cleared too.  Returns whether
+    the cache was cleared.
+    """
+    cache_path = Path(cache_path)
+    marker = cache_path / LIBRARY_DIGEST_FILE
+    stored = marker.read_text(encoding="utf-8").strip() if marker.is_file() else None
+    if stored == digest:
+        return False
+    cleared = False
+    if cache_path.is_dir() and any(path.name != LIBRARY_DIGEST_FILE for path in cache_path.iterdir()):
+        from jupyter_cache import get_cache
+
+        get_cache(str(cache_path)).clear_cache()
+        cleared = True
+    cache_path.mkdir(parents=True, exist_ok=True)
+    partial = marker.with_name(f".{marker.name}.{os.getpid()}.tmp")
+    partial.write_text(digest + "\n", encoding="utf-8")
+    os.replace(partial, marker)
+    return cleared
+
+
+def _refresh_cache_on_build(app) -> None:
+    from sphinx.util import logging
+
+    import usaav
+    from usaav.experiments import library_digest
+
+    logger = logging.getLogger(__name__)
+    working_tree = Path(app.srcdir) / "usaav"
+    imported = Path(usaav.__file__).resolve().parent
+    if working_tree.is_dir() and imported != working_tree.resolve():
+        logger.warning(f"usaav_book: the build imports usaav from {imported}, not from this working tree "
+                       f"({working_tree}); install it editable: pip install -e .")
+    config = getattr(app.env, "mystnb_config", None)
+    if config is None or config.execution_mode != "cache" or not config.execution_cache_path:
+        return
+    if refresh_execution_cache(Path(config.execution_cache_path), library_digest()):
+        logger.info("usaav_book: usaav changed since the notebooks were executed: cleared the execution cache")
+
+
+def _reread_when_library_changed(app, env, added, changed, removed) -> list[str]:
+    """Every page is outdated when the library changed since the last build (Sphinx keeps ``env``)."""
+    from usaav.experiments import library_digest
+
+    digest = library_digest()
+    if getattr(env, "usaav_library_digest", None) == digest:
+        return []
+    env.usaav_library_digest = digest
+    return sorted(set(env.found_docs) - set(added) - set(changed))
+
+
 def setup(app):
     app.connect("builder-inited", _sync_on_build)
+    # after myst-nb has resolved its configuration (default priority 500), before any notebook runs
+    app.connect("builder-inited", _refresh_cache_on_build, priority=600)
+    app.connect("env-get-outdated", _reread_when_library_changed)
     app.connect("html-page-context", _add_widget_assets)
     # After sphinx-book-theme has built its launch buttons (default priority 500).
     app.connect("html-page-context", _clean_launch_links, priority=900)

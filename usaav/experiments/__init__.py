@@ -13,15 +13,22 @@ function                           experiment                                 re
 :func:`mean_field_convergence`     :math:`W_2` to a large-n reference vs n    seed Prop. 4
 =================================  =========================================  ==========================
 
-Each experiment is split into independent pieces (:mod:`._pieces`) that run
-on any :class:`concurrent.futures.Executor` (``executor=``) and can be kept
-on disk and resumed (``store=PieceStore(directory)``).  The numerics here
-import NumPy and SciPy only; figures live in :mod:`usaav._figures_experiments`
-and the command line in ``python -m usaav reproduce``.
+Each experiment is split into independent pieces (:func:`make_piece`) that
+run on any :class:`concurrent.futures.Executor` (``executor=``: a process
+pool, a thread pool, a Dask client's ``get_executor()``) and can be kept on
+disk and resumed (``store=PieceStore(directory)``).  A stored piece is reused
+only if it is intact and was computed by the same code: the store keys on
+:func:`library_digest`, a digest of every source file of usaav and of the
+NumPy and SciPy versions (the book's execution cache keys on it too).  The
+numerics here import NumPy and SciPy only; figures live in
+:mod:`usaav._figures_experiments` and the command line in :mod:`usaav.cli`
+(``usaav reproduce``).
 """
 
-from ._pieces import Piece, PieceStore, make_piece, run_pieces
-from ._results import ExperimentResult, Verdict, linear_fit, mean_sem
+from ._dask import check_dask_workers
+from ._pieces import Piece, PieceStore, StoredPiece, atomic_writer, make_piece, run_pieces
+from ._provenance import describe_library_change, library_digest, library_fingerprint
+from ._results import ExperimentResult, Verdict, linear_fit, mean_sem, merge_verdicts
 from .collapse import CollapseResult, collapse_setup, collapse_through_layers
 from .gallery import GalleryResult, gallery_setup, representation_gallery
 from .mean_field import MeanFieldResult, mean_field_convergence
@@ -42,17 +49,24 @@ __all__ = [
     "MetastabilityResult",
     "Piece",
     "PieceStore",
+    "StoredPiece",
     "Verdict",
+    "atomic_writer",
     "cap_sample",
+    "check_dask_workers",
     "cluster_centres",
     "collapse_setup",
     "collapse_through_layers",
+    "describe_library_change",
     "gallery_setup",
+    "library_digest",
+    "library_fingerprint",
     "linear_contraction_rate",
     "linear_fit",
     "make_piece",
     "mean_field_convergence",
     "mean_sem",
+    "merge_verdicts",
     "metastability",
     "reduced_merger_time",
     "representation_gallery",

@@ -9,6 +9,9 @@ each of them the same three views:
 * ``verdicts()``: the predictions of the paper checked as numbers, a list of
   :class:`Verdict` (name, value, threshold, passed).
 
+:func:`merge_verdicts` keeps one summary of the verdicts of every experiment
+run into one output directory (``verdicts.json`` of ``usaav reproduce``).
+
 Small statistics helpers (mean ± one standard error, least-squares lines)
 live here too, so that every experiment aggregates in the same way.
 """
@@ -22,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ExperimentResult", "Verdict", "jsonable", "linear_fit", "mean_sem"]
+__all__ = ["ExperimentResult", "Verdict", "jsonable", "linear_fit", "mean_sem", "merge_verdicts"]
 
 _RELATIONS = {
     "<": lambda v, t: v < t,
@@ -105,6 +108,55 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, np.str_):
         return str(value)
     return value
+
+
+def merge_verdicts(summary: dict | None, experiment: str, verdicts: list[Verdict], **run) -> dict:
+    """``summary`` with the verdicts of ``experiment`` replaced by ``verdicts``; other experiments kept.
+
+    Parameters
+    ----------
+    summary : dict or None
+        A previous result of this function (the content of ``verdicts.json``),
+        or ``None`` to start afresh.
+    experiment : str
+        The experiment run ("collapse", "mean-field", ...).
+    verdicts : list of Verdict
+    **run
+        Facts about the run kept with its verdicts (``quick=True``,
+        ``usaav_version=...``, ``library_digest=...``).
+
+    Returns
+    -------
+    dict
+        ``{"experiments": {name: {**run, "passed", "failed", "verdicts"}},
+        "verdicts": [every verdict, experiments in name order, each with
+        "experiment_run"], "passed", "failed", "quick"}``; ``quick`` is true
+        when every recorded experiment ran with ``quick``.
+
+    Examples
+    --------
+    >>> v = Verdict.check("demo", "gap", 0.0, "<", 1.0)
+    >>> s = merge_verdicts(None, "a", [v], quick=True)
+    >>> s = merge_verdicts(s, "b", [v, v], quick=False)
+    >>> sorted(s["experiments"]), s["passed"], s["failed"], s["quick"]
+    (['a', 'b'], 3, 0, False)
+    """
+    experiments = dict((summary or {}).get("experiments") or {})
+    entries = [v.to_dict() for v in verdicts]
+    failed = sum(not entry["passed"] for entry in entries)
+    experiments[experiment] = jsonable({**run, "passed": len(entries) - failed, "failed": failed,
+                                        "verdicts": entries})
+    merged = []
+    for name in sorted(experiments):
+        merged += [{"experiment_run": name, **entry} for entry in experiments[name].get("verdicts", [])]
+    failed = sum(not entry.get("passed", False) for entry in merged)
+    return {
+        "experiments": {name: experiments[name] for name in sorted(experiments)},
+        "verdicts": merged,
+        "passed": len(merged) - failed,
+        "failed": failed,
+        "quick": all(bool(entry.get("quick", False)) for entry in experiments.values()),
+    }
 
 
 def mean_sem(values: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
