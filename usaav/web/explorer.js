@@ -288,7 +288,7 @@ export function mountExplorer(el, definition, host = {}) {
   el.replaceChildren(root);
 
   const camera = createCamera(options.camera || undefined);
-  const stats = { frames: 0, draws: 0, drawMs: 0, workMs: [], lastInputAt: 0, lastLatencyMs: NaN, stepsPerFrame: 0, fps: NaN };
+  const stats = { frames: 0, draws: 0, drawMs: 0, lastInputAt: 0, lastLatencyMs: NaN, stepsPerFrame: 0, fps: NaN };
 
   // --- transport, controls, readouts -------------------------------------
   let run = null;
@@ -449,8 +449,6 @@ export function mountExplorer(el, definition, host = {}) {
     if (frameTimes.length > 30) frameTimes.shift();
     if (frameTimes.length > 1) stats.fps = (1000 * (frameTimes.length - 1)) / (frameTimes[frameTimes.length - 1] - frameTimes[0]);
     draw(true);
-    stats.workMs.push(performance.now() - start); // stepping + drawing of this frame
-    if (stats.workMs.length > 240) stats.workMs.shift();
     if (run.t + 0.5 * run.dt >= run.tMax) {
       finish();
       return;
