@@ -187,3 +187,23 @@ def test_explorers_fit_a_narrow_screen(site, page_path):
             assert scroll <= client + 1, f"an explorer overflows at 400 px: {scroll} > {client}"
     finally:
         page.context.close()
+
+
+@pytest.mark.parametrize("page_path", EXPLORER_PAGES)
+def test_controls_are_labelled_and_print_shows_figures_not_explorers(site, page_path):
+    page, log = _load(site, page_path)
+    try:
+        _wait_for_explorers(page)
+        unlabelled = page.evaluate("() => [...document.querySelectorAll('.usaav-x input, .usaav-x select')]"
+                                   ".filter((e) => !(e.labels && e.labels.length && e.labels[0].textContent.trim()))"
+                                   ".map((e) => e.outerHTML)")
+        assert not unlabelled, f"controls without a label: {unlabelled}"
+        assert page.evaluate("() => [...document.querySelectorAll('.usaav-x-sphere canvas')]"
+                             ".every((c) => c.tabIndex === 0 && c.getAttribute('aria-label'))")
+        hidden = "(sel) => [...document.querySelectorAll(sel)].map((e) => getComputedStyle(e).display === 'none')"
+        assert all(page.evaluate(hidden, ".tag_print-figure")), "print figures must be hidden on screen once explorers run"
+        page.emulate_media(media="print")
+        assert all(page.evaluate(hidden, "div.usaav-explorer")), "explorers must not print"
+        assert not any(page.evaluate(hidden, ".tag_print-figure")), "print figures must print"
+    finally:
+        page.context.close()
