@@ -239,9 +239,10 @@ const EXPLORER_STYLE = `
 .usaav-x-button { font: inherit; font-size: 0.9em; padding: 0.2em 0.7em; color: inherit; background: transparent; border: 1px solid var(--usaav-x-line); border-radius: 4px; cursor: pointer; min-height: 2em; }
 .usaav-x-button:hover { background: rgba(128,128,128,0.12); }
 .usaav-x-button:disabled { opacity: 0.45; cursor: default; }
-.usaav-x .usaav-x-readouts { display: grid; grid-template-columns: minmax(0, 1fr) auto; gap: 0.1em 0.8em; margin: 0.3em 0 0; font-variant-numeric: tabular-nums; }
-.usaav-x .usaav-x-readouts dd { text-align: right; white-space: nowrap; margin: 0; }
-.usaav-x .usaav-x-readouts dt { margin: 0; }
+.usaav-x .usaav-x-panel dl.usaav-x-readouts { display: grid; grid-template-columns: minmax(0, 1fr) auto; gap: 0.1em 0.8em; margin: 0.3em 0 0; font-variant-numeric: tabular-nums; }
+/* Above the theme's dl[class]:not(...) rules for API docs. */
+.usaav-x .usaav-x-panel .usaav-x-readouts dd { text-align: right; white-space: nowrap; margin: 0; padding: 0; }
+.usaav-x .usaav-x-panel .usaav-x-readouts dt { margin: 0; padding: 0; }
 .usaav-x p { margin: 0; }
 .usaav-x-readouts dt { font-weight: normal; opacity: 0.85; }
 .usaav-x-readouts dd { margin: 0; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 0.92em; }
