@@ -12,11 +12,16 @@ play must advance the time.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from harness import PICTURE_JS, book_pages, browser, missing_requirements, open_page, serve, wait_for_math
 
 reason = missing_requirements()
+if reason is not None and os.environ.get("USAAV_REQUIRE_BROWSER"):
+    # CI sets USAAV_REQUIRE_BROWSER: a skipped browser check would hide a broken page
+    raise RuntimeError(f"the browser checks must run here (USAAV_REQUIRE_BROWSER is set), but {reason}")
 pytestmark = pytest.mark.skipif(reason is not None, reason=reason or "")
 PAGES = book_pages() if reason is None else []
 #: The simulated time at which pictures are compared: long enough for every
