@@ -315,3 +315,92 @@ def test_a_batch_far_larger_than_the_tile_budget_runs_in_bounded_memory():
     # X, 393 KiB each) plus the tile buffer and a few tile-sized temporaries.
     assert peak < 16 * X.nbytes + 6 * BATCH_ENTRIES * 8, (peak, naive)
     assert peak < naive / 10
+
+
+# --------------------------------------------------------------------------
+# The experiments: batched and one-system-per-call runs agree bitwise
+# --------------------------------------------------------------------------
+
+
+def assert_same_result(a, b):
+    from dataclasses import fields
+
+    for field in fields(a):
+        x, y = getattr(a, field.name), getattr(b, field.name)
+        if field.name == "params":
+            assert x == y
+        else:
+            assert np.array_equal(x, y, equal_nan=np.asarray(x).dtype.kind == "f"), field.name
+
+
+def test_collapse_experiment_is_the_same_batched_or_not():
+    """collapse_through_layers(batch=True) == (batch=False), every array, bit for bit (MODEL.md §6.1)."""
+    from usaav.experiments import collapse_through_layers
+
+    options = dict(sizes=(8, 12), seeds=(0, 3, 5), t_max=3.0, record_dt=0.5)
+    assert_same_result(collapse_through_layers(**options), collapse_through_layers(batch=False, **options))
+
+
+def test_gallery_experiment_is_the_same_batched_or_not():
+    """representation_gallery(batch=True) == (batch=False), with scenarios stopping at different times (§6.2)."""
+    from usaav.experiments import representation_gallery
+
+    batched = representation_gallery(n=30, t_max=40.0, stop_tol=1e-9)
+    alone = representation_gallery(n=30, t_max=40.0, stop_tol=1e-9, batch=False)
+
+    assert len(set(batched.t_final)) > 1  # the scenarios really stopped at different times
+    assert_same_result(batched, alone)
+
+
+def test_batched_collapse_pieces_resume_from_a_store(tmp_path):
+    """One piece per (model, size) covers all seeds, is saved, and a rerun reuses it."""
+    from usaav.experiments import PieceStore, collapse_through_layers
+
+    calls = []
+    options = dict(sizes=(8,), seeds=(0, 1), t_max=1.0, store=PieceStore(tmp_path))
+    first = collapse_through_layers(progress=lambda name, cached, total: calls.append((name, cached)), **options)
+    again = collapse_through_layers(progress=lambda name, cached, total: calls.append((name, cached)), **options)
+
+    assert [cached for _, cached in calls] == [False] * 3 + [True] * 3
+    assert all("2seeds" in name for name, _ in calls)
+    assert_same_result(first, again)
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(dt=0.0), ValueError, r"dt must be > 0"),
+    (dict(t_max=-1.0), ValueError, r"t_max must be > 0"),
+    (dict(per_label=0), ValueError, r"per_label must be an integer >= 1"),
+    (dict(sizes=(30,)), ValueError, r"sizes must be multiples of per_label = 4.*\[30\]"),
+    (dict(sizes=()), ValueError, r"sizes must be non-empty"),
+    (dict(seeds=[1.5]), TypeError, r"seeds entry must be an integer, got float 1.5"),
+    (dict(seeds=[2, 2]), ValueError, r"seeds must be distinct"),
+    (dict(seeds=[-1]), ValueError, r"seeds entry must be an integer >= 0"),
+    (dict(beta=0.0), ValueError, r"beta must be > 0"),
+    (dict(record_dt=0.0), ValueError, r"record_dt must be > 0"),
+], ids=["dt", "t_max", "per_label", "sizes-multiple", "sizes-empty", "seeds-float", "seeds-repeated",
+        "seeds-negative", "beta", "record_dt"])
+def test_collapse_refuses_bad_parameters_at_entry(kwargs, error, message):
+    from usaav.experiments import collapse_through_layers
+
+    with pytest.raises(error, match=message):
+        collapse_through_layers(**{"sizes": (8,), "seeds": (0,), "t_max": 1.0, **kwargs})
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(dt=0.0), ValueError, r"dt must be > 0"),
+    (dict(n_prompts=0), ValueError, r"n_prompts must be an integer >= 1"),
+    (dict(n_prompts=2.5), TypeError, r"n_prompts must be an integer"),
+    (dict(n=0), ValueError, r"n must be an integer >= 1"),
+    (dict(n=3, n_prompts=5), ValueError, r"n must exceed 2 m = 4"),
+    (dict(n=6, n_prompts=8), ValueError, r"n must be at least n_prompts = 8"),
+    (dict(stop_tol=0.0), ValueError, r"stop_tol must be > 0"),
+    (dict(seed=1.5), TypeError, r"seed must be an integer"),
+    (dict(toeplitz=(0.2, 1.0)), ValueError, r"toeplitz must be \(a0, a1, m\)"),
+    (dict(toeplitz=(0.2, 1.0, 0)), ValueError, r"toeplitz m must be an integer >= 1"),
+], ids=["dt", "n_prompts-zero", "n_prompts-float", "n-zero", "n-small", "n-below-prompts", "stop_tol", "seed",
+        "toeplitz-short", "toeplitz-m"])
+def test_gallery_refuses_bad_parameters_at_entry(kwargs, error, message):
+    from usaav.experiments import representation_gallery
+
+    with pytest.raises(error, match=message):
+        representation_gallery(**{"n": 20, "t_max": 1.0, **kwargs})

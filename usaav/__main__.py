@@ -42,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--workers", type=int, default=os.cpu_count() or 1, metavar="N",
                      help="worker processes (default: number of cores; 0 runs in this process)")
     rep.add_argument("--out", default="reproduce-out", metavar="DIR", help="output directory")
+    rep.add_argument("--no-batch", dest="batch", action="store_false",
+                     help="run one system per call instead of advancing seeds/scenarios together "
+                          "(same numbers, slower; for comparison)")
     return parser
 
 
@@ -69,9 +72,9 @@ def _run(name: str, args, executor, store):
     common = dict(quick=args.quick, executor=executor, store=store)
     seeds = None if args.seeds is None else range(args.seeds)
     functions = {
-        "collapse": lambda cb: ex.collapse_through_layers(seeds=seeds, progress=cb, **common),
+        "collapse": lambda cb: ex.collapse_through_layers(seeds=seeds, progress=cb, batch=args.batch, **common),
         # one seed by design (MODEL.md §6.2): --seeds does not apply
-        "gallery": lambda cb: ex.representation_gallery(progress=cb, **common),
+        "gallery": lambda cb: ex.representation_gallery(progress=cb, batch=args.batch, **common),
         "metastability": lambda cb: ex.metastability(seeds=seeds, progress=cb, **common),
         "mean-field": lambda cb: ex.mean_field_convergence(seeds=seeds, progress=cb, **common),
     }

@@ -585,9 +585,24 @@ def bind_batch(kernel, aux, batch: int, n: int, d: int) -> Interaction:
             raise ValueError(
                 f"aux must have shape (n,) = ({n},) or (B, n) = ({batch}, {n}), got shape {labels.shape}"
             )
+    # Equal kernels and equal label rows are bound once and shared by every system.
+    if all(_same_kernel(k, kernels[0]) for k in kernels[1:]):
+        kernels = kernels[:1]
+    if all(np.array_equal(row, rows[0]) for row in rows[1:]):
+        rows = rows[:1]
     if len(kernels) == 1 and len(rows) == 1:
         return kernels[0].bind(rows[0], n, d)
     return Interaction.stack([
         kernels[b if len(kernels) > 1 else 0].bind(rows[b if len(rows) > 1 else 0], n, d)
         for b in range(batch)
     ])
+
+
+def _same_kernel(a: Kernel, b: Kernel) -> bool:
+    """Whether two kernels are equal (dataclass equality; identity for the ``eq=False`` kernels)."""
+    if a is b:
+        return True
+    try:
+        return type(a) is type(b) and bool(a == b)
+    except (TypeError, ValueError):  # fields that compare elementwise
+        return False
