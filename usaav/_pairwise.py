@@ -175,10 +175,12 @@ def exp_attention(
     force : (B, n, d) ndarray or None
     total : (B,) ndarray or None
     """
+    # One memory layout for every caller, so that each product sees the same strides.
+    U = np.ascontiguousarray(U, dtype=np.float64)
     B, n, d = U.shape
     plan = tile_plan(n)
-    beta = np.broadcast_to(np.asarray(beta, dtype=np.float64), (B,))
-    if labels is not None:
+    beta = np.asarray(beta, dtype=np.float64)  # (B,) or (1,): broadcasts below
+    if labels is not None and len(labels) != B:
         labels = np.broadcast_to(labels, (B, n))
 
     # Left factor [√β u, 1] and right factor [√β u, -β]ᵀ: their product is β(⟨u_i,u_j⟩ - 1).
@@ -190,9 +192,12 @@ def exp_attention(
     right_t[:, d] = -beta[:, None]
     # What the tiles are contracted with: the points (forces) and/or ones (row sums).
     columns = (d if want_force else 0) + (1 if want_sum else 0)
-    operand = np.ones((B, n, columns))
-    if want_force:
-        operand[..., :d] = U
+    if want_sum:
+        operand = np.ones((B, n, columns))
+        if want_force:
+            operand[..., :d] = U
+    else:
+        operand = U
     operand_t = np.ascontiguousarray(operand.transpose(0, 2, 1))
     acc = np.empty((B, n, columns))
 
@@ -219,18 +224,23 @@ def exp_attention(
                     raise ValueError("weight must be symmetric: weight(a, b) == weight(b, a)")
                 tile[k] *= w
 
-    # Diagonal squares first: every full row block of every system in one list of items.
+    # Diagonal squares first: every full row block of every system in one list of items
+    # (views when a system has one block or the blocks fill it, else copies).
     for start, size, count in ((0, plan.block, plan.blocks), (plan.blocks * plan.block, plan.tail, 1)):
         if size == 0 or count == 0:
             continue
         stop = start + size * count
         items = B * count
         L = left[:, start:stop].reshape(items, size, d + 1)
-        R = right_t[:, :, start:stop].reshape(B, d + 1, count, size).transpose(0, 2, 1, 3)
-        R = np.ascontiguousarray(R).reshape(items, d + 1, size)
+        if count == 1:
+            R = right_t[:, :, start:stop]
+        else:
+            R = right_t[:, :, start:stop].reshape(B, d + 1, count, size).transpose(0, 2, 1, 3)
+            R = np.ascontiguousarray(R).reshape(items, d + 1, size)
         O = operand[:, start:stop].reshape(items, size, columns)
         A = None if labels is None else labels[:, start:stop].reshape(items, size)
-        squares = np.empty((items, size, columns))
+        in_place = count == 1 or stop - start == n
+        squares = acc[:, start:stop].reshape(items, size, columns) if in_place else np.empty((items, size, columns))
         per_stack, full = stack(items, size, size)
         for p0 in range(0, items, per_stack):
             p1 = min(p0 + per_stack, items)
@@ -239,7 +249,8 @@ def exp_attention(
             a = None if A is None else A[p0:p1]
             exponentiate(tile, np.arange(p0, p1) // count, a, a, True)
             np.matmul(tile, O[p0:p1], out=squares[p0:p1])
-        acc[:, start:stop] = squares.reshape(B, stop - start, columns)
+        if not in_place:
+            acc[:, start:stop] = squares.reshape(B, stop - start, columns)
 
     # Then the strips, each tile for a stack of systems at a time.
     for i0, i1, j0, j1 in plan.strips:
@@ -254,7 +265,9 @@ def exp_attention(
             acc[b0:b1, i0:i1] += tile @ operand[b0:b1, j0:j1]
             acc[b0:b1, j0:j1] += (operand_t[b0:b1, :, i0:i1] @ tile).transpose(0, 2, 1)
 
-    force = acc[..., :d] / n if want_force else None
+    force = None
+    if want_force:
+        force = acc[..., :d] / n if want_sum else np.divide(acc, n, out=acc)
     # Σ_i (row sums): each system's row sums are summed on their own, in one fixed order.
     total = np.ascontiguousarray(acc[..., -1]).sum(axis=1) if want_sum else None
     return force, total

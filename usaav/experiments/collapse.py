@@ -47,6 +47,11 @@ MODELS = ("baseline", "rope", "prompts")
 OBSERVABLES = ("collapse_gap", "gauge_gap", "conditional_diameter", "relative_energy_gap")
 
 FULL = {"sizes": (64, 256, 1024), "seeds": tuple(range(10))}
+#: Pairs of particles (seeds × n²) in one batched piece.  Small systems share
+#: the tiles of a force evaluation (MODEL.md §5, usaav._pairwise); from
+#: n = 1024 on, one system's tiles already fill a stack, so its seeds are
+#: split into pieces of their own, which keeps the workers evenly loaded.
+PIECE_PAIRS = 1 << 20
 QUICK = {"sizes": (32, 64), "seeds": tuple(range(3))}
 
 
@@ -353,15 +358,14 @@ def collapse_through_layers(
     params = dict(sizes=sizes, per_label=per_label, dt=dt, t_max=t_max, record_dt=record_dt,
                   seeds=seeds, beta=beta, d=3, theta=2 * np.pi, quick=quick)
     shared = dict(per_label=per_label, beta=beta, dt=dt, t_max=t_max, record_every=record_every)
-    if batch:
-        groups = [(model, n, seeds) for n in sizes for model in MODELS]
-        label = "{}-n{}-{}seeds"
-    else:
-        groups = [(model, n, (seed,)) for n in sizes for seed in seeds for model in MODELS]
-        label = "{}-n{}-seed{}"
+    # Largest systems first, so that a pool of workers starts on the longest pieces.
+    groups = []
+    for n in sorted(sizes, reverse=True):
+        per_piece = max(1, min(len(seeds), PIECE_PAIRS // n**2)) if batch else 1
+        groups += [(model, n, seeds[i:i + per_piece]) for i in range(0, len(seeds), per_piece) for model in MODELS]
     pieces = [
-        make_piece("collapse", label.format(model, n, len(group) if batch else group[0]), collapse_piece,
-                   model=model, n=n, seeds=group, batch=batch, **shared)
+        make_piece("collapse", f"{model}-n{n}-seed{group[0]}" + (f"-{len(group)}seeds" if len(group) > 1 else ""),
+                   collapse_piece, model=model, n=n, seeds=group, batch=batch, **shared)
         for model, n, group in groups
     ]
     results = run_pieces(pieces, executor, store, progress)
