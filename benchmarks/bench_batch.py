@@ -6,7 +6,7 @@ Run from the repository root::
     python benchmarks/bench_batch.py --quick      # fewer rounds, noisier
     python benchmarks/bench_batch.py --sizes 256 --batch 32
 
-For each n (default 64, 256 and 1024; d = 3, β = 1, points uniform on the
+For each n (default 64, 128, 256 and 1024; d = 3, β = 1, points uniform on the
 sphere, fixed seeds) and B = 32 systems it times, per system,
 
 * ``usaav.velocity`` called once on the batch ``(B, n, d)`` against B calls
@@ -40,7 +40,7 @@ from usaav import kernels, labels
 
 from bench_velocity import CLOCK, SINGLE_THREADED, best_times, environment, fmt_seconds, progress
 
-SIZES = (64, 256, 1024)
+SIZES = (64, 128, 256, 1024)
 BATCH = 32
 D = 3
 BETA = 1.0

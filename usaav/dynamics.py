@@ -58,9 +58,9 @@ def _check_kernel(kernel) -> Kernel:
 
 def _check_states(X, name: str = "X") -> np.ndarray:
     """``X`` as an ``(n, d)`` array of unit rows, or a batch ``(B, n, d)`` of them."""
+    if np.ndim(X) == 2:
+        return check_points(X, name)
     array = as_float_array(X, name)
-    if array.ndim == 2:
-        return check_points(array, name)
     if array.ndim != 3:
         raise ValueError(f"{name} must have shape (n, d), or (B, n, d) for a batch, got shape {array.shape}")
     B, n, d = array.shape
@@ -482,12 +482,11 @@ def _run_heun(interaction, X0, n_steps, dt, t_max, record_every, stop_tol, stop_
     active = np.arange(B)
     part = interaction
     field = vector_field(part, clock)
-    state = np.array(X0)  # every system's latest configuration
-    X = state.copy()  # the running systems
-    first = _energy(part, X, clock)
-    times, frames, energies, recorded = [0.0], [state.copy()], [first], [np.ones(B, dtype=bool)]
-    held_energy = first.copy()
-    previous = first if window else None
+    X = np.array(X0)  # the running systems (each step makes a new array: frames are never overwritten)
+    state = X  # every system's latest configuration
+    held_energy = _energy(part, X, clock)
+    times, frames, energies, recorded = [0.0], [state], [held_energy], [np.ones(B, dtype=bool)]
+    previous = held_energy if window else None
     stopped = np.zeros(B, dtype=bool)
     for step in range(1, n_steps + 1):
         h = dt if step < n_steps else t_max - (n_steps - 1) * dt
@@ -501,11 +500,15 @@ def _run_heun(interaction, X0, n_steps, dt, t_max, record_every, stop_tol, stop_
             previous = current
         regular = step % record_every == 0 or step == n_steps
         if regular or done.any():
-            state[active] = X
-            held_energy[active] = current if current is not None else _energy(part, X, clock)
+            current = current if current is not None else _energy(part, X, clock)
+            if len(active) == B:
+                state, held_energy = X, current
+            else:  # systems that stopped keep their last configuration and energy
+                state, held_energy = state.copy(), held_energy.copy()
+                state[active], held_energy[active] = X, current
             times.append(now)
-            frames.append(state.copy())
-            energies.append(held_energy.copy())
+            frames.append(state)
+            energies.append(held_energy)
             flags = np.zeros(B, dtype=bool)
             flags[active] = regular | done
             recorded.append(flags)
