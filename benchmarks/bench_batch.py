@@ -38,7 +38,7 @@ import numpy as np
 import usaav
 from usaav import kernels, labels
 
-from bench_velocity import CLOCK, SINGLE_THREADED, best_times, environment, fmt_seconds, progress
+from bench_velocity import SINGLE_THREADED, best_times, environment, fmt_seconds, progress
 
 SIZES = (64, 128, 256, 1024)
 BATCH = 32

@@ -328,8 +328,8 @@ def target_lines(results: list[dict], cold_gemm: float | None = None) -> list[st
         f"{speedup:.1f}× — **{'PASS' if speedup >= TARGET_SPEEDUP else 'MISS'}**",
         f"- Target at n = {TARGET_N}, usaav / one n×n `exp` ≤ {TARGET_FLOOR:g}: "
         f"{floor:.2f} — **{'PASS' if floor <= TARGET_FLOOR else 'MISS'}**",
-        f"- Plain NumPy is the issue's `np.exp(X @ X.T) @ X` then the projection; the faster "
-        f"variant `(beta * X) @ X.T` (same result, a general BLAS product) is the target's baseline.",
+        "- Plain NumPy is the issue's `np.exp(X @ X.T) @ X` then the projection; the faster "
+        "variant `(beta * X) @ X.T` (same result, a general BLAS product) is the target's baseline.",
     ]
 
 

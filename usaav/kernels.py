@@ -45,6 +45,7 @@ from ._validation import (
     check_plane,
     check_positive_scalar,
 )
+
 __all__ = [
     "Kernel",
     "Interaction",
