@@ -23,14 +23,17 @@ Design, rather than tuning, is what makes this fast:
   squares* of row blocks of ``block`` rows and, right of each square, a
   *strip* of the remaining columns, split into tiles of at most
   :data:`TILE_ENTRIES` = 2¹⁶ entries.  Only the diagonal squares
-  exponentiate a few entries below the diagonal (a fraction ``block / n``
-  of the work; small blocks for small n keep it low).
+  exponentiate entries below the diagonal (a fraction of about
+  ``block / n`` of the work, 3 % at n = 2048; smaller squares cost more in
+  calls than they save, see :data:`BLOCK`).
 * **Systems side by side.**  The same tile of several systems is computed
   by one call per operation on a stack ``(systems, rows, columns)`` of at
   most :data:`BATCH_ENTRIES` entries (as many systems as fit, at least one):
   the Python and call overheads are paid once per stack rather than once
   per system, which is what makes many small systems cheap.  All diagonal
-  squares of all systems form one such stack.
+  squares of all systems form one such stack.  Small systems share stacks;
+  from n ≈ 1000 on, a system's widest strips fill a stack alone, and a
+  batch saves only the costs outside the tiles.
 * **Bitwise the same as separate runs.**  A tile's shape never depends on
   ``B``, every per-system operation on a stack is the one a single system
   would do (a BLAS product per stacked item with the same shapes and
@@ -38,11 +41,14 @@ Design, rather than tuning, is what makes this fast:
   the same order (diagonal squares, then strips in plan order).  Nothing is
   reduced across a stack with NumPy's shape-dependent pairwise summation:
   the pair sum comes out of the same products as the forces, through an
-  extra coordinate of ones.
+  extra coordinate of ones (with ``d = 3`` it is always there: OpenBLAS
+  contracts a tile with four columns faster than with three).
 * **Symmetry.**  A strip tile ``T`` of rows ``I`` and columns ``J`` serves
   its rows (``T @ u_J``) and, through its transpose, its columns
   (``Tᵀ @ u_I``), so every exponential off the diagonal squares is computed
-  once for two pairs; this halves the work on ``exp``, the dominant cost.
+  once for two pairs; this halves the work on ``exp``, the dominant cost
+  (about 45 % of the time; the tile's product and its two contractions
+  take most of the rest).
 * **One product per tile.**  The shift :math:`-\beta` is folded into the
   tile's matrix product by augmenting the left factor with a column of ones
   and the right factor (stored transposed and contiguous) with a row of
