@@ -404,3 +404,22 @@ def test_gallery_refuses_bad_parameters_at_entry(kwargs, error, message):
 
     with pytest.raises(error, match=message):
         representation_gallery(**{"n": 20, "t_max": 1.0, **kwargs})
+
+
+@pytest.mark.parametrize("n", [1, 5, 63, 64, 65, 100, 257, 1100, 2048])
+def test_tile_plan_covers_every_pair_once_whatever_the_batch(n):
+    """Diagonal squares and strips cover each pair i <= j exactly once (i > j only inside diagonal squares)."""
+    from usaav._pairwise import tile_plan
+
+    plan = tile_plan(n)
+    upper = np.zeros((n, n), dtype=int)
+    lower = np.zeros((n, n), dtype=int)
+    squares = [(k * plan.block, plan.block) for k in range(plan.blocks)] + [(plan.blocks * plan.block, plan.tail)]
+    for start, size in squares:
+        upper[start:start + size, start:start + size] += 1
+    for i0, i1, j0, j1 in plan.strips:
+        assert (i1 - i0) * (j1 - j0) <= 1 << 16  # a tile never exceeds the per-system budget
+        upper[i0:i1, j0:j1] += 1
+        lower[j0:j1, i0:i1] += 1  # the transposed contraction serves the mirror pairs
+    covered = upper + lower
+    assert np.all(covered == 1)
