@@ -423,3 +423,10 @@ def test_tile_plan_covers_every_pair_once_whatever_the_batch(n):
         lower[j0:j1, i0:i1] += 1  # the transposed contraction serves the mirror pairs
     covered = upper + lower
     assert np.all(covered == 1)
+
+
+def test_a_seed_per_system_must_match_the_batch():
+    with pytest.raises(ValueError, match=r"seed must be one seed or a sequence of B = 3 seeds, got 2"):
+        usaav.simulate(kernels.USA(1.0), X_BATCH, None, t_max=0.1, seed=[1, 2])
+    with pytest.raises(TypeError, match=r"seed must be an integer"):
+        usaav.simulate(kernels.RoPE(1.0), None, S_BATCH, t_max=0.1, seed=[1, 2.5, 3])

@@ -443,21 +443,22 @@ def simulate(
 
 def _initial_states(X0, aux, seed, d):
     """``X0``, drawn from ``seed`` when it is ``None``; and the seed of every system."""
-    batch_seeds = seed is not None and not isinstance(seed, (int, np.integer))
+    several = isinstance(seed, (list, tuple, np.ndarray))
     if X0 is not None:
-        if batch_seeds:
-            seeds = tuple(seed)
-        else:
-            seeds = (seed,)
-            if np.ndim(X0) == 3:
-                seeds = (seed,) * len(X0)
-        return X0, seeds
+        if np.ndim(X0) != 3:
+            return X0, (seed,)
+        count = len(X0)
+        if not several:
+            return X0, (seed,) * count
+        if len(seed) != count:
+            raise ValueError(f"seed must be one seed or a sequence of B = {count} seeds, got {len(seed)}")
+        return X0, tuple(seed)
     if seed is None:
         raise TypeError("seed must be given when X0 is None (X0 is then drawn uniformly)")
     if aux is None:
         raise TypeError("aux must be given when X0 is None: its length sets n")
     n = np.shape(aux)[-1]
-    if not batch_seeds:
+    if not several:
         return uniform_sphere(n, d, check_int(seed, "seed", minimum=0)), (seed,)
     seeds = tuple(check_int(s, "seed", minimum=0) for s in seed)
     if not seeds:
