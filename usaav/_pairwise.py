@@ -111,6 +111,9 @@ class TilePlan:
     strips : tuple of (i0, i1, j0, j1)
         Off-diagonal tiles, rows ``[i0, i1)`` by columns ``[j0, j1)``, in
         the order their contributions are added.
+    per_system : int
+        Largest number of entries one system puts in a stack (all its
+        diagonal squares, or its largest strip tile).
     """
 
     n: int
@@ -118,6 +121,7 @@ class TilePlan:
     blocks: int
     tail: int
     strips: tuple
+    per_system: int
 
 
 @lru_cache(maxsize=64)
@@ -144,7 +148,8 @@ def tile_plan(n: int) -> TilePlan:
         i1 = i0 + block
         for j0 in range(i1, n, width):
             strips.append((i0, i1, j0, min(j0 + width, n)))
-    return TilePlan(n, block, blocks, tail, tuple(strips))
+    sizes = [blocks * block**2, tail**2] + [(i1 - i0) * (j1 - j0) for i0, i1, j0, j1 in strips]
+    return TilePlan(n, block, blocks, tail, tuple(strips), max(sizes))
 
 
 def exp_attention(
@@ -214,17 +219,17 @@ def exp_attention(
     acc = np.empty((B, n, columns))
 
     # Room for the largest stack: BATCH_ENTRIES, or less when the whole batch needs less.
-    tiles = [(plan.blocks, plan.block**2), (1, plan.tail**2)]
-    tiles += [(1, (i1 - i0) * (j1 - j0)) for i0, i1, j0, j1 in plan.strips]
-    largest = max(size for _, size in tiles)
-    buffer = np.empty(min(max(BATCH_ENTRIES, largest), max(B * count * size for count, size in tiles)))
+    largest_tile = max(plan.block, plan.tail) ** 2 if not plan.strips else TILE_ENTRIES
+    buffer = np.empty(min(max(BATCH_ENTRIES, largest_tile), B * plan.per_system))
 
     def stack(count: int, rows: int, cols: int) -> tuple[int, np.ndarray]:
         """How many of ``count`` tiles of ``rows × cols`` go in one stack, and the stack's buffer."""
         per_stack = max(1, min(count, BATCH_ENTRIES // (rows * cols)))
         return per_stack, buffer[: per_stack * rows * cols].reshape(per_stack, rows, cols)
 
-    def exponentiate(tile, systems, a_I, a_J, diagonal):
+    def exponentiate(tile, first, step, a_I, a_J, diagonal):
+        """exp of the tile, with the weight of the systems ``(first + arange(len(tile))) // step``."""
+        systems = None if log_weight is None and weight is None else (first + np.arange(len(tile))) // step
         if log_weight is not None:
             tile += log_weight(systems, a_I, a_J)
         # β(⟨u,v⟩ - 1) exceeds 0 by rounding only (≈1e-16 β): no overflow.
@@ -259,7 +264,7 @@ def exp_attention(
             tile = full[: p1 - p0]
             np.matmul(L[p0:p1], R[p0:p1], out=tile)
             a = None if A is None else A[p0:p1]
-            exponentiate(tile, np.arange(p0, p1) // count, a, a, True)
+            exponentiate(tile, p0, count, a, a, True)
             np.matmul(tile, O[p0:p1], out=squares[p0:p1])
         if not in_place:
             acc[:, start:stop] = squares.reshape(B, stop - start, columns)
@@ -273,7 +278,7 @@ def exp_attention(
             np.matmul(left[b0:b1, i0:i1], right_t[b0:b1, :, j0:j1], out=tile)
             a_I = None if labels is None else labels[b0:b1, i0:i1]
             a_J = None if labels is None else labels[b0:b1, j0:j1]
-            exponentiate(tile, np.arange(b0, b1), a_I, a_J, False)
+            exponentiate(tile, b0, 1, a_I, a_J, False)
             acc[b0:b1, i0:i1] += tile @ operand[b0:b1, j0:j1]
             # Tᵀ @ u_I as a product with a transposed operand: measured 3-7 % faster
             # than (u_Iᵀ @ T)ᵀ and than d matrix-vector products.
