@@ -25,7 +25,11 @@ fixed seed) it prints a markdown table of
   page faults: a stricter floor) are shown;
 
 then a single run at n = 32768 for usaav alone (plain NumPy would need an
-8 GiB n × n array) with its peak memory, and the targets at n = 2048.
+8 GiB n × n array) with its peak memory, and the targets at n = 2048: at
+least 3× (the goal is 5×) against the faster plain formulation
+``(βX) @ Xᵀ``, whose time at n = 2048 is also measured in a fresh process
+without the allocator warm-up (:func:`cold_gemm_baseline`); the ratio is
+taken against the faster of the two, so the baseline gets every advantage.
 
 Before anything is timed, every usaav result is compared with an independent
 dense computation (relative difference at most 1e-12), so a fast wrong answer
@@ -79,9 +83,11 @@ D = 3
 BETA = 1.0
 THETA = 2 * np.pi
 SEED = 0
-#: Targets of the issue, checked at n = TARGET_N.
+#: Targets, checked at n = TARGET_N.
 TARGET_N = 2048
-TARGET_SPEEDUP = 7.0  # plain NumPy time / usaav time, at least
+TARGET_GEMM = 3.0  # plain `(βX) @ Xᵀ` time / usaav time, at least ...
+GOAL_GEMM = 5.0  # ... and the goal we chase
+TARGET_SPEEDUP = 7.0  # plain NumPy (the issue's formulation) time / usaav time, at least
 TARGET_FLOOR = 1.3  # usaav time / one allocating n × n exp, at most
 #: usaav and the dense reference sum the same n terms in different orders:
 #: they differ by ~n·eps ≈ 1e-12 at n = 8192 in the worst case (observed ~1e-15).
@@ -285,20 +291,45 @@ def markdown_table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def target_lines(results: list[dict]) -> list[str]:
+def cold_gemm_baseline(n: int, seed: int, repeat: int) -> float:
+    """Seconds of ``plain_velocity_gemm`` at ``n`` in a fresh process, without allocator warm-up.
+
+    Best of ``repeat`` calls after one untimed call, with the clock of this run.
+    """
+    import subprocess
+
+    code = (
+        "import sys, time, timeit; sys.path.insert(0, {here!r}); import numpy as np, usaav;"
+        "from bench_velocity import plain_velocity_gemm, BETA, D, CLOCK;"
+        "X = usaav.uniform_sphere({n}, D, rng={seed}); plain_velocity_gemm(X, BETA);"
+        "print(min(timeit.repeat(lambda: plain_velocity_gemm(X, BETA), number=1, repeat={repeat}, timer=CLOCK)))"
+    ).format(here=os.path.dirname(os.path.abspath(__file__)), n=n, seed=seed, repeat=repeat)
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(output.stdout.strip())
+
+
+def target_lines(results: list[dict], cold_gemm: float | None = None) -> list[str]:
     at = [r for r in results if r["n"] == TARGET_N]
     if not at:
         return [f"- Targets: not measured (n = {TARGET_N} was not among the sizes)."]
     r = at[0]
     speedup, floor = r["plain"] / r["usa"], r["usa"] / r["exp"]
+    gemm = r["plain_gemm"] if cold_gemm is None else min(r["plain_gemm"], cold_gemm)
+    gemm_speedup = gemm / r["usa"]
+    cold = ("" if cold_gemm is None else
+            f" (best of {fmt_seconds(r['plain_gemm'])} after the allocator warm-up and "
+            f"{fmt_seconds(cold_gemm)} in a fresh process without it)")
+    verdict = "PASS, goal met" if gemm_speedup >= GOAL_GEMM else ("PASS" if gemm_speedup >= TARGET_GEMM else "MISS")
     return [
+        f"- **Target at n = {TARGET_N}, plain `(βX) @ Xᵀ` / usaav ≥ {TARGET_GEMM:g} (goal {GOAL_GEMM:g}): "
+        f"{gemm_speedup:.1f}× — {verdict}**; the baseline takes {fmt_seconds(gemm)}{cold}, "
+        f"usaav {fmt_seconds(r['usa'])}.",
         f"- Target at n = {TARGET_N}, plain NumPy / usaav ≥ {TARGET_SPEEDUP:g}: "
         f"{speedup:.1f}× — **{'PASS' if speedup >= TARGET_SPEEDUP else 'MISS'}**",
         f"- Target at n = {TARGET_N}, usaav / one n×n `exp` ≤ {TARGET_FLOOR:g}: "
         f"{floor:.2f} — **{'PASS' if floor <= TARGET_FLOOR else 'MISS'}**",
-        f"- Plain NumPy is the issue's `np.exp(X @ X.T) @ X` then the projection. The variant "
-        f"`(beta * X) @ X.T` (same result, a general BLAS product) takes "
-        f"{fmt_seconds(r['plain_gemm'])} at n = {TARGET_N}: {r['plain_gemm'] / r['usa']:.1f}× usaav.",
+        "- Plain NumPy is the issue's `np.exp(X @ X.T) @ X` then the projection; the faster "
+        "variant `(beta * X) @ X.T` (same result, a general BLAS product) is the target's baseline.",
     ]
 
 
@@ -353,7 +384,11 @@ def main(argv=None) -> int:
           f"{os.getloadavg()[0]:.1f} at end.\n")
     print(markdown_table(results))
     print()
-    for line in target_lines(results) + (large_lines(large) if large else []):
+    cold_gemm = None
+    if TARGET_N in args.sizes:
+        progress(f"n = {TARGET_N}: plain `(βX) @ Xᵀ` in a fresh process without allocator warm-up ...")
+        cold_gemm = cold_gemm_baseline(TARGET_N, args.seed, 3 if args.quick else 9)
+    for line in target_lines(results, cold_gemm) + (large_lines(large) if large else []):
         print(line)
     worst = max(errors.values())
     print(f"- Before timing, usaav matched the dense computation (USA and RoPE) to {worst:.0e} "

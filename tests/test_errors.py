@@ -137,8 +137,10 @@ def test_labels_of_the_wrong_shape_are_refused(entry, aux):
         ENTRY_POINTS[entry](kernels.RoPE(1.0), X3, aux)
 
 
-@pytest.mark.parametrize("X", [X3[0], X3[None], X3[:, :1] / np.abs(X3[:, :1]), np.zeros((0, 3))], ids=["1d", "3d", "d=1", "empty"])
+@pytest.mark.parametrize("X", [X3[0], X3[None, None], X3[:, :1] / np.abs(X3[:, :1]), np.zeros((0, 3)), np.zeros((2, 0, 3))],
+                         ids=["1d", "4d", "d=1", "empty", "empty-batch"])
 def test_points_of_the_wrong_shape_are_refused(X):
+    """(n, d) is one system and (B, n, d) a batch; anything else, or no points, is refused."""
     with pytest.raises(ValueError, match="X must"):
         usaav.velocity(kernels.USA(1.0), X, None)
 

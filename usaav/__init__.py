@@ -15,7 +15,7 @@ Layout (each module one idea, each depending only on those above it):
 """
 
 from . import kernels, labels, maximizers
-from .dynamics import Trajectory, energy, simulate, velocity
+from .dynamics import BatchTrajectory, Trajectory, energy, simulate, velocity
 from .observables import (
     collapse_gap,
     conditional_diameter,
@@ -30,6 +30,7 @@ from .sphere import normalize, project_tangent, rotation, uniform_sphere
 __version__ = "0.1.0"
 
 __all__ = [
+    "BatchTrajectory",
     "Trajectory",
     "collapse_gap",
     "conditional_diameter",

@@ -10,6 +10,15 @@ Two clocks are offered.  The *raw* clock is the equation above.  The
 exponential kernels, MODEL.md §3 and App. C) divides the velocity and the
 energy by :math:`e^\beta`: the trajectories are the same curves, traversed at
 a speed that neither overflows nor hides the metastable time scales.
+
+**Batches.**  :func:`velocity`, :func:`energy` and :func:`simulate` also take
+``B`` systems of ``n`` points at once, ``X`` of shape ``(B, n, d)``, with
+labels shared by all systems ``(n,)`` or one row per system ``(B, n)``, and
+one kernel for all or a sequence of ``B`` kernels.  The systems are advanced
+together, one tiled pass for all of them per force evaluation
+(:mod:`usaav._pairwise`), in ``O(B n d)`` memory plus a bounded tile buffer,
+and every system's numbers are bitwise those of a separate run: a single
+system *is* the batch ``B = 1``.
 """
 
 from __future__ import annotations
@@ -20,16 +29,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validation import (
-    check_aux,
+    as_float_array,
     check_int,
     check_points,
     check_positive_scalar,
 )
 from .integrate import VectorField, heun_step, solve_ivp_adapter
-from .kernels import Interaction, Kernel
+from .kernels import Interaction, Kernel, bind_batch
 from .sphere import project_tangent, uniform_sphere
 
-__all__ = ["Trajectory", "bind", "energy", "simulate", "vector_field", "velocity"]
+__all__ = ["BatchTrajectory", "Trajectory", "bind", "energy", "simulate", "vector_field", "velocity"]
 
 CLOCKS = ("raw", "rescaled")
 METHODS = ("heun", "solve_ivp")
@@ -37,52 +46,96 @@ METHODS = ("heun", "solve_ivp")
 
 def _check_kernel(kernel) -> Kernel:
     if not isinstance(kernel, Kernel):
+        if isinstance(kernel, (list, tuple)):
+            raise TypeError(
+                f"kernel is a sequence of {len(kernel)} kernels, which needs a batch: X of shape (B, n, d)"
+            )
         raise TypeError(
             f"kernel must be a usaav kernel (USA, RoPE, Prompts, ...), got {type(kernel).__name__}"
         )
     return kernel
 
 
-def _clock_factor(interaction: Interaction, clock: str) -> float:
+def _check_states(X, name: str = "X") -> np.ndarray:
+    """``X`` as an ``(n, d)`` array of unit rows, or a batch ``(B, n, d)`` of them."""
+    if np.ndim(X) == 2:
+        return check_points(X, name)
+    array = as_float_array(X, name)
+    if array.ndim != 3:
+        raise ValueError(f"{name} must have shape (n, d), or (B, n, d) for a batch, got shape {array.shape}")
+    B, n, d = array.shape
+    if B < 1 or n < 1:
+        raise ValueError(f"{name} must hold at least one system of at least one point, got shape {array.shape}")
+    check_points(array.reshape(B * n, d), name)  # unit rows and d >= 2, for every system at once
+    return array
+
+
+def _clock_factor(interaction: Interaction, clock: str) -> np.ndarray:
+    r"""The factor :math:`e^\sigma` (raw clock) or 1 (rescaled) of each system, ``(batch,)``."""
     if clock not in CLOCKS:
         raise ValueError(f"clock must be one of {CLOCKS}, got {clock!r}")
-    return float(np.exp(interaction.log_scale)) if clock == "raw" else 1.0
+    return np.exp(interaction.log_scale) if clock == "raw" else np.ones_like(interaction.log_scale)
 
 
-def bind(kernel: Kernel, X, aux) -> tuple[np.ndarray, Interaction]:
-    """Validate ``kernel``, ``X`` and ``aux`` once; return ``X`` and the bound interaction."""
-    kernel = _check_kernel(kernel)
-    X = check_points(X)
-    return X, kernel.bind(aux, *X.shape)
+def bind(kernel, X, aux) -> tuple[np.ndarray, Interaction]:
+    """Validate ``kernel``, ``X`` and ``aux`` once; return ``X`` and the bound interaction.
+
+    ``X`` of shape ``(n, d)`` takes one kernel; a batch ``(B, n, d)`` takes
+    one kernel or a sequence of ``B`` (:func:`usaav.kernels.bind_batch`).
+    """
+    X = _check_states(X)
+    if X.ndim == 3:
+        return X, bind_batch(kernel, aux, *X.shape)
+    return X, _check_kernel(kernel).bind(aux, *X.shape)
 
 
 def vector_field(interaction: Interaction, clock: str = "raw") -> VectorField:
-    r"""The right-hand side :math:`X\mapsto (P_{x_i}v_i)_i` as a plain function of ``X``."""
-    factor = _clock_factor(interaction, clock)
+    r"""The right-hand side :math:`X\mapsto (P_{x_i}v_i)_i` as a plain function of ``X``.
+
+    ``X`` is ``(n, d)`` or a batch ``(B, n, d)`` (MODEL.md §2); one system is
+    computed as the batch of one.
+    """
+    factor = _clock_factor(interaction, clock)[:, None, None]
+    unit = bool(np.all(factor == 1.0))  # rescaled clock, Toeplitz: 1 · v = v exactly, skip the product
 
     def field(X: np.ndarray) -> np.ndarray:
-        return factor * project_tangent(X, interaction.drift(X))
+        batch = X[None] if X.ndim == 2 else X
+        V = project_tangent(batch, interaction.drift(batch))
+        if not unit:
+            V *= factor
+        return V[0] if X.ndim == 2 else V
 
     return field
 
 
-def velocity(kernel: Kernel, X, aux, *, clock: str = "raw") -> np.ndarray:
+def velocity(kernel, X, aux, *, clock: str = "raw") -> np.ndarray:
     r"""Velocities :math:`\dot x_i` of the finite-particle system (MODEL.md §2, seed eq. (1)).
+
+    .. math::
+        \dot x_i = P_{x_i}\Big(\frac1n\sum_{j=1}^n \nabla_x K\big((x_i,a_i),(x_j,a_j)\big)\Big).
 
     Parameters
     ----------
-    kernel : Kernel
-        Any kernel of :mod:`usaav.kernels`.
-    X : (n, d) array_like
-        Unit rows.
-    aux : (n,) array_like
-        Auxiliary labels (positions in [0, 1] or prompt ids; ignored by ``USA``).
+    kernel : Kernel, or sequence of B Kernel for a batch
+        Any kernel of :mod:`usaav.kernels`; a batch takes one kernel for all
+        systems or one per system.
+    X : (n, d) or (B, n, d) array_like
+        Unit rows; a 3-D array is a batch of ``B`` systems.
+    aux : (n,) or (B, n) array_like, or None
+        Auxiliary labels (positions in [0, 1] or prompt ids; ignored by
+        ``USA``): shared by every system of a batch, or one row per system.
     clock : {"raw", "rescaled"}
         ``"rescaled"`` divides by :math:`e^\beta` (MODEL.md §3).
 
     Returns
     -------
-    (n, d) ndarray of tangent vectors.
+    (n, d) or (B, n, d) ndarray of tangent vectors
+        For a batch, row ``b`` is bitwise ``velocity(kernel_b, X[b], aux_b)``.
+
+    Notes
+    -----
+    Memory: ``O(B n d)`` plus about 2 MiB of tiles and temporaries (:mod:`usaav._pairwise`),
+    never a ``B n²`` array.
 
     Examples
     --------
@@ -91,16 +144,24 @@ def velocity(kernel: Kernel, X, aux, *, clock: str = "raw") -> np.ndarray:
     >>> V = usaav.velocity(usaav.kernels.USA(1.0), X, None)
     >>> bool(np.allclose(np.sum(V * X, axis=1), 0))
     True
+    >>> batch = np.stack([X, usaav.uniform_sphere(6, 3, rng=2)])          # B = 2 systems
+    >>> W = usaav.velocity(usaav.kernels.USA(1.0), batch, None)
+    >>> W.shape, bool(np.array_equal(W[0], V))
+    ((2, 6, 3), True)
     """
     X, interaction = bind(kernel, X, aux)
     return vector_field(interaction, clock)(X)
 
 
-def energy(kernel: Kernel, X, aux, *, clock: str = "raw") -> float:
+def energy(kernel, X, aux, *, clock: str = "raw"):
     r"""Discrete energy :math:`E_n = \frac1{2n^2}\sum_{i,j}K(z_i,z_j)` (MODEL.md §2, seed Def. 8).
 
     With ``clock="rescaled"`` the value is :math:`e^{-\beta}E_n`, finite for
-    every β.
+    every β.  ``kernel``, ``X`` and ``aux`` as in :func:`velocity`.
+
+    Returns
+    -------
+    float, or (B,) ndarray for a batch
 
     Examples
     --------
@@ -109,19 +170,24 @@ def energy(kernel: Kernel, X, aux, *, clock: str = "raw") -> float:
     >>> beta = 2.0
     >>> bool(np.isclose(usaav.energy(usaav.kernels.USA(beta), X, None), np.exp(beta) / (2 * beta)))
     True
+    >>> usaav.energy(usaav.kernels.USA(beta), np.stack([X, X, X]), None).shape
+    (3,)
     """
     X, interaction = bind(kernel, X, aux)
     return _energy(interaction, X, clock)
 
 
-def _energy(interaction: Interaction, X: np.ndarray, clock: str) -> float:
+def _energy(interaction: Interaction, X: np.ndarray, clock: str):
+    """:math:`E_n` of ``X`` (``(n, d)``: a float; ``(B, n, d)``: one per system)."""
+    batch = X[None] if X.ndim == 2 else X
     scale = interaction.prefactor * _clock_factor(interaction, clock)
-    return scale * interaction.pair_sum(X) / (2.0 * interaction.n**2)
+    values = scale * interaction.pair_sum(batch) / (2.0 * interaction.n**2)
+    return float(values[0]) if X.ndim == 2 else values
 
 
 @dataclass(frozen=True, eq=False)
 class Trajectory:
-    """Recorded frames of a simulation (returned by :func:`simulate`).
+    """Recorded frames of a simulation of one system (returned by :func:`simulate`).
 
     Attributes
     ----------
@@ -164,8 +230,77 @@ class Trajectory:
         return self.X[-1]
 
 
+@dataclass(frozen=True, eq=False)
+class BatchTrajectory:
+    """Recorded frames of ``B`` systems advanced together (returned by :func:`simulate` for a batch).
+
+    The frames are those of every system's own run, merged: a frame is kept
+    whenever a running system records one.  A system that the early-stop
+    rule ended keeps its final configuration in later frames.
+    ``batch[b]`` is the :class:`Trajectory` of system ``b``, bitwise the one
+    a separate :func:`simulate` call returns.
+
+    Attributes
+    ----------
+    t : (frames,) ndarray
+        Times of the frames.
+    X : (frames, B, n, d) ndarray
+        Configurations of every system at every frame.
+    energy, sphere_drift : (frames, B) ndarray
+        As in :class:`Trajectory`, per system.
+    recorded : (frames, B) ndarray of bool
+        Whether frame ``f`` is one of system ``b``'s own frames (all ``True``
+        unless the systems stopped early at different times).
+    stopped_early : (B,) ndarray of bool
+    method, clock : str
+    dt : float
+    seeds : tuple of B int or None
+        The seeds used to draw ``X0`` when it was not given.
+    aux : (B, n) ndarray or None
+        The labels of every system.
+    kernels : tuple of B Kernel
+    """
+
+    t: np.ndarray
+    X: np.ndarray
+    energy: np.ndarray
+    sphere_drift: np.ndarray
+    recorded: np.ndarray
+    stopped_early: np.ndarray
+    method: str
+    clock: str
+    dt: float
+    seeds: tuple
+    aux: np.ndarray | None
+    kernels: tuple
+
+    def __len__(self) -> int:
+        return self.X.shape[1]
+
+    def __getitem__(self, b: int) -> Trajectory:
+        b = check_int(b, "b")
+        if not -len(self) <= b < len(self):
+            raise IndexError(f"system index {b} out of range for a batch of {len(self)}")
+        b %= len(self)
+        rows = self.recorded[:, b]
+        return Trajectory(
+            t=self.t[rows], X=self.X[rows, b], energy=self.energy[rows, b],
+            sphere_drift=self.sphere_drift[rows, b], stopped_early=bool(self.stopped_early[b]),
+            method=self.method, clock=self.clock, dt=self.dt, seed=self.seeds[b],
+            aux=None if self.aux is None else self.aux[b], kernel=self.kernels[b],
+        )
+
+    def __iter__(self):
+        return (self[b] for b in range(len(self)))
+
+    @property
+    def final(self) -> np.ndarray:
+        """The last configuration of every system, ``(B, n, d)``."""
+        return self.X[-1]
+
+
 def simulate(
-    kernel: Kernel,
+    kernel,
     X0,
     aux,
     t_max: float,
@@ -173,7 +308,7 @@ def simulate(
     method: str = "heun",
     record_every: int | None = None,
     stop_tol: float | None = None,
-    seed: int | None = None,
+    seed=None,
     *,
     clock: str = "raw",
     stop_window: float = 1.0,
@@ -181,17 +316,25 @@ def simulate(
     ivp_method: str = "DOP853",
     rtol: float = 1e-10,
     atol: float = 1e-12,
-) -> Trajectory:
+):
     r"""Integrate the USA-AV system from ``X0`` up to ``t_max`` (MODEL.md §2, §5).
+
+    .. math::
+        \dot x_i = P_{x_i}\Big(\frac1n\sum_{j} \nabla_x K(z_i, z_j)\Big),
+
+    by the projected Heun scheme of MODEL.md §5 (a Heun step, then every row
+    renormalised onto the sphere), or by :func:`scipy.integrate.solve_ivp`.
 
     Parameters
     ----------
-    kernel : Kernel
-    X0 : (n, d) array_like or None
-        Initial unit rows; ``None`` draws ``len(aux)`` points uniformly on
+    kernel : Kernel, or sequence of B Kernel for a batch
+    X0 : (n, d) or (B, n, d) array_like, or None
+        Initial unit rows (a 3-D array is a batch of ``B`` systems advanced
+        together); ``None`` draws the points uniformly on
         :math:`\mathbb S^{d-1}` with ``seed``.
-    aux : (n,) array_like
-        Fixed auxiliary labels (they never move).
+    aux : (n,) or (B, n) array_like, or None
+        Fixed auxiliary labels (they never move), shared by every system of
+        a batch or one row per system.
     t_max : float
         Final time (> 0).  The last step is shortened to land on it.
     dt : float
@@ -199,16 +342,18 @@ def simulate(
         output grid.
     method : {"heun", "solve_ivp"}
         Projected Heun with renormalisation (seed App. B.1), or
-        :func:`scipy.integrate.solve_ivp` on the flattened system (reference).
+        :func:`scipy.integrate.solve_ivp` on the flattened system (reference;
+        a batch is integrated one system after the other).
     record_every : int, optional
         Keep every ``record_every``-th step (default: every step).  The
         final time is always recorded.
     stop_tol : float, optional
         Stop early (Heun only) once the relative energy increment over a
         window of length ``stop_window``, :math:`(E(t)-E(t-\tau))/|E(t)|`,
-        falls below ``stop_tol``.
-    seed : int, optional
-        Seed for drawing ``X0`` when it is ``None``; recorded in the result.
+        falls below ``stop_tol``; in a batch each system stops on its own.
+    seed : int, or sequence of B int for a batch, optional
+        Seed for drawing ``X0`` when it is ``None`` (then ``len(aux)`` points,
+        or for a batch one system per seed); recorded in the result.
     clock : {"raw", "rescaled"}
         Time in :math:`t` or in :math:`t'=e^\beta t` (MODEL.md §3).
     stop_window : float
@@ -220,7 +365,14 @@ def simulate(
 
     Returns
     -------
-    Trajectory
+    Trajectory, or BatchTrajectory for a batch
+        ``result[b]`` of a batch is bitwise the :class:`Trajectory` of a
+        separate run of system ``b``.
+
+    Notes
+    -----
+    Memory: the recorded frames plus ``O(B n d)`` for the state and at most
+    about 2 MiB of tiles per force evaluation, never a ``B n²`` array.
 
     Examples
     --------
@@ -229,15 +381,14 @@ def simulate(
     >>> run = usaav.simulate(usaav.kernels.USA(1.0), X0, None, t_max=30.0, record_every=100)
     >>> bool(usaav.collapse_gap(run.final) < 1e-8)      # mode collapse
     True
+    >>> batch = usaav.simulate(usaav.kernels.USA(1.0), np.stack([X0, -X0]), None, t_max=30.0,
+    ...                        record_every=100)
+    >>> batch.X.shape, bool(np.array_equal(batch[0].X, run.X))
+    ((7, 2, 32, 3), True)
     """
-    kernel = _check_kernel(kernel)
-    if X0 is None:
-        if seed is None:
-            raise TypeError("seed must be given when X0 is None (X0 is then drawn uniformly)")
-        if aux is None:
-            raise TypeError("aux must be given when X0 is None: its length sets n")
-        X0 = uniform_sphere(len(np.asarray(aux)), d, check_int(seed, "seed", minimum=0))
+    X0, seeds = _initial_states(X0, aux, seed, d)
     X0, interaction = bind(kernel, X0, aux)
+    batched = X0.ndim == 3
     t_max = check_positive_scalar(t_max, "t_max")
     dt = check_positive_scalar(dt, "dt")
     if method not in METHODS:
@@ -248,51 +399,129 @@ def simulate(
         if method != "heun":
             raise ValueError("stop_tol is only supported with method='heun'")
         stop_window = check_positive_scalar(stop_window, "stop_window")
-    field = vector_field(interaction, clock)
-    if method == "heun" and clock == "raw" and interaction.log_scale > np.log(1e3 / dt):
+    _clock_factor(interaction, clock)  # validates clock
+    if method == "heun" and clock == "raw" and np.max(interaction.log_scale) > np.log(1e3 / dt):
         warnings.warn(
-            f"dt * e^beta = {dt * np.exp(interaction.log_scale):.1e}: in the raw clock this step is "
+            f"dt * e^beta = {dt * np.exp(np.max(interaction.log_scale)):.1e}: in the raw clock this step is "
             "far too large to follow the flow; use clock='rescaled' (MODEL.md §3)",
             RuntimeWarning,
             stacklevel=2,
         )
-    aux_array = None if aux is None else np.asarray(aux)
 
+    states = X0 if batched else X0[None]
+    B = len(states)
     n_steps = max(1, int(np.ceil(t_max / dt - 1e-9)))
     if method == "solve_ivp":
         steps = np.unique(np.r_[np.arange(0, n_steps, record_every), n_steps])
         t_eval = np.minimum(steps * dt, t_max)
-        t, X = solve_ivp_adapter(field, X0, t_eval, ivp_method=ivp_method, rtol=rtol, atol=atol)
-        stopped_early = False
+        runs = [
+            solve_ivp_adapter(vector_field(interaction.take([b]), clock), states[b], t_eval,
+                              ivp_method=ivp_method, rtol=rtol, atol=atol)
+            for b in range(B)
+        ]
+        t = runs[0][0]
+        X = np.stack([frames for _, frames in runs], axis=1)
+        energies = np.stack([_energy(interaction, frame, clock) for frame in X])
+        recorded = np.ones((len(t), B), dtype=bool)
+        stopped_early = np.zeros(B, dtype=bool)
     else:
-        t, X, stopped_early = _run_heun(
-            field, interaction, X0, n_steps, dt, t_max, record_every, stop_tol, stop_window, clock
+        t, X, energies, recorded, stopped_early = _run_heun(
+            interaction, states, n_steps, dt, t_max, record_every, stop_tol, stop_window, clock
         )
-    energies = np.array([_energy(interaction, frame, clock) for frame in X])
     drift = np.max(np.abs(np.linalg.norm(X, axis=-1) - 1.0), axis=-1)
-    return Trajectory(
-        t=t, X=X, energy=energies, sphere_drift=drift, stopped_early=stopped_early,
-        method=method, clock=clock, dt=dt, seed=seed, aux=aux_array, kernel=kernel,
+
+    if not batched:
+        return Trajectory(
+            t=t, X=X[:, 0], energy=energies[:, 0], sphere_drift=drift[:, 0],
+            stopped_early=bool(stopped_early[0]), method=method, clock=clock, dt=dt, seed=seeds[0],
+            aux=None if aux is None else np.asarray(aux), kernel=kernel,
+        )
+    kernels = (kernel,) * B if isinstance(kernel, Kernel) else tuple(kernel)
+    labels = None if aux is None else np.broadcast_to(np.asarray(aux), (B, X.shape[2])).copy()
+    return BatchTrajectory(
+        t=t, X=X, energy=energies, sphere_drift=drift, recorded=recorded, stopped_early=stopped_early,
+        method=method, clock=clock, dt=dt, seeds=seeds, aux=labels, kernels=kernels,
     )
 
 
-def _run_heun(field, interaction, X0, n_steps, dt, t_max, record_every, stop_tol, stop_window, clock):
+def _initial_states(X0, aux, seed, d):
+    """``X0``, drawn from ``seed`` when it is ``None``; and the seed of every system."""
+    several = isinstance(seed, (list, tuple, np.ndarray))
+    if X0 is not None:
+        if np.ndim(X0) != 3:
+            return X0, (seed,)
+        count = len(X0)
+        if not several:
+            return X0, (seed,) * count
+        if len(seed) != count:
+            raise ValueError(f"seed must be one seed or a sequence of B = {count} seeds, got {len(seed)}")
+        return X0, tuple(seed)
+    if seed is None:
+        raise TypeError("seed must be given when X0 is None (X0 is then drawn uniformly)")
+    if aux is None:
+        raise TypeError("aux must be given when X0 is None: its length sets n")
+    n = np.shape(aux)[-1]
+    if not several:
+        return uniform_sphere(n, d, check_int(seed, "seed", minimum=0)), (seed,)
+    seeds = tuple(check_int(s, "seed", minimum=0) for s in seed)
+    if not seeds:
+        raise ValueError("seed must hold at least one seed (one system per seed)")
+    if np.ndim(aux) == 2 and np.shape(aux)[0] != len(seeds):
+        raise ValueError(
+            f"aux has {np.shape(aux)[0]} rows (systems) but seed holds {len(seeds)} seeds; give one seed per system"
+        )
+    return np.stack([uniform_sphere(n, d, s) for s in seeds]), seeds
+
+
+def _run_heun(interaction, X0, n_steps, dt, t_max, record_every, stop_tol, stop_window, clock):
+    """Projected Heun (MODEL.md §5) for the batch ``X0`` ``(B, n, d)``.
+
+    Systems that meet the early-stop rule leave the batch; the others go on
+    with exactly the steps they would take alone.  Returns the times, the
+    frames ``(frames, B, n, d)``, their energies ``(frames, B)``, which
+    frames each system records ``(frames, B)`` and who stopped early ``(B,)``.
+    """
+    B = len(X0)
     window = max(1, int(round(stop_window / dt))) if stop_tol is not None else 0
-    times, frames = [0.0], [X0]
-    X = X0
-    previous_energy = _energy(interaction, X0, clock) if window else None
-    stopped_early = False
+    active = np.arange(B)
+    part = interaction
+    field = vector_field(part, clock)
+    X = np.array(X0)  # the running systems (each step makes a new array: frames are never overwritten)
+    state = X  # every system's latest configuration
+    held_energy = _energy(part, X, clock)
+    times, frames, energies, recorded = [0.0], [state], [held_energy], [np.ones(B, dtype=bool)]
+    previous = held_energy if window else None
+    stopped = np.zeros(B, dtype=bool)
     for step in range(1, n_steps + 1):
         h = dt if step < n_steps else t_max - (n_steps - 1) * dt
         X = heun_step(field, X, h)
         now = min(step * dt, t_max)
+        done = np.zeros(len(active), dtype=bool)
+        current = None
         if window and step % window == 0:
-            current = _energy(interaction, X, clock)
-            stopped_early = (current - previous_energy) <= stop_tol * abs(current)
-            previous_energy = current
-        if step % record_every == 0 or step == n_steps or stopped_early:
+            current = _energy(part, X, clock)
+            done = (current - previous) <= stop_tol * np.abs(current)
+            previous = current
+        regular = step % record_every == 0 or step == n_steps
+        if regular or done.any():
+            current = current if current is not None else _energy(part, X, clock)
+            if len(active) == B:
+                state, held_energy = X, current
+            else:  # systems that stopped keep their last configuration and energy
+                state, held_energy = state.copy(), held_energy.copy()
+                state[active], held_energy[active] = X, current
             times.append(now)
-            frames.append(X)
-        if stopped_early:
-            break
-    return np.array(times), np.stack(frames), stopped_early
+            frames.append(state)
+            energies.append(held_energy)
+            flags = np.zeros(B, dtype=bool)
+            flags[active] = regular | done
+            recorded.append(flags)
+        if done.any():
+            stopped[active[done]] = True
+            keep = ~done
+            active, X, previous = active[keep], X[keep], previous[keep]
+            if not active.size:
+                break
+            part = interaction.take(active)
+            field = vector_field(part, clock)
+    return np.array(times), np.stack(frames), np.stack(energies), np.stack(recorded), stopped

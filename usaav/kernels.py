@@ -14,18 +14,29 @@ equation.  It knows three things:
   large β).
 
 The dynamics (:mod:`usaav.dynamics`) only ever see an :class:`Interaction`,
-never which kernel produced it.
+never which kernel produced it.  :func:`bind_batch` binds one kernel, or one
+kernel per system, to the labels of a batch of systems
+(:mod:`usaav._interaction`).
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
-from ._pairwise import exp_attention
+from ._interaction import (
+    IDENTITY_FRAME,
+    DistanceLogWeight,
+    ExpEngine,
+    Interaction,
+    MatrixFrame,
+    PlaneFrame,
+    SignedWeight,
+    ToeplitzEngine,
+)
 from ._validation import (
     as_float_array,
     check_aux,
@@ -34,7 +45,6 @@ from ._validation import (
     check_plane,
     check_positive_scalar,
 )
-from .sphere import rotate_in_plane
 
 __all__ = [
     "Kernel",
@@ -47,51 +57,39 @@ __all__ = [
     "PhaseField",
     "Prompts",
     "Toeplitz",
+    "bind_batch",
+    "distance_log_weight",
     "periodic_distance",
 ]
 
 
 def periodic_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    r"""Distance on the torus :math:`\mathbb T=\mathbb R/\mathbb Z`, outer over ``a`` and ``b``.
+    r"""Distance on the torus :math:`\mathbb T=\mathbb R/\mathbb Z`, outer over the last axes of ``a`` and ``b``.
 
     :math:`d(a,b)=\min(r, 1-r)` with :math:`r=(a-b)\bmod 1` (MODEL.md §1).
+    For 1-D ``a`` (m,) and ``b`` (k,) the result is ``(m, k)``; leading axes
+    are batch axes: ``(B, m)`` and ``(B, k)`` give ``(B, m, k)``.
     """
-    r = np.mod(np.subtract.outer(a, b), 1.0)
+    a, b = np.asarray(a), np.asarray(b)
+    if a.ndim == 0 or b.ndim == 0:
+        r = np.mod(np.subtract.outer(a, b), 1.0)
+    else:
+        r = np.mod(a[..., :, None] - b[..., None, :], 1.0)
     return np.minimum(r, 1.0 - r)
 
 
-@dataclass(frozen=True, eq=False)
-class Interaction:
-    r"""A kernel bound to fixed labels: the sums the dynamics need.
+def distance_log_weight(a: np.ndarray, b: np.ndarray, length, profile: str) -> np.ndarray:
+    r"""The distance-bias weight in the exponent, :math:`\log w(a,b)` (MODEL.md §3; seed Ex. 2, 4).
 
-    With :math:`K = c\,e^\sigma\tilde K` (``prefactor`` :math:`c`,
-    ``log_scale`` :math:`\sigma`):
-
-    * ``drift(X)`` returns :math:`\frac1n\sum_j e^{-\sigma}\nabla_xK(z_i,z_j)`
-      (unprojected; MODEL.md §2);
-    * ``pair_sum(X)`` returns :math:`\sum_{i,j}\tilde K(z_i,z_j)`, so that
-      :math:`E_n = c\,e^\sigma\,\text{pair\_sum}/(2n^2)` (seed Def. 8);
-    * ``gauge_frame(X)`` returns :math:`u_i=G(a_i)x_i` (identity for
-      kernels without a gauge);
-    * ``pair_sum_max`` is the largest possible ``pair_sum`` where a theorem
-      gives it (MODEL.md §4), else ``None``.
+    :math:`-\mathrm d(a,b)/\ell` ("exponential") or
+    :math:`-\mathrm d(a,b)^2/(2\ell^2)` ("gaussian"), with the periodic
+    distance of :func:`periodic_distance` (outer over the last axes; ``length``
+    broadcasts against the result).
     """
-
-    n: int
-    log_scale: float
-    prefactor: float
-    drift: Callable[[np.ndarray], np.ndarray]
-    pair_sum: Callable[[np.ndarray], float]
-    gauge_frame: Callable[[np.ndarray], np.ndarray]
-    pair_sum_max: Callable[[], float | None]
-
-
-def _identity(X: np.ndarray) -> np.ndarray:
-    return X
-
-
-def _no_bound() -> None:
-    return None
+    dist = periodic_distance(a, b)
+    if profile == "exponential":
+        return -dist / length
+    return -0.5 * (dist / length) ** 2
 
 
 class Kernel(ABC):
@@ -129,26 +127,14 @@ def _check_positions(aux, n: int, name: str = "aux") -> np.ndarray:
     return aux
 
 
-def _weighted_interaction(beta, n, aux, log_weight=None, weight=None, bounded=True):
-    def drift(X):
-        return exp_attention(X, beta, labels=aux, log_weight=log_weight, weight=weight)[0]
+def _exp_interaction(beta, n, frame=IDENTITY_FRAME, labels=None, log_weight=None, weight=None):
+    r"""One system of an exponential kernel :math:`w\,e^{\beta\langle u,v\rangle}/\beta` in ``frame``.
 
-    def pair_sum(X):
-        return exp_attention(
-            X, beta, labels=aux, log_weight=log_weight, weight=weight,
-            want_force=False, want_sum=True,
-        )[1]
-
-    def pair_sum_max():
-        # Prop. 11: with w >= 0 every term is largest when all x_i coincide,
-        # so the maximum of the pair sum is its value at a constant configuration.
-        if not bounded:
-            return None
-        constant = np.zeros((n, 2))
-        constant[:, 0] = 1.0
-        return pair_sum(constant)
-
-    return Interaction(n, beta, 1.0 / beta, drift, pair_sum, _identity, pair_sum_max)
+    :math:`K = \frac1\beta e^{\beta}\,\tilde K`: prefactor :math:`1/\beta`,
+    log-scale :math:`\beta` (MODEL.md §3, large β).
+    """
+    engine = ExpEngine(np.array([beta]), None if labels is None else labels[None], log_weight, weight)
+    return Interaction.single(n, beta, 1.0 / beta, frame, engine)
 
 
 @dataclass(frozen=True)
@@ -176,7 +162,7 @@ class USA(Kernel):
     def bind(self, aux, n, d):
         if aux is not None:
             check_aux(aux, n)
-        return _weighted_interaction(self.beta, n, None)
+        return _exp_interaction(self.beta, n)
 
     def value(self, X, aux, Y=None, aux_Y=None):
         X = as_float_array(X, "X")
@@ -217,15 +203,13 @@ class DistanceBias(Kernel):
             raise ValueError(f"profile must be 'exponential' or 'gaussian', got {self.profile!r}")
 
     def log_weight(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        r""":math:`\log w(a_i, b_j)` as an ``(len(a), len(b))`` matrix."""
-        dist = periodic_distance(a, b)
-        if self.profile == "exponential":
-            return -dist / self.length
-        return -0.5 * (dist / self.length) ** 2
+        r""":math:`\log w(a_i, b_j)` as an ``(len(a), len(b))`` matrix (:func:`distance_log_weight`)."""
+        return distance_log_weight(a, b, self.length, self.profile)
 
     def bind(self, aux, n, d):
         aux = _check_positions(aux, n)
-        return _weighted_interaction(self.beta, len(aux), aux, log_weight=self.log_weight)
+        log_weight = DistanceLogWeight(distance_log_weight, self.profile, np.array([self.length]))
+        return _exp_interaction(self.beta, len(aux), labels=aux, log_weight=log_weight)
 
     def value(self, X, aux, Y=None, aux_Y=None):
         X, aux, Y, aux_Y = self._pair(X, aux, Y, aux_Y)
@@ -265,9 +249,8 @@ class Separated(Kernel):
     def bind(self, aux, n, d):
         aux = check_aux(aux, n).astype(np.float64)
         w_min = min(float(self._weights(aux[i:i + 512], aux).min()) for i in range(0, len(aux), 512))
-        return _weighted_interaction(
-            self.beta, len(aux), aux, weight=self._weights, bounded=w_min >= 0.0
-        )
+        weight = SignedWeight((self._weights,), np.array([w_min >= 0.0]))
+        return _exp_interaction(self.beta, len(aux), labels=aux, weight=weight)
 
     def value(self, X, aux, Y=None, aux_Y=None):
         X, aux, Y, aux_Y = self._pair(X, aux, Y, aux_Y)
@@ -290,62 +273,29 @@ class _GaugeKernel(Kernel):
     Forces are evaluated in the gauge frame :math:`u_i = G(a_i)x_i`, where
     the kernel is the baseline: :math:`\frac1n\sum_j\nabla_xK =
     G(a_i)^\top\big(\frac1n\sum_j e^{\beta\langle u_i,u_j\rangle}u_j\big)`.
-    Subclasses provide ``_frame(aux, n, d)`` returning the pair of maps
-    ``(to_gauge, from_gauge)`` acting row-wise on ``(n, d)`` arrays.
+    Subclasses provide ``_frame(aux, n, d)`` returning the frame of one
+    system (a :class:`usaav._interaction.PlaneFrame` or ``MatrixFrame``).
     """
 
     beta: float
 
     @abstractmethod
-    def _frame(self, aux, n: int, d: int) -> tuple[Callable, Callable]:
+    def _frame(self, aux, n: int, d: int):
         ...
 
     def bind(self, aux, n, d):
-        to_gauge, from_gauge = self._frame(aux, n, d)
-        beta = self.beta
-
-        def drift(X):
-            return from_gauge(exp_attention(to_gauge(X), beta)[0])
-
-        def pair_sum(X):
-            return exp_attention(to_gauge(X), beta, want_force=False, want_sum=True)[1]
-
-        def pair_sum_max():
-            # K <= e^β/β pointwise (MODEL.md §4), so the scaled sum is at most n².
-            return float(n) ** 2
-
-        return Interaction(n, beta, 1.0 / beta, drift, pair_sum, to_gauge, pair_sum_max)
+        return _exp_interaction(self.beta, n, frame=self._frame(aux, n, d))
 
     def gauge_frame(self, X, aux) -> np.ndarray:
-        r"""The gauge-frame points :math:`u_i = G(a_i)x_i`."""
+        r"""The gauge-frame points :math:`u_i = G(a_i)x_i` of ``X`` (``(n, d)``, or frames ``(..., n, d)``)."""
         X = as_float_array(X, "X")
-        return self._frame(aux, X.shape[-2], X.shape[-1])[0](X)
+        return self._frame(aux, X.shape[-2], X.shape[-1]).to_gauge(X[..., None, :, :])[..., 0, :, :]
 
     def value(self, X, aux, Y=None, aux_Y=None):
         X, aux, Y, aux_Y = self._pair(X, aux, Y, aux_Y)
-        U = self._frame(aux, *X.shape)[0](X)
-        V = self._frame(aux_Y, *Y.shape)[0](Y)
+        U = self.gauge_frame(X, aux)
+        V = self.gauge_frame(Y, aux_Y)
         return np.exp(self.beta * (U @ V.T)) / self.beta
-
-
-def _matrix_frame(G):
-    def to_gauge(X):
-        return np.einsum("nij,...nj->...ni", G, X)
-
-    def from_gauge(U):
-        return np.einsum("nji,...nj->...ni", G, U)
-
-    return to_gauge, from_gauge
-
-
-def _plane_frame(angles, plane):
-    def to_gauge(X):
-        return rotate_in_plane(X, angles, plane)
-
-    def from_gauge(U):
-        return rotate_in_plane(U, -angles, plane)
-
-    return to_gauge, from_gauge
 
 
 @dataclass(frozen=True, eq=False)
@@ -373,7 +323,7 @@ class Gauge(_GaugeKernel):
         G = check_orthogonal(self.gauge(aux), "gauge(aux)")
         if G.shape != (len(aux), d, d):
             raise ValueError(f"gauge(aux) must return shape ({len(aux)}, {d}, {d}), got {G.shape}")
-        return _matrix_frame(G)
+        return MatrixFrame(G[None])
 
 
 @dataclass(frozen=True)
@@ -417,7 +367,7 @@ class RoPE(_GaugeKernel):
     def _frame(self, aux, n, d):
         check_plane(self.plane, d)
         s = _check_positions(aux, n)
-        return _plane_frame(self.theta * s, self.plane)
+        return PlaneFrame((self.theta * s)[None], self.plane)
 
 
 @dataclass(frozen=True, eq=False)
@@ -453,7 +403,7 @@ class PhaseField(_GaugeKernel):
         angles = as_float_array(self.phase(s), "phase(s)")
         if angles.shape != s.shape:
             raise ValueError(f"phase(s) must return shape {s.shape}, got {angles.shape}")
-        return _plane_frame(angles, self.plane)
+        return PlaneFrame(angles[None], self.plane)
 
 
 @dataclass(frozen=True, eq=False)
@@ -495,7 +445,7 @@ class Prompts(_GaugeKernel):
             )
         if self.gauges.shape[1] != d:
             raise ValueError(f"gauges act on d = {self.gauges.shape[1]} but X has d = {d} columns")
-        return _matrix_frame(self.gauges[ids])
+        return MatrixFrame(self.gauges[ids][None])
 
 
 # --------------------------------------------------------------------------
@@ -562,29 +512,98 @@ class Toeplitz(Kernel):
 
     def bind(self, aux, n, d):
         s = _check_positions(aux, n)
-        n = len(s)
         phases = 2 * np.pi * np.outer(s, self.modes)  # (n, modes)
-        cos, sin = np.cos(phases), np.sin(phases)
-        amplitudes = self.amplitudes
-
-        def moments(X):
-            return cos.T @ X, sin.T @ X  # (modes, d) each
-
-        def drift(X):
-            C, S = moments(X)
-            return (cos @ (amplitudes[:, None] * C) + sin @ (amplitudes[:, None] * S)) / n
-
-        def pair_sum(X):
-            C, S = moments(X)
-            return float(amplitudes @ (np.sum(C * C, axis=1) + np.sum(S * S, axis=1)))
-
-        def pair_sum_max():
-            return 2.0 * n**2 * self.energy_bound()
-
-        return Interaction(n, 0.0, 1.0, drift, pair_sum, _identity, pair_sum_max)
+        engine = ToeplitzEngine(
+            np.cos(phases)[None], np.sin(phases)[None], self.amplitudes[None],
+            # Prop. 10: E_n <= max_k ĉ(k) / 2, i.e. pair sum <= 2 n² · energy_bound.
+            np.array([2.0 * n**2 * self.energy_bound()]),
+        )
+        return Interaction.single(n, 0.0, 1.0, IDENTITY_FRAME, engine)
 
     def value(self, X, aux, Y=None, aux_Y=None):
         X, aux, Y, aux_Y = self._pair(X, aux, Y, aux_Y)
         a = _check_positions(aux, len(X))
         b = _check_positions(aux_Y, len(Y), "aux_Y")
         return self.profile(np.subtract.outer(a, b)) * (X @ Y.T)
+
+
+# --------------------------------------------------------------------------
+# Batches: one kernel, or one kernel per system, bound to the labels of B systems
+# --------------------------------------------------------------------------
+
+
+def bind_batch(kernel, aux, batch: int, n: int, d: int) -> Interaction:
+    r"""Bind kernels to the labels of ``batch`` systems of ``n`` points in dimension ``d``.
+
+    Parameters
+    ----------
+    kernel : Kernel or sequence of Kernel
+        One kernel shared by every system, or one kernel per system (any
+        classes: systems of the same kind are computed together, see
+        :mod:`usaav._interaction`).
+    aux : None, (n,) or (batch, n) array_like
+        No labels, labels shared by every system, or one row per system.
+    batch, n, d : int
+
+    Returns
+    -------
+    Interaction
+        Of batch 1 (shared by all systems) when one kernel and one set of
+        labels serve every system, else of batch ``batch``.
+
+    Examples
+    --------
+    >>> s = np.arange(4) / 4
+    >>> bind_batch(RoPE(1.0), s, 3, 4, 3).batch            # one kernel, shared labels
+    1
+    >>> bind_batch([RoPE(1.0), USA(2.0), RoPE(1.0)], s, 3, 4, 3).batch
+    3
+    """
+    kernels = (kernel,) if isinstance(kernel, Kernel) else tuple(kernel)
+    for k, item in enumerate(kernels):
+        if not isinstance(item, Kernel):
+            raise TypeError(
+                f"kernel must be a usaav kernel or a sequence of them, got {type(item).__name__} at index {k}"
+            )
+    if len(kernels) not in (1, batch):
+        raise ValueError(
+            f"kernel must be one kernel or a sequence of B = {batch} kernels (one per system), "
+            f"got {len(kernels)}"
+        )
+    rows = [None]
+    if aux is not None:
+        labels = np.asarray(aux)
+        if labels.ndim == 2:
+            if labels.shape != (batch, n):
+                raise ValueError(
+                    f"aux must have shape (n,) = ({n},) (shared by the systems) or (B, n) = ({batch}, {n}) "
+                    f"(one row per system), got shape {labels.shape}"
+                )
+            rows = list(labels)
+        elif labels.ndim == 1:
+            rows = [labels]
+        else:
+            raise ValueError(
+                f"aux must have shape (n,) = ({n},) or (B, n) = ({batch}, {n}), got shape {labels.shape}"
+            )
+    # Equal kernels and equal label rows are bound once and shared by every system.
+    if all(_same_kernel(k, kernels[0]) for k in kernels[1:]):
+        kernels = kernels[:1]
+    if all(np.array_equal(row, rows[0]) for row in rows[1:]):
+        rows = rows[:1]
+    if len(kernels) == 1 and len(rows) == 1:
+        return kernels[0].bind(rows[0], n, d)
+    return Interaction.stack([
+        kernels[b if len(kernels) > 1 else 0].bind(rows[b if len(rows) > 1 else 0], n, d)
+        for b in range(batch)
+    ])
+
+
+def _same_kernel(a: Kernel, b: Kernel) -> bool:
+    """Whether two kernels are equal (dataclass equality; identity for the ``eq=False`` kernels)."""
+    if a is b:
+        return True
+    try:
+        return type(a) is type(b) and bool(a == b)
+    except (TypeError, ValueError):  # fields that compare elementwise
+        return False

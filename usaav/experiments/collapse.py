@@ -32,6 +32,7 @@ from typing import Callable
 import numpy as np
 
 from .. import kernels, labels
+from .._validation import check_int, check_positive_scalar
 from ..dynamics import simulate
 from ..observables import collapse_gap, conditional_diameter, gauge_gap, relative_energy_gap
 from ..sphere import normalize, rotation, uniform_sphere
@@ -46,6 +47,11 @@ MODELS = ("baseline", "rope", "prompts")
 OBSERVABLES = ("collapse_gap", "gauge_gap", "conditional_diameter", "relative_energy_gap")
 
 FULL = {"sizes": (64, 256, 1024), "seeds": tuple(range(10))}
+#: Pairs of particles (seeds × n²) in one batched piece.  Small systems share
+#: the tiles of a force evaluation (MODEL.md §5, usaav._pairwise); from
+#: n = 1024 on, one system's tiles already fill a stack, so its seeds are
+#: split into pieces of their own, which keeps the workers evenly loaded.
+PIECE_PAIRS = 1 << 20
 QUICK = {"sizes": (32, 64), "seeds": tuple(range(3))}
 
 
@@ -117,11 +123,27 @@ def _limit_configuration(kernel, aux, v):
     return np.einsum("nji,nj->ni", gauges, V)
 
 
-def collapse_piece(model: str, n: int, seed: int, per_label: int, beta: float, dt: float,
-                   t_max: float, record_every: int) -> dict:
-    """One (model, size, seed) run of §6.1: the four observables over time and the limit point."""
-    kernel, X0, aux, _ = collapse_setup(model, n, seed, per_label=per_label, beta=beta)
-    run = simulate(kernel, X0, aux, t_max, dt=dt, record_every=record_every)
+def collapse_piece(model: str, n: int, seeds: tuple, per_label: int, beta: float, dt: float,
+                   t_max: float, record_every: int, batch: bool = True) -> dict:
+    """The §6.1 runs of one model and size for ``seeds``: the four observables over time and the limit points.
+
+    With ``batch`` the seeds' systems are advanced together by one
+    :func:`usaav.simulate` call (bitwise the same numbers), else one call per
+    seed.  Every array has a leading seed axis.
+    """
+    setups = [collapse_setup(model, n, seed, per_label=per_label, beta=beta) for seed in seeds]
+    if batch:
+        runs = list(simulate([k for k, _, _, _ in setups], np.stack([X0 for _, X0, _, _ in setups]),
+                             np.stack([aux for _, _, aux, _ in setups]), t_max, dt=dt, record_every=record_every))
+    else:
+        runs = [simulate(kernel, X0, aux, t_max, dt=dt, record_every=record_every)
+                for kernel, X0, aux, _ in setups]
+    observed = [_observe(model, kernel, aux, run) for (kernel, _, aux, _), run in zip(setups, runs)]
+    return {key: np.stack([o[key] for o in observed]) for key in observed[0]}
+
+
+def _observe(model: str, kernel, aux, run) -> dict:
+    """The observables of MODEL.md §6 along one run, its limit point and the predicted gaps."""
     U_final = gauge_frame_of(kernel, run.final, aux)
     v = normalize(U_final.mean(axis=0))
     limit = _limit_configuration(kernel, aux, v)
@@ -266,6 +288,7 @@ def collapse_through_layers(
     executor: concurrent.futures.Executor | None = None,
     quick: bool = False,
     *,
+    batch: bool = True,
     store: PieceStore | None = None,
     progress: Callable[[str, bool, int], None] | None = None,
 ) -> CollapseResult:
@@ -294,9 +317,13 @@ def collapse_through_layers(
         Default ``range(10)``, or ``range(3)`` with ``quick``.
     beta : float
     executor : concurrent.futures.Executor, optional
-        Runs the (model, size, seed) pieces; ``None`` runs them here in order.
+        Runs the pieces; ``None`` runs them here in order.
     quick : bool
         Smaller defaults for ``sizes`` and ``seeds`` (tests, ``--quick``).
+    batch : bool
+        Advance all seeds of a (model, size) together, one piece per
+        (model, size) (default); ``False`` runs one system per call, one
+        piece per (model, size, seed).  The results are bitwise the same.
     store : PieceStore, optional
         Resume from / save finished pieces (see :func:`run_pieces`).
     progress : callable, optional
@@ -315,25 +342,40 @@ def collapse_through_layers(
     True
     """
     defaults = QUICK if quick else FULL
-    sizes = tuple(int(n) for n in (defaults["sizes"] if sizes is None else sizes))
-    seeds = tuple(int(s) for s in (defaults["seeds"] if seeds is None else seeds))
-    if not sizes or not seeds:
-        raise ValueError("sizes and seeds must be non-empty")
+    per_label = check_int(per_label, "per_label", minimum=1)
+    sizes = _check_list(defaults["sizes"] if sizes is None else sizes, "sizes", minimum=1)
+    seeds = _check_list(defaults["seeds"] if seeds is None else seeds, "seeds", minimum=0)
+    uneven = [n for n in sizes if n % per_label]
+    if uneven:
+        raise ValueError(f"sizes must be multiples of per_label = {per_label} (whole labels), got {uneven}")
+    dt = check_positive_scalar(dt, "dt")
+    t_max = check_positive_scalar(t_max, "t_max")
+    record_dt = check_positive_scalar(record_dt, "record_dt")
+    beta = check_positive_scalar(beta, "beta")
     record_every = int(round(record_dt / dt))
     if record_every < 1 or not np.isclose(record_every * dt, record_dt):
         raise ValueError(f"record_dt must be a positive multiple of dt = {dt}, got {record_dt}")
     params = dict(sizes=sizes, per_label=per_label, dt=dt, t_max=t_max, record_dt=record_dt,
                   seeds=seeds, beta=beta, d=3, theta=2 * np.pi, quick=quick)
+    shared = dict(per_label=per_label, beta=beta, dt=dt, t_max=t_max, record_every=record_every)
+    # Largest systems first, so that a pool of workers starts on the longest pieces.
+    groups = []
+    for n in sorted(sizes, reverse=True):
+        per_piece = max(1, min(len(seeds), PIECE_PAIRS // n**2)) if batch else 1
+        groups += [(model, n, seeds[i:i + per_piece]) for i in range(0, len(seeds), per_piece) for model in MODELS]
     pieces = [
-        make_piece("collapse", f"{model}-n{n}-seed{seed}", collapse_piece, model=model, n=n, seed=seed,
-                   per_label=per_label, beta=beta, dt=dt, t_max=t_max, record_every=record_every)
-        for n in sizes for seed in seeds for model in MODELS
+        make_piece("collapse", f"{model}-n{n}-seed{group[0]}" + (f"-{len(group)}seeds" if len(group) > 1 else ""),
+                   collapse_piece, model=model, n=n, seeds=group, batch=batch, **shared)
+        for model, n, group in groups
     ]
     results = run_pieces(pieces, executor, store, progress)
     grid = np.empty((len(MODELS), len(sizes), len(seeds)), dtype=object)
     for piece in pieces:
         kw = piece.kwargs
-        grid[MODELS.index(kw["model"]), sizes.index(kw["n"]), seeds.index(kw["seed"])] = results[piece.name]
+        for r, seed in enumerate(kw["seeds"]):
+            grid[MODELS.index(kw["model"]), sizes.index(kw["n"]), seeds.index(seed)] = {
+                key: values[r] for key, values in results[piece.name].items()
+            }
 
     def stack(key):
         return np.array([[[grid[m, s, r][key] for r in range(len(seeds))] for s in range(len(sizes))]
@@ -354,3 +396,17 @@ def collapse_through_layers(
         sphere_drift=stack("sphere_drift"),
         params=params,
     )
+
+
+def _check_list(values, name: str, minimum: int) -> tuple:
+    """A non-empty tuple of distinct integers >= ``minimum`` (sizes, seeds)."""
+    try:
+        items = tuple(values)
+    except TypeError as error:
+        raise TypeError(f"{name} must be a sequence of integers, got {type(values).__name__}") from error
+    if not items:
+        raise ValueError(f"{name} must be non-empty")
+    items = tuple(check_int(v, f"{name} entry", minimum=minimum) for v in items)
+    if len(set(items)) != len(items):
+        raise ValueError(f"{name} must be distinct, got {items}")
+    return items

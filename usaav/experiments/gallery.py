@@ -30,6 +30,7 @@ import numpy as np
 from scipy.stats import special_ortho_group
 
 from .. import kernels
+from .._validation import check_int, check_positive_scalar
 from ..dynamics import simulate
 from ..labels import grid_positions
 from ..observables import (
@@ -130,12 +131,31 @@ def gallery_setup(scenario: str, n: int = 400, seed: int = 0, *, beta: float = 1
     return kernels.Prompts(beta, gauges), X0, np.arange(n) % n_prompts
 
 
-def gallery_piece(scenario: str, n: int, seed: int, beta: float, length: float, toeplitz: tuple, wavy: tuple,
-                  n_prompts: int, dt: float, t_max: float, stop_tol: float, cluster_threshold: float) -> dict:
-    """One §6.2 scenario run to convergence, with its final cloud and diagnostics."""
-    kernel, X0, aux = gallery_setup(scenario, n, seed, beta=beta, length=length, toeplitz=toeplitz,
-                                    wavy=wavy, n_prompts=n_prompts)
-    run = simulate(kernel, X0, aux, t_max, dt=dt, record_every=int(round(1.0 / dt)), stop_tol=stop_tol)
+def gallery_piece(scenarios: tuple, n: int, seed: int, beta: float, length: float, toeplitz: tuple,
+                  wavy: tuple, n_prompts: int, dt: float, t_max: float, stop_tol: float,
+                  cluster_threshold: float, batch: bool = True) -> dict:
+    """§6.2 scenarios run to convergence, with their final clouds and diagnostics.
+
+    With ``batch`` the scenarios' systems are advanced together by one
+    :func:`usaav.simulate` call (each stops on its own; bitwise the same
+    numbers), else one call per scenario.  Every array has a leading
+    scenario axis.
+    """
+    setups = [gallery_setup(name, n, seed, beta=beta, length=length, toeplitz=toeplitz, wavy=wavy,
+                            n_prompts=n_prompts) for name in scenarios]
+    options = dict(dt=dt, record_every=int(round(1.0 / dt)), stop_tol=stop_tol)
+    if batch:
+        runs = list(simulate([k for k, _, _ in setups], np.stack([X0 for _, X0, _ in setups]),
+                             np.stack([aux for _, _, aux in setups]).astype(np.float64), t_max, **options))
+    else:
+        runs = [simulate(kernel, X0, aux, t_max, **options) for kernel, X0, aux in setups]
+    observed = [_diagnose(name, kernel, aux, run, cluster_threshold)
+                for name, (kernel, _, aux), run in zip(scenarios, setups, runs)]
+    return {key: np.stack([o[key] for o in observed]) for key in observed[0]}
+
+
+def _diagnose(scenario: str, kernel, aux, run, cluster_threshold: float) -> dict:
+    """The final cloud of one scenario and its diagnostics."""
     X = run.final
     positional = scenario != "prompts"
     return {
@@ -145,7 +165,7 @@ def gallery_piece(scenario: str, n: int, seed: int, beta: float, length: float, 
         "stopped_early": np.bool_(run.stopped_early),
         "collapse_gap": np.float64(collapse_gap(X)),
         "gauge_gap": np.float64(gauge_gap(kernel, X, aux)),
-        "singular_values": np.linalg.svd(X, compute_uv=False) / np.sqrt(n),
+        "singular_values": np.linalg.svd(X, compute_uv=False) / np.sqrt(len(X)),
         "x3_spread": np.float64(np.ptp(X[:, 2])),
         "relative_energy_gap": np.float64(relative_energy_gap(kernel, X, aux)),
         "euler_lagrange_residual": np.float64(euler_lagrange_residual(kernel, X, aux)),
@@ -262,6 +282,7 @@ def representation_gallery(
     wavy: tuple = (0.5, 3),
     n_prompts: int = 5,
     cluster_threshold: float = 1e-2,
+    batch: bool = True,
     executor: concurrent.futures.Executor | None = None,
     store: PieceStore | None = None,
     progress: Callable[[str, bool, int], None] | None = None,
@@ -287,6 +308,11 @@ def representation_gallery(
         Scenario parameters (see :func:`gallery_setup`).
     cluster_threshold : float
         Chordal distance below which points join one cluster.
+    batch : bool
+        Advance the six scenarios together in one piece (default: systems of
+        the same kind share each force evaluation, each stops on its own);
+        ``False`` runs one system per call, one piece per scenario.  The
+        results are bitwise the same.
     executor, store, progress
         As in :func:`collapse_through_layers`.
 
@@ -300,24 +326,44 @@ def representation_gallery(
     >>> int(res.n_clusters[res.index("prompts")])
     5
     """
-    n = (100 if quick else 400) if n is None else int(n)
+    n = check_int((100 if quick else 400) if n is None else n, "n", minimum=1)
+    beta = check_positive_scalar(beta, "beta")
+    seed = check_int(seed, "seed", minimum=0)
+    t_max = check_positive_scalar(t_max, "t_max")
+    dt = check_positive_scalar(dt, "dt")
+    stop_tol = check_positive_scalar(stop_tol, "stop_tol")
+    length = check_positive_scalar(length, "length")
+    n_prompts = check_int(n_prompts, "n_prompts", minimum=1)
+    cluster_threshold = check_positive_scalar(cluster_threshold, "cluster_threshold")
+    if len(tuple(toeplitz)) != 3:
+        raise ValueError(f"toeplitz must be (a0, a1, m), got {toeplitz!r}")
+    if len(tuple(wavy)) != 2:
+        raise ValueError(f"wavy must be (alpha, m), got {wavy!r}")
     a0, a1, m = toeplitz
+    a0, a1 = check_positive_scalar(a0, "toeplitz a0", allow_zero=True), check_positive_scalar(a1, "toeplitz a1")
+    m = check_int(m, "toeplitz m", minimum=1)
+    check_int(wavy[1], "wavy m", minimum=0)
     if not a1 / 2 > a0:
         raise ValueError(f"toeplitz = (a0, a1, m) must have a1 / 2 > a0 so that mode m dominates, got {toeplitz}")
-    if n <= 2 * int(m):
-        raise ValueError(f"n must exceed 2 m = {2 * int(m)} to resolve the Toeplitz mode, got {n}")
+    if n <= 2 * m:
+        raise ValueError(f"n must exceed 2 m = {2 * m} to resolve the Toeplitz mode, got {n}")
+    if n < n_prompts:
+        raise ValueError(f"n must be at least n_prompts = {n_prompts} (one token per prompt), got {n}")
     params = dict(n=n, beta=beta, seed=seed, t_max=t_max, dt=dt, stop_tol=stop_tol, length=length,
                   toeplitz=tuple(toeplitz), wavy=tuple(wavy), n_prompts=n_prompts,
                   cluster_threshold=cluster_threshold, positions="grid s_i = i/n", quick=quick)
     shared = {k: params[k] for k in ("n", "seed", "beta", "length", "toeplitz", "wavy", "n_prompts", "dt",
                                      "t_max", "stop_tol", "cluster_threshold")}
-    pieces = [make_piece("gallery", f"{name}-n{n}-seed{seed}", gallery_piece, scenario=name, **shared)
-              for name in SCENARIOS]
+    if batch:
+        pieces = [make_piece("gallery", f"all-n{n}-seed{seed}", gallery_piece, scenarios=SCENARIOS,
+                             batch=True, **shared)]
+    else:
+        pieces = [make_piece("gallery", f"{name}-n{n}-seed{seed}", gallery_piece, scenarios=(name,),
+                             batch=False, **shared) for name in SCENARIOS]
     by_name = run_pieces(pieces, executor, store, progress)
-    results = [by_name[p.name] for p in pieces]
 
     def stack(key):
-        return np.array([r[key] for r in results])
+        return np.concatenate([by_name[p.name][key] for p in pieces])
 
     return GalleryResult(
         scenarios=np.array(SCENARIOS), titles=np.array([TITLES[s] for s in SCENARIOS]),
