@@ -1,6 +1,7 @@
 """The ``usaav`` command: never a stale or corrupt result, safe to kill, to rerun and to run twice at once.
 
-Every run here is ``reproduce collapse --quick`` (18 pieces, a few seconds)
+Every run here is ``reproduce collapse --quick --no-batch`` (18 pieces, one
+per system, so that a run can be killed between many small pieces; a few seconds)
 or smaller; the reference run is uninterrupted, in this process, and the
 other runs must reproduce its numbers exactly (JSON holds every float with
 all its digits).
@@ -28,7 +29,7 @@ from usaav import cli
 from usaav import experiments as ex
 
 PACKAGE = Path(usaav.__file__).resolve().parent
-QUICK = ["reproduce", "collapse", "--quick", "--workers", "0"]
+QUICK = ["reproduce", "collapse", "--quick", "--no-batch", "--workers", "0"]
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc (Linux)")
 
 
