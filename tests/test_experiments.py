@@ -570,3 +570,142 @@ def test_metastability_verdicts_fail_with_overlapping_caps():
     for fragment in ("(3) largest |T1 / T1(reduced", "(4) Delta0 = 0.5:", "(3) rate study"):
         assert _passes(right, fragment), fragment
         assert _fails(broken, fragment), fragment
+
+
+# -- Prop. 4 mean field -------------------------------------------------------
+
+_SMALL_MEAN_FIELD = dict(sizes=(32, 64, 128), reference_size=1024, seeds=range(3), times=(0.0, 0.5, 1.0))
+
+
+@pytest.fixture(scope="module")
+def mean_field_right():
+    return ex.mean_field_convergence(**_SMALL_MEAN_FIELD).verdicts()
+
+
+_MEAN_FIELD_VERDICTS = ("law to the mean field at t=0:", "to the mean field at t=0.5: rate",
+                        "to the mean field at t=1: rate", "at t=0.5, n=", "at t=1, n=")
+
+
+@pytest.mark.parametrize("fragment", _MEAN_FIELD_VERDICTS)
+def test_mean_field_verdicts_pass_on_the_small_right_set_up(mean_field_right, fragment):
+    assert _passes(mean_field_right, fragment)
+
+
+@pytest.mark.parametrize("factor", [2.0, 0.5])
+def test_mean_field_verdicts_fail_with_a_mis_scaled_force(monkeypatch, factor):
+    # A force scaled by `factor` = the right flow run for `factor` times as long: the n-particle laws
+    # converge to another law.  The clock check fails at every t > 0; the rate (W2 stops decreasing)
+    # at t = 1 (at t = 0.5 these small sizes cannot resolve it: the law has moved by 0.17 only).
+    original = mean_field_module.simulate
+    monkeypatch.setattr(mean_field_module, "simulate", lambda kernel, X0, aux, t_max, dt, record_every:
+                        original(kernel, X0, aux, factor * t_max, dt=factor * dt, record_every=record_every))
+    broken = ex.mean_field_convergence(**_SMALL_MEAN_FIELD).verdicts()
+    assert _fails(broken, "at t=0.5, n=") and _fails(broken, "at t=1, n=")
+    assert _fails(broken, "to the mean field at t=1: rate")
+    assert _passes(broken, "law to the mean field at t=0:")
+
+
+def test_mean_field_verdicts_fail_with_a_wrong_initial_law(monkeypatch):
+    # Particles drawn from the uniform law while the mean field starts from von Mises-Fisher(1).
+    original = mean_field_module.sample_vmf
+    monkeypatch.setattr(mean_field_module, "sample_vmf", lambda n, kappa, rng: original(n, 0.0, rng))
+    broken = ex.mean_field_convergence(**_SMALL_MEAN_FIELD).verdicts()
+    assert _fails(broken, "law to the mean field at t=0:")
+
+
+# -- §6.1 collapse (collapse.py is the batch stream's; broken through its module globals) ---
+
+_SMALL_COLLAPSE = dict(sizes=(16, 32), seeds=range(3), t_max=30.0)
+_COLLAPSE_VERDICTS = ["baseline: largest collapse gap"] + [
+    f"{model}: {what}" for model in ("rope", "prompts")
+    for what in ("largest gauge-frame gap", "largest conditional diameter", "largest relative energy gap",
+                 "largest |gap(T) - gap of G(a)^T v|", "|mean gap(T) - 2/3|")] + ["rope: largest |gap(T) - (1 - v3^2)|"]
+
+
+def _repulsive(simulate):
+    """A wrong force: whatever the kernel, integrate the repulsive baseline w = -1."""
+    def wrapped(kernel, X0, aux, t_max, **kwargs):
+        return simulate(usaav.kernels.Separated(kernel.beta if hasattr(kernel, "beta") else 1.0,
+                                                ConstantWeight(-1.0)), X0, aux, t_max, **kwargs)
+    return wrapped
+
+
+@pytest.fixture(scope="module")
+def collapse_right():
+    return ex.collapse_through_layers(**_SMALL_COLLAPSE).verdicts()
+
+
+@pytest.mark.parametrize("fragment", _COLLAPSE_VERDICTS)
+def test_collapse_verdicts_pass_on_the_small_right_set_up(collapse_right, fragment):
+    assert _passes(collapse_right, fragment)
+
+
+@pytest.fixture(scope="module")
+def collapse_repulsive():
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(collapse_module, "simulate", _repulsive(collapse_module.simulate))
+        return ex.collapse_through_layers(**_SMALL_COLLAPSE).verdicts()
+
+
+@pytest.mark.parametrize("fragment", _COLLAPSE_VERDICTS)
+def test_collapse_verdicts_fail_with_a_repulsive_force(collapse_repulsive, fragment):
+    assert _fails(collapse_repulsive, fragment)
+
+
+def test_collapse_v3_verdict_fails_with_off_grid_positions_while_theorem_1_holds(monkeypatch):
+    # Cor. 1's 1 - v3^2 needs the grid (the (1,2) components average out over s = l/L); Thm. 1's
+    # limit G(a)^T v holds for any positions.
+    monkeypatch.setattr(collapse_module.labels, "grid_positions",
+                        lambda count: np.sort(np.random.default_rng(count).uniform(0, 1, count)))
+    broken = ex.collapse_through_layers(**_SMALL_COLLAPSE).verdicts()
+    assert _fails(broken, "rope: largest |gap(T) - (1 - v3^2)|")
+    assert _passes(broken, "rope: largest |gap(T) - gap of G(a)^T v|")
+
+
+def test_collapse_two_thirds_verdicts_fail_with_a_non_uniform_cloud(monkeypatch):
+    # E[1 - v3^2] = 2/3 needs a uniform gauge-frame cloud (v uniform); a cloud near e3 gives v3 ~ 1.
+    original = collapse_module.uniform_sphere
+    monkeypatch.setattr(collapse_module, "uniform_sphere",
+                        lambda n, d, rng: usaav.normalize(original(n, d, rng) + [0.0, 0.0, 3.0]))
+    broken = ex.collapse_through_layers(**_SMALL_COLLAPSE).verdicts()
+    assert _fails(broken, "rope: |mean gap(T) - 2/3|") and _fails(broken, "prompts: |mean gap(T) - 2/3|")
+
+
+# -- §6.2 gallery (gallery.py is the batch stream's; broken through its module globals) ---
+
+_SMALL_GALLERY = dict(n=100, t_max=300.0)  # at n = 40, seed 0, RoPE's v lands near a pole (gap 0.009)
+_GALLERY_VERDICTS = ("(i) baseline: collapse gap", "(i) baseline: clusters", "(ii) distance bias",
+                     "(iii) Toeplitz: third singular", "(iii) Toeplitz: |winding|", "(iii) Toeplitz: |relative energy",
+                     "(iv) RoPE: spread of x3", "(iv) RoPE: collapse gap", "(v) generalised RoPE: relative energy",
+                     "(v) generalised RoPE: |winding|", "(v) generalised RoPE: spread of x3", "(vi) prompts: clusters")
+#: Which break makes each verdict fail: a repulsive force, or the labels ignored (baseline USA for all).
+_GALLERY_BREAKS = {
+    "(i) baseline: collapse gap": "repulsive", "(i) baseline: clusters": "repulsive",
+    "(ii) distance bias": "repulsive", "(iii) Toeplitz: third singular": "repulsive",
+    "(iii) Toeplitz: |winding|": "labels ignored", "(iii) Toeplitz: |relative energy": "labels ignored",
+    "(iv) RoPE: spread of x3": "repulsive", "(iv) RoPE: collapse gap": "labels ignored",
+    "(v) generalised RoPE: relative energy": "repulsive", "(v) generalised RoPE: |winding|": "labels ignored",
+    "(v) generalised RoPE: spread of x3": "labels ignored", "(vi) prompts: clusters": "labels ignored",
+}
+
+
+def _labels_ignored(simulate):
+    def wrapped(kernel, X0, aux, t_max, **kwargs):
+        return simulate(usaav.kernels.USA(getattr(kernel, "beta", 1.0)), X0, aux, t_max, **kwargs)
+    return wrapped
+
+
+@pytest.fixture(scope="module")
+def gallery_runs():
+    runs = {"right": ex.representation_gallery(**_SMALL_GALLERY).verdicts()}
+    for name, breaker in (("repulsive", _repulsive), ("labels ignored", _labels_ignored)):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(gallery_module, "simulate", breaker(gallery_module.simulate))
+            runs[name] = ex.representation_gallery(**{**_SMALL_GALLERY, "t_max": 30.0}).verdicts()
+    return runs
+
+
+@pytest.mark.parametrize("fragment", _GALLERY_VERDICTS)
+def test_gallery_verdict_passes_on_the_right_set_up_and_fails_on_a_broken_one(gallery_runs, fragment):
+    assert _passes(gallery_runs["right"], fragment)
+    assert _fails(gallery_runs[_GALLERY_BREAKS[fragment]], fragment)

@@ -77,7 +77,14 @@ three-dimensional law needs many more grid points for the same resolution.
   within 0.05): by Prop. 4, :math:`W_2(\mu^n_t,\nu_t)` is at most a
   constant :math:`C_t` times :math:`W_2(\mu^n_0,\nu_0)`.  A wrong velocity
   field (a mis-scaled force, a wrong β) makes the n-particle law converge to
-  another law: :math:`W_2` stops decreasing and the rate flattens.
+  another law: :math:`W_2` stops decreasing and the rate flattens;
+* :math:`t>0`, the clock: at the largest :math:`n` the particle law at time
+  :math:`t` is nearer to :math:`\nu_t` than to :math:`\nu_{t/2}` and to
+  :math:`\nu_{2t}` (mean over seeds).  A force mis-scaled by a factor beyond
+  about 1.5 or below 0.75 moves the particle law to :math:`\nu_{ft}` and
+  fails; this catches at :math:`t=0.5` what the rate, at these sizes, does
+  not (the law has moved by only 0.17 there, the size of the fluctuations
+  at :math:`n=256`).
 """
 
 from __future__ import annotations
@@ -152,53 +159,70 @@ def mean_field_setup(kernel: str, n: int, seed: int, *, beta: float = 1.0, kappa
     return kernels.RoPE(beta, theta=2 * np.pi), np.einsum("nji,nj->ni", rotation(2 * np.pi * s, 3), U), s
 
 
+def flow_times(times) -> tuple:
+    r"""The times the reference flow is needed at: ``times`` and, for the clock check, :math:`t/2` and :math:`2t`."""
+    extra = [f * t for t in times if t > 0 for f in (0.5, 2.0)]
+    return tuple(sorted(set(float(t) for t in times) | set(extra)))
+
+
 @functools.lru_cache(maxsize=8)
 def _flow(kappa: float, beta: float, times: tuple):
     """The zonal mean-field flow, computed once per process and parameter set (it is deterministic)."""
     return zonal_mean_field(kappa, beta, times)
 
 
-def reference_law(kernel: str, m: int, *, kappa: float = 1.0, beta: float = 1.0, times=(0.0,), frame: int = 0):
-    r"""The :math:`m`-point grid of the mean-field law at ``times[frame]`` and its labels (module docstring).
+def reference_law(kernel: str, m: int, *, kappa: float = 1.0, beta: float = 1.0, t: float = 0.0, times=None):
+    r"""The :math:`m`-point grid of the mean-field law at time ``t`` and its labels (module docstring).
 
-    Returns ``(Y, labels)``: ``labels`` is ``None`` for the content law
-    (``"usa"``) and the grid positions of the joint law (``"rope"``).
+    ``times`` (default ``(t,)``) are the times the flow is solved at; ``t``
+    must be one of them.  Returns ``(Y, labels)``: ``labels`` is ``None`` for
+    the content law (``"usa"``) and the grid positions of the joint law (``"rope"``).
 
     >>> Y, s = reference_law("rope", 8)
     >>> Y.shape, s.shape
     ((8, 3), (8,))
     """
-    flow = _flow(float(kappa), float(beta), tuple(float(t) for t in times))
-    Y = flow.points(m, frame)
+    times = (float(t),) if times is None else tuple(float(s) for s in times)
+    flow = _flow(float(kappa), float(beta), times)
+    Y = flow.points(m, times.index(float(t)))
     if kernel == "usa":
         return Y, None
     return Y, np.mod(0.5 + np.arange(m) / _PLASTIC**2, 1.0)
 
 
+def _w2(kernel, X, aux, Y, labels):
+    return wasserstein(X, Y) if labels is None else wasserstein(X, Y, aux, labels)
+
+
 def mean_field_piece(kernel: str, n: int, seed: int, beta: float, kappa: float, dt: float, times: tuple,
-                     reference_size: int) -> dict:
-    """One n-particle run: exact W2 to the discretised mean-field law at each of ``times``."""
+                     reference_size: int, clock_check: bool = False) -> dict:
+    """One n-particle run: exact W2 to the discretised mean-field law at each of ``times``.
+
+    With ``clock_check``, also the exact W2 to the mean-field law at t/2 and 2t (grids of half the size).
+    """
     k, X0, aux = mean_field_setup(kernel, n, seed, beta=beta, kappa=kappa)
     steps = [int(round(t / dt)) for t in times]
     frames = [X0] * len(times)
     if steps[-1] > 0:
         run = simulate(k, X0, aux, steps[-1] * dt, dt=dt, record_every=1)
         frames = [run.X[s] for s in steps]
-    w2 = []
-    for j, X in enumerate(frames):
-        Y, labels = reference_law(kernel, reference_size, kappa=kappa, beta=beta, times=times, frame=j)
-        w2.append(wasserstein(X, Y) if labels is None else wasserstein(X, Y, aux, labels))
-    return {"w2": np.array(w2)}
+    grid = dict(kappa=kappa, beta=beta, times=flow_times(times))
+    w2 = [_w2(kernel, X, aux, *reference_law(kernel, reference_size, t=t, **grid)) for X, t in zip(frames, times)]
+    clock = np.full((len(times), 3), np.nan)
+    if clock_check:
+        for j, (X, t) in enumerate(zip(frames, times)):
+            if t > 0:
+                clock[j] = [_w2(kernel, X, aux, *reference_law(kernel, reference_size // 2, t=f * t, **grid))
+                            for f in (0.5, 1.0, 2.0)]
+    return {"w2": np.array(w2), "clock": clock}
 
 
 def reference_motion_piece(kernel: str, beta: float, kappa: float, times: tuple, reference_size: int) -> dict:
     r""":math:`W_2(\nu_0,\nu_t)`: how far the mean-field law itself moves (grids of ``reference_size`` points)."""
-    Y0, a0 = reference_law(kernel, reference_size, kappa=kappa, beta=beta, times=times, frame=0)
-    motion = []
-    for j in range(len(times)):
-        Y, a = reference_law(kernel, reference_size, kappa=kappa, beta=beta, times=times, frame=j)
-        motion.append(wasserstein(Y0, Y) if a is None else wasserstein(Y0, Y, a0, a))
-    return {"motion": np.array(motion)}
+    grid = dict(kappa=kappa, beta=beta, times=flow_times(times))
+    Y0, a0 = reference_law(kernel, reference_size, t=0.0, **grid)
+    return {"motion": np.array([_w2(kernel, Y0, a0, *reference_law(kernel, reference_size, t=t, **grid))
+                                for t in times])}
 
 
 @dataclass(frozen=True, eq=False)
@@ -221,6 +245,9 @@ class MeanFieldResult(ExperimentResult):
         The theory's rate over these sizes (:func:`asymptotic_rate`).
     reference_motion : (K, T) ndarray
         :math:`W_2(\nu_0,\nu_t)` between grids of the mean-field law (how far it moved).
+    clock_w2 : (K, R, T, 3) ndarray
+        At the largest n: exact :math:`W_2` of the n-particle law at :math:`t` to the
+        mean-field law at :math:`t/2`, :math:`t`, :math:`2t` (grids of half the size; NaN at t = 0).
     params : dict
     """
 
@@ -234,6 +261,7 @@ class MeanFieldResult(ExperimentResult):
     rate: np.ndarray
     asymptotic_rate: np.ndarray
     reference_motion: np.ndarray
+    clock_w2: np.ndarray
     params: dict
 
     def summary(self) -> tuple[np.ndarray, np.ndarray]:
@@ -283,12 +311,19 @@ class MeanFieldResult(ExperimentResult):
             for j in range(1, len(self.times)):
                 change = self.rate[k, :, j] - self.rate[k, :, 0]
                 c_mean, c_se = mean_sem(change, axis=0)
+                t = float(self.times[j])
                 out.append(Verdict.check(
                     "mean_field",
-                    f"exact W2 of the {law} to the mean field at t={float(self.times[j]):g}: rate "
+                    f"exact W2 of the {law} to the mean field at t={t:g}: rate "
                     f"{float(rate[k, j]):.3f} ± {float(rate_se[k, j]):.3f}, minus the rate at t=0 "
                     f"(± {float(c_se):.3f}; not slower: W2(t) <= C_t W2(0))",
                     float(c_mean), "<", RATE_TOLERANCE, "Prop. 4 (Dobrushin)"))
+                half, same, double = self.clock_w2[k, :, j].mean(axis=0)
+                out.append(Verdict.check(
+                    "mean_field",
+                    f"exact W2 of the {law} at t={t:g}, n={int(self.sizes[-1])}: to the mean field at t/2, t, 2t "
+                    f"= {half:.3f}, {same:.3f}, {double:.3f}; the flow runs at the right speed if t is nearest: "
+                    "W2(to t) / min(W2(to t/2), W2(to 2t))", same / min(half, double), "<", 1.0, "Prop. 4"))
         return out
 
 
@@ -375,17 +410,20 @@ def mean_field_convergence(
         for seed in seeds:
             for n in sizes:
                 pieces.append(make_piece("mean_field", f"{name}-n{n}-seed{seed}", mean_field_piece,
-                                         kernel=name, n=n, seed=seed, dt=dt, **common))
+                                         kernel=name, n=n, seed=seed, dt=dt, clock_check=n == max(sizes), **common))
     results = run_pieces(motion_pieces + pieces, executor, store, progress)
     w2 = np.empty((len(names), len(sizes), len(seeds), len(times)))
+    clock = np.full((len(names), len(seeds), len(times), 3), np.nan)
     for piece in pieces:
         kw = piece.kwargs
         w2[names.index(kw["kernel"]), sizes.index(kw["n"]), seeds.index(kw["seed"])] = results[piece.name]["w2"]
+        if kw["clock_check"]:
+            clock[names.index(kw["kernel"]), seeds.index(kw["seed"])] = results[piece.name]["clock"]
     log_n = np.log(sizes)
     rate = np.array([[[linear_fit(log_n, np.log(w2[k, :, r, j]))[0] for j in range(len(times))]
                       for r in range(len(seeds))] for k in range(len(names))])
     return MeanFieldResult(
         kernels=np.array(names), sizes=np.array(sizes), times=np.array(times), seeds=np.array(seeds), w2=w2,
         rate=rate, asymptotic_rate=np.array([asymptotic_rate(name, sizes) for name in names]),
-        reference_motion=np.array([results[p.name]["motion"] for p in motion_pieces]), params=params,
+        reference_motion=np.array([results[p.name]["motion"] for p in motion_pieces]), clock_w2=clock, params=params,
     )

@@ -674,12 +674,14 @@ class MetastabilityResult(ExperimentResult):
             return []
         out = []
         target = study.reconstructed_exponent()
+        seeds = study.T1.shape[-1]
         for i, gap in enumerate(study.gaps):
             b = study.betas[i][np.isfinite(study.betas[i])]
+            spread = f"± {study.exponent_se[i]:.3f} (s.e. over {seeds} seeds)" if seeds > 1 else "(1 seed)"
             out.append(Verdict.check(
                 "metastability",
                 f"(4) Delta0 = {gap:g}: exponent c of log(beta T1) = a + c beta + e/beta over beta = {b.min():g}…"
-                f"{b.max():g}: {study.exponent[i]:.3f} ± {study.exponent_se[i]:.3f}, vs 1 - cos Delta0 = "
+                f"{b.max():g}: {study.exponent[i]:.3f} {spread}, vs 1 - cos Delta0 = "
                 f"{target[i]:.3f} (this project's reconstruction; the paper's exponent was lost): |c / (1 - cos Delta0) - 1|",
                 abs(study.exponent[i] / target[i] - 1.0), "<", EXPONENT_TOLERANCE, ref + " (4)"))
         if len(study.gaps) >= 2:
