@@ -261,7 +261,7 @@ def reduced_merger_time(beta: float, angle: float, merge_angle: float, coupling:
     >>> round(reduced_merger_time(2.0, 1.0, 0.1), 3)
     3.064
     >>> round(reduced_merger_time(2.0, 1.0, 0.1, coupling=0.5), 3)   # half the weight, twice the time
-    6.128
+    6.129
     """
     coupling = check_positive_scalar(coupling, "coupling")
     if angle <= merge_angle:
