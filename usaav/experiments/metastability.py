@@ -448,11 +448,11 @@ def _separated(rate_predicted: np.ndarray, T1: np.ndarray) -> np.ndarray:
 
 
 def _contraction_deviation(rate, rate_predicted, T1):
-    """Largest |measured / linearised - 1| over the separated runs (NaN if none separate)."""
+    """Largest |measured / linearised - 1| over the separated runs (NaN, a failure, if none separate or a fit failed)."""
     keep = _separated(rate_predicted, T1)
     if not keep.any():
         return math.nan
-    return float(np.nanmax(np.abs(rate[keep] / rate_predicted[keep] - 1.0)))
+    return float(np.max(np.abs(rate[keep] / rate_predicted[keep] - 1.0)))
 
 
 @dataclass(frozen=True, eq=False)
@@ -771,6 +771,7 @@ def metastability(
     rate_study=RATE_STUDY,
     weight_study=WEIGHT_STUDY,
     study_seeds=None,
+    study_dt: float = 0.2,
     store: PieceStore | None = None,
     progress: Callable[[str, bool, int], None] | None = None,
 ) -> MetastabilityResult:
@@ -809,7 +810,7 @@ def metastability(
     n_clusters : int
     until : {"first", "all"}
     record_every : int
-        Record every this many steps (the studies record every 5).
+        Record every this many steps (the studies record every 2).
     t_max : float
         Safety limit on the rescaled time.
     executor, quick, store, progress
@@ -820,6 +821,10 @@ def metastability(
         The studies (default ``RATE_STUDY``, ``WEIGHT_STUDY``).
     study_seeds : iterable of int, optional
         Default ``range(4)``, or ``range(1)`` with ``quick``.
+    study_dt : float
+        Heun step of the studies.  0.2 changes :math:`T_1` by less than
+        :math:`10^{-4}` (relative) against 0.05 (measured for the gaps 0.7,
+        1, 1.3 at their largest β) and costs a quarter.
 
     Returns
     -------
@@ -841,6 +846,7 @@ def metastability(
     if cap_radius >= math.pi / 2:
         raise ValueError(f"cap_radius must be below pi/2 (a cap within a hemisphere), got {cap_radius}")
     dt = check_positive_scalar(dt, "dt")
+    study_dt = check_positive_scalar(study_dt, "study_dt")
     merge_angle = check_positive_scalar(merge_angle, "merge_angle")
     t_max = check_positive_scalar(t_max, "t_max")
     length = _check_length(length)
@@ -870,13 +876,14 @@ def metastability(
                   record_every=record_every, t_max=t_max, length=length,
                   kernel=("USA (w = 1)" if length is None else f"distance bias, exponential, length {length:g}")
                   + ", cluster a at position a/k, rescaled clock",
-                  rate_study=rate_study, weight_study=weight_study, study_seeds=study_seeds, quick=quick)
+                  rate_study=rate_study, weight_study=weight_study, study_seeds=study_seeds, study_dt=study_dt,
+                  quick=quick)
     common = dict(cluster_size=cluster_size, cap_radius=cap_radius, dt=dt, merge_angle=merge_angle, t_max=t_max)
     main = [make_piece("metastability", f"beta{beta:g}-seed{seed}", metastability_piece, beta=beta, seed=seed,
                        n_clusters=n_clusters, separation=separation, record_every=record_every, until=until,
                        length=length, **common)
             for beta in betas for seed in seeds]
-    study_common = dict(n_clusters=2, record_every=5, until="first", **common)
+    study_common = dict(n_clusters=2, record_every=2, until="first", **{**common, "dt": study_dt})
     rate_pieces = {(g, b, s): make_piece("metastability", f"rate-gap{g:g}-beta{b:g}-seed{s}", metastability_piece,
                                          beta=b, seed=s, separation=g, length=None, **study_common)
                    for g, bs in rate_study for b in bs for s in study_seeds}
