@@ -10,6 +10,7 @@ integrators, brute-force transport) check the pieces of the machinery.
 from __future__ import annotations
 
 import concurrent.futures
+import importlib
 import io
 import json
 import math
@@ -23,9 +24,14 @@ import usaav
 from usaav import experiments as ex
 from usaav.__main__ import main
 from usaav.experiments import collapse as collapse_module
+from usaav.experiments import gallery as gallery_module
+from usaav.experiments import mean_field as mean_field_module
 from usaav.observables import count_clusters, winding_number
-from usaav.experiments.mean_field import partition_w2
 from usaav.transport import wasserstein
+from usaav.zonal import height_velocity, sample_vmf, vmf_height_quantile, zonal_mean_field
+
+# the package re-exports the function ``metastability``, which shadows the submodule's name
+metastability_module = importlib.import_module("usaav.experiments.metastability")
 
 EXPERIMENT_FILES = ("collapse", "gallery", "metastability", "mean_field")
 
@@ -96,7 +102,7 @@ def test_cli_rerun_skips_finished_pieces(cli_run, capsys):
     out = cli_run[0]
     status, stdout = _run_cli(capsys, "mean-field", "--quick", "--workers", "0", "--out", str(out))
     assert status == 0
-    assert "12 pieces (12 reused" in stdout and "0 computed" in stdout
+    assert "26 pieces (26 reused" in stdout and "0 computed" in stdout
 
 
 def test_cli_recomputes_only_the_missing_piece_after_an_interruption(cli_run, capsys):
@@ -107,7 +113,7 @@ def test_cli_recomputes_only_the_missing_piece_after_an_interruption(cli_run, ca
     pieces[0].unlink()  # as if the run had been killed before this piece finished
     status, stdout = _run_cli(capsys, "metastability", "--quick", "--workers", "0", "--out", str(out))
     assert status == 0
-    assert "(9 reused" in stdout and "1 computed" in stdout
+    assert "(31 reused" in stdout and "1 computed" in stdout
     assert pieces[0].exists()
     after = json.loads((out / "metastability.json").read_text())["result"]
     assert after == before  # the recomputed piece gives the same numbers
@@ -148,7 +154,7 @@ def test_same_seeds_give_identical_numbers_serially_and_on_a_thread_pool():
 
 def test_thread_pool_reproduces_the_process_pool_numbers(quick):
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        again = ex.metastability(quick=True, executor=pool)
+        again = ex.metastability(quick=True, executor=pool, rate_study=(), weight_study=None)  # the main sweep
     stored = quick["metastability"]
     np.testing.assert_array_equal(again.merger_times, stored.merger_times)
     np.testing.assert_array_equal(again.relative_energy_gap, stored.relative_energy_gap)
@@ -239,6 +245,68 @@ def test_reduced_merger_time_matches_the_angle_ode(beta):
     assert ex.reduced_merger_time(beta, 1.0, 0.1) == pytest.approx(sol.t_events[0][0], rel=1e-7)
 
 
+@pytest.mark.parametrize("coupling", [1.0, 0.3])
+def test_reduced_merger_time_with_weights_matches_the_angle_ode(coupling):
+    # dΔ/dt = -(W_AB + W_BA) exp(-β(1 - cos Δ)) sin Δ (Thm. 5 (3)), integrated independently.
+    event = lambda t, y: y[0] - 0.1  # noqa: E731
+    event.terminal = True
+    sol = solve_ivp(lambda t, y: [-coupling * math.exp(-6.0 * (1 - math.cos(y[0]))) * math.sin(y[0])],
+                    (0, 1e4), [1.2], events=event, rtol=1e-11, atol=1e-13)
+    assert ex.reduced_merger_time(6.0, 1.2, 0.1, coupling=coupling) == pytest.approx(sol.t_events[0][0], rel=1e-7)
+
+
+@pytest.mark.parametrize("length", [None, 0.3])
+def test_coarse_weights_are_mass_fraction_times_mean_weight_between_clusters(length):
+    # Independent: the kernel's own K / (e^{β<x,y>}/β) between the labels, averaged over cluster blocks.
+    k, m, beta = 3, 4, 2.0
+    labels = np.repeat(metastability_module.cluster_positions(k), m)
+    X = usaav.uniform_sphere(k * m, 3, np.random.default_rng(0))
+    kernel = usaav.kernels.USA(beta) if length is None else usaav.kernels.DistanceBias(beta, length)
+    w = kernel.value(X, labels) / (np.exp(beta * X @ X.T) / beta)
+    blocks = w.reshape(k, m, k, m).mean(axis=(1, 3))
+    np.testing.assert_allclose(metastability_module.coarse_weights(k, length), blocks / k, rtol=1e-12)
+
+
+def test_reduced_rate_table_slopes_match_finite_differences_of_the_merger_time():
+    # Independent: central differences of log of reduced_merger_time itself (plain quadrature).
+    row = metastability_module.reduced_rate_table(gaps=(0.7,), betas=(20.0,))[0]
+    h = 1e-3
+    slope = (math.log(ex.reduced_merger_time(20 + h, 0.7, 0.1)) - math.log(ex.reduced_merger_time(20 - h, 0.7, 0.1))) / (2 * h)
+    assert row["slope_log_T1"] == pytest.approx(slope, rel=1e-6)
+    assert row["slope_log_beta_T1"] == pytest.approx(slope + 1 / 20, rel=1e-6)
+
+
+@pytest.mark.parametrize("gap", [0.7, 1.0, 1.3])
+def test_local_slope_of_the_reduced_flow_converges_to_one_minus_cos_gap(gap):
+    rows = metastability_module.reduced_rate_table(gaps=(gap,), betas=(10.0, 20.0, 40.0, 80.0))
+    errors = [abs(r["slope_log_beta_T1"] / r["c"] - 1) for r in rows]
+    assert errors[-1] < 0.01 and errors[-1] < errors[0]
+
+
+def test_weight_study_merger_times_scale_like_one_over_W_AB(quick):
+    study = quick["metastability"].weight_study
+    np.testing.assert_allclose(study.scaled(), study.scaled()[0, 0], rtol=0.01)
+    assert study.W_AB.max() / study.W_AB.min() > 5  # a real range of weights
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [dict(dt=0.0), dict(dt=-0.1), dict(cluster_size=0), dict(seeds=[1.5]), dict(seeds=[]), dict(betas=(2.0, 0.0)),
+     dict(betas=()), dict(cap_radius=2.0), dict(separation=0.05), dict(n_clusters=1), dict(until="last"),
+     dict(length=-1.0), dict(record_every=0), dict(merge_angle=0.0), dict(t_max=0.0),
+     dict(rate_study=((0.05, (2.0, 4.0)),)), dict(weight_study=(6.0, 1.0, ())), dict(study_seeds=[-1]),
+     dict(n_clusters=3, separation=(1.0, 1.0, 1.0))],
+)
+def test_metastability_refuses_bad_parameters_at_entry(kwargs):
+    with pytest.raises((ValueError, TypeError)):
+        ex.metastability(**kwargs)
+
+
+def test_verdicts_are_deterministic(quick):
+    for result in quick.values():
+        assert [str(v) for v in result.verdicts()] == [str(v) for v in result.verdicts()]
+
+
 def test_cap_sample_is_uniform_in_the_cap():
     rng = np.random.default_rng(1)
     center = usaav.normalize(np.array([1.0, 2.0, 2.0]))
@@ -261,17 +329,81 @@ def test_mean_field_predictions_hold(quick):
     assert not failed, failed
 
 
-@pytest.mark.parametrize("joint", [False, True])
-def test_partition_w2_bounds_the_exact_distance_to_the_reference(joint):
-    # Joint convexity of W2^2: the strided-partition value is >= the exact W2
-    # (computed with repeated atoms by usaav.transport), and equals it for k = 1.
-    rng = np.random.default_rng(7)
-    X, R = usaav.uniform_sphere(8, 3, rng), usaav.uniform_sphere(32, 3, rng)
-    a, b = np.arange(8) / 8, np.arange(32) / 32
-    exact = wasserstein(X, R, a, b) if joint else wasserstein(X, R)
-    assert partition_w2(X, a, R, b, joint=joint) >= exact - 1e-12
-    same = wasserstein(X, R[:8], a, b[::4]) if joint else wasserstein(X, R[:8])
-    assert partition_w2(X, a, R[:8], b[::4], joint=joint) == pytest.approx(same, rel=1e-12)
+@pytest.mark.parametrize("clock", ["raw", "rescaled"])
+@pytest.mark.parametrize("beta", [0.5, 1.0, 3.0])
+def test_zonal_height_velocity_is_the_particle_velocity_on_rings(beta, clock):
+    # Independent: M rings x K equally spaced azimuths, velocities from usaav.velocity (the
+    # particle code); the azimuthal average is the trapezoid rule, exact to round-off for K = 64.
+    M, K = 7, 64
+    z = np.linspace(-0.9, 0.95, M)
+    phi = 2 * np.pi * np.arange(K) / K + 0.3
+    s = np.sqrt(1 - z**2)
+    X = np.c_[np.outer(s, np.cos(phi)).ravel(), np.outer(s, np.sin(phi)).ravel(), np.repeat(z, K)]
+    V = usaav.velocity(usaav.kernels.USA(beta), X, None, clock=clock)
+    np.testing.assert_allclose(V[:, 2].reshape(M, K), np.repeat(height_velocity(z, z, beta, clock=clock)[:, None], K, 1),
+                               rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("kappa", [0.0, 0.5, 3.0])
+def test_vmf_height_quantile_inverts_its_distribution_function(kappa):
+    u = np.linspace(0, 1, 11)
+    z = vmf_height_quantile(u, kappa)
+    F = (z + 1) / 2 if kappa == 0 else np.expm1(kappa * (z + 1)) / np.expm1(2 * kappa)
+    np.testing.assert_allclose(F, u, atol=1e-12)
+
+
+def test_vmf_sample_has_the_known_mean_height():
+    # E[x3] = coth(kappa) - 1/kappa for the von Mises-Fisher law on S^2; tolerance 5 s.e. (s.d. < 1).
+    X = sample_vmf(40000, 2.0, np.random.default_rng(3))
+    assert X[:, 2].mean() == pytest.approx(1 / math.tanh(2.0) - 0.5, abs=5 / math.sqrt(40000))
+
+
+def test_zonal_flow_converges_spectrally_in_the_number_of_rings():
+    u = np.linspace(0, 1, 401)
+    coarse, fine = (zonal_mean_field(1.0, 1.0, (0.0, 1.0), rings=m) for m in (64, 128))
+    # At t = 0 the interpolated quantile is the closed form; at t = 1, 64 and 128 rings agree to 1e-6.
+    np.testing.assert_allclose(fine.quantile(u, 0), vmf_height_quantile(u, 1.0), atol=1e-10)
+    np.testing.assert_allclose(coarse.quantile(u, 1), fine.quantile(u, 1), atol=1e-6)
+
+
+def test_zonal_flow_matches_a_particle_system_started_on_rings():
+    # A ring-symmetric particle start stays ring-symmetric; with equal masses per ring its heights
+    # follow the ring ODE.  Independent: usaav.simulate with solve_ivp on 40 x 32 particles.
+    M, K, beta = 40, 32, 1.0
+    z0 = vmf_height_quantile((np.arange(M) + 0.5) / M, 1.0)
+    phi = 2 * np.pi * np.arange(K) / K
+    s = np.sqrt(1 - z0**2)
+    X0 = np.c_[np.outer(s, np.cos(phi)).ravel(), np.outer(s, np.sin(phi)).ravel(), np.repeat(z0, K)]
+    run = usaav.simulate(usaav.kernels.USA(beta), X0, None, 1.0, dt=1.0, method="solve_ivp", rtol=1e-10, atol=1e-12)
+    ode = solve_ivp(lambda t, z: height_velocity(z, z, beta), (0, 1), z0, rtol=1e-11, atol=1e-13)
+    np.testing.assert_allclose(run.final[:, 2].reshape(M, K).mean(axis=1), ode.y[:, -1], atol=1e-8)
+
+
+def test_reference_grid_error_shrinks_like_one_over_sqrt_m():
+    # Grids of the content law: W2(grid_m, grid_4m) halves when m quadruples (m^{-1/2}).
+    grid = {m: mean_field_module.reference_law("usa", m)[0] for m in (128, 512, 2048)}
+    coarse, fine = wasserstein(grid[128], grid[512]), wasserstein(grid[512], grid[2048])
+    assert 1.6 < coarse / fine < 2.5
+    assert fine < 0.07
+
+
+def test_asymptotic_rate_is_the_slope_of_sqrt_log_n_over_n():
+    sizes = np.array([32, 64, 128, 256])
+    y = 0.5 * np.log(np.log(sizes) / sizes)
+    expected = np.polyfit(np.log(sizes), y, 1)[0]
+    assert mean_field_module.asymptotic_rate("usa", sizes) == pytest.approx(expected, rel=1e-12)
+    assert mean_field_module.asymptotic_rate("rope", sizes) == pytest.approx(-1 / 3)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [dict(dt=0.0), dict(sizes=(32,)), dict(sizes=(2, 8)), dict(seeds=[1.5]), dict(seeds=[]),
+     dict(times=(0.5, 1.0)), dict(times=(0.0, 0.07)), dict(kernel="toeplitz"), dict(kernel=("usa", "usa")),
+     dict(reference_size=0), dict(beta=-1.0), dict(kappa=-1.0)],
+)
+def test_mean_field_refuses_bad_parameters_at_entry(kwargs):
+    with pytest.raises((ValueError, TypeError)):
+        ex.mean_field_convergence(**kwargs)
 
 
 # --------------------------------------------------------------------------
@@ -294,24 +426,286 @@ def test_verdict_with_nan_fails():
         ex.Verdict.check("demo", "x", 0.0, "~", 1.0)
 
 
+@pytest.mark.parametrize("length", [None, 0.4])
 @pytest.mark.parametrize("beta", [6.0, 10.0])
 @pytest.mark.parametrize("separations", [(1.0,), (0.9, 1.1)])
-def test_linear_contraction_rate_matches_a_finite_difference_jacobian(beta, separations):
+def test_linear_contraction_rate_matches_a_finite_difference_jacobian(beta, separations, length):
     # Independent: the velocity of a massless test point x near centre m_A,
-    # F(x) = P_x sum_B w_B exp(beta(<x, m_B> - 1)) m_B, differentiated numerically;
+    # F(x) = P_x sum_B W_AB exp(beta(<x, m_B> - 1)) m_B, differentiated numerically;
     # the deviation from m_A obeys d(delta)/dt = DF(m_A) delta on the tangent plane.
     C = ex.cluster_centres(len(separations) + 1, separations)
     k = len(C)
-
-    def F(x):
-        x = x / np.linalg.norm(x)
-        pull = sum(np.exp(beta * (x @ m - 1)) * m for m in C) / k
-        return pull - (x @ pull) * x
+    W = metastability_module.coarse_weights(k, length)
 
     rates = []
-    for m in C:
+    for a, m in enumerate(C):
+        def F(x, a=a):
+            x = x / np.linalg.norm(x)
+            pull = sum(W[a, b] * np.exp(beta * (x @ C[b] - 1)) * C[b] for b in range(k))
+            return pull - (x @ pull) * x
+
         basis = np.linalg.svd(np.eye(3) - np.outer(m, m))[0][:, :2]
         h = 1e-6  # central differences: error ~h^2, far below the 1e-6 tolerance
         J = np.column_stack([(F(m + h * e) - F(m - h * e)) / (2 * h) for e in basis.T])
         rates.append(-np.linalg.eigvals(basis.T @ J).real.max())
-    assert ex.linear_contraction_rate(beta, C) == pytest.approx(min(rates), abs=1e-6)
+    assert ex.linear_contraction_rate(beta, C, W) == pytest.approx(min(rates), abs=1e-6)
+
+
+# --------------------------------------------------------------------------
+# Verdicts that discriminate: each printed prediction fails on a broken
+# set-up and passes on the right one (same sizes, same seeds).
+# --------------------------------------------------------------------------
+
+
+def _verdicts_named(verdicts, fragment):
+    chosen = [v for v in verdicts if fragment in v.name]
+    assert chosen, f"no verdict contains {fragment!r}"
+    return chosen
+
+
+def _passes(verdicts, fragment):
+    return all(v.passed for v in _verdicts_named(verdicts, fragment))
+
+
+def _fails(verdicts, fragment):
+    return not any(v.passed for v in _verdicts_named(verdicts, fragment))
+
+
+class ConstantWeight:
+    """A separated-kernel weight equal to ``value`` for every pair of labels (picklable)."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def __call__(self, a, b):
+        return np.full((len(a), len(b)), self.value)
+
+
+# -- App. C metastability ---------------------------------------------------
+
+_SMALL_METASTABILITY = dict(betas=(6.0, 8.0, 10.0), seeds=range(1), study_seeds=range(1),
+                            rate_study=((1.0, (6.0, 8.0, 10.0, 12.0)), (1.3, (4.0, 5.0, 6.0, 7.0))),
+                            weight_study=(6.0, 1.0, (None, 0.5)))
+_METASTABILITY_VERDICTS = ("(3) largest |T1 / T1(reduced", "(1) largest |contraction", "(4) Delta0 = 1:",
+                           "(4) Delta0 = 1.3:", "(4) smallest increase", "(3) rate study", "(1) rate study",
+                           "(4) reduced flow alone", "(3) T1 * W_AB constant", "(3) weight study")
+
+
+@pytest.fixture(scope="module")
+def metastability_right():
+    return ex.metastability(**_SMALL_METASTABILITY).verdicts()
+
+
+@pytest.mark.parametrize("fragment", _METASTABILITY_VERDICTS)
+def test_metastability_verdicts_pass_on_the_small_right_set_up(metastability_right, fragment):
+    assert _passes(metastability_right, fragment)
+
+
+def test_metastability_regression_verdict_fails_with_a_halved_force(monkeypatch):
+    # The recorded T1 (MODEL.md §6) are regression values: a force scaled by 1/2 doubles T1.
+    right = ex.metastability(betas=(2.0, 4.0), seeds=range(1), rate_study=(), weight_study=None).verdicts()
+    assert _passes(right, "regression check")
+    monkeypatch.setattr(metastability_module, "_kernel", lambda beta, length: usaav.kernels.Separated(
+        beta, ConstantWeight(0.5)))
+    broken = ex.metastability(betas=(2.0, 4.0), seeds=range(1), rate_study=(), weight_study=None).verdicts()
+    assert _fails(broken, "regression check")
+
+
+def test_metastability_verdicts_fail_with_a_wrong_force(monkeypatch):
+    # Every weight halved (intra- and inter-cluster) behind the reduced flow's back: contraction at
+    # half the predicted rate, mergers twice as late; the exponent c is unchanged (a constant factor),
+    # and so is "c grows with the gap".
+    monkeypatch.setattr(metastability_module, "_kernel", lambda beta, length: usaav.kernels.Separated(
+        beta, ConstantWeight(0.5)))
+    broken = ex.metastability(**_SMALL_METASTABILITY).verdicts()
+    for fragment in ("(3) largest |T1 / T1(reduced", "(1) largest |contraction", "(3) rate study", "(1) rate study",
+                     "(3) T1 * W_AB constant", "(3) weight study"):
+        assert _fails(broken, fragment), fragment
+    for fragment in ("(4) Delta0 = 1:", "(4) Delta0 = 1.3:", "(4) smallest increase"):
+        assert _passes(broken, fragment), fragment
+
+
+def test_metastability_exponent_verdicts_fail_in_the_raw_clock(monkeypatch):
+    # Integrating in the raw clock t (not t' = e^beta t) makes T1 e^beta times shorter: c drops by 1.
+    original = metastability_module.vector_field
+    monkeypatch.setattr(metastability_module, "vector_field", lambda interaction, clock: original(interaction, "raw"))
+    broken = ex.metastability(**_SMALL_METASTABILITY, t_max=100.0).verdicts()
+    for fragment in ("(4) Delta0 = 1:", "(4) Delta0 = 1.3:", "(3) rate study", "(3) largest |T1 / T1(reduced"):
+        assert _fails(broken, fragment), fragment
+
+
+def test_metastability_gap_order_verdict_fails_when_the_gap_is_not_applied(monkeypatch):
+    original = metastability_module.cluster_centres
+    monkeypatch.setattr(metastability_module, "cluster_centres", lambda k, separation: original(k, 1.0))
+    broken = ex.metastability(**_SMALL_METASTABILITY).verdicts()
+    assert _fails(broken, "(4) smallest increase")
+
+
+def test_metastability_weight_verdicts_fail_when_the_kernel_ignores_the_positions(monkeypatch):
+    # The distance bias replaced by w = 1: T1 no longer depends on W_AB.
+    monkeypatch.setattr(metastability_module, "_kernel", lambda beta, length: usaav.kernels.USA(beta))
+    broken = ex.metastability(**_SMALL_METASTABILITY).verdicts()
+    assert _fails(broken, "(3) T1 * W_AB constant") and _fails(broken, "(3) weight study")
+
+
+def test_metastability_quadrature_verdict_fails_for_a_wrong_reduced_flow(monkeypatch):
+    # A reduced flow whose exponent is not 1 - cos(gap) (here the angle enters as 1 - cos(0.9 gap)).
+    original = metastability_module._log_reduced_integral
+    monkeypatch.setattr(metastability_module, "_log_reduced_integral",
+                        lambda beta, angle, merge_angle: original(beta * (1 - math.cos(0.9 * angle)) / (1 - math.cos(angle)),
+                                                                  angle, merge_angle))
+    broken = ex.metastability(betas=(6.0, 8.0), seeds=range(1), rate_study=((1.3, (4.0, 5.0, 6.0, 7.0)),),
+                              weight_study=None, study_seeds=range(1)).verdicts()
+    assert _fails(broken, "(4) reduced flow alone")
+
+
+def test_metastability_verdicts_fail_with_overlapping_caps():
+    # The brief's broken set-up: caps of radius 0.45 whose centres are 0.5 apart (not well separated).
+    broken = ex.metastability(betas=(6.0, 8.0, 10.0), seeds=range(1), cap_radius=0.45, separation=0.5,
+                              rate_study=((0.5, (20.0, 30.0, 40.0, 50.0, 60.0)),), weight_study=None,
+                              study_seeds=range(1)).verdicts()
+    right = ex.metastability(betas=(6.0, 8.0, 10.0), seeds=range(1), cap_radius=0.05, separation=0.5,
+                             rate_study=((0.5, (20.0, 30.0, 40.0, 50.0, 60.0)),), weight_study=None,
+                             study_seeds=range(1)).verdicts()
+    for fragment in ("(3) largest |T1 / T1(reduced", "(4) Delta0 = 0.5:", "(3) rate study"):
+        assert _passes(right, fragment), fragment
+        assert _fails(broken, fragment), fragment
+
+
+# -- Prop. 4 mean field -------------------------------------------------------
+
+_SMALL_MEAN_FIELD = dict(sizes=(32, 64, 128), reference_size=1024, seeds=range(3), times=(0.0, 0.5, 1.0))
+
+
+@pytest.fixture(scope="module")
+def mean_field_right():
+    return ex.mean_field_convergence(**_SMALL_MEAN_FIELD).verdicts()
+
+
+_MEAN_FIELD_VERDICTS = ("law to the mean field at t=0:", "to the mean field at t=0.5: rate",
+                        "to the mean field at t=1: rate", "at t=0.5, n=", "at t=1, n=")
+
+
+@pytest.mark.parametrize("fragment", _MEAN_FIELD_VERDICTS)
+def test_mean_field_verdicts_pass_on_the_small_right_set_up(mean_field_right, fragment):
+    assert _passes(mean_field_right, fragment)
+
+
+@pytest.mark.parametrize("factor", [2.0, 0.5])
+def test_mean_field_verdicts_fail_with_a_mis_scaled_force(monkeypatch, factor):
+    # A force scaled by `factor` = the right flow run for `factor` times as long: the n-particle laws
+    # converge to another law.  The clock check fails at every t > 0; the rate (W2 stops decreasing)
+    # at t = 1 (at t = 0.5 these small sizes cannot resolve it: the law has moved by 0.17 only).
+    original = mean_field_module.simulate
+    monkeypatch.setattr(mean_field_module, "simulate", lambda kernel, X0, aux, t_max, dt, record_every:
+                        original(kernel, X0, aux, factor * t_max, dt=factor * dt, record_every=record_every))
+    broken = ex.mean_field_convergence(**_SMALL_MEAN_FIELD).verdicts()
+    assert _fails(broken, "at t=0.5, n=") and _fails(broken, "at t=1, n=")
+    assert _fails(broken, "to the mean field at t=1: rate")
+    assert _passes(broken, "law to the mean field at t=0:")
+
+
+def test_mean_field_verdicts_fail_with_a_wrong_initial_law(monkeypatch):
+    # Particles drawn from the uniform law while the mean field starts from von Mises-Fisher(1).
+    original = mean_field_module.sample_vmf
+    monkeypatch.setattr(mean_field_module, "sample_vmf", lambda n, kappa, rng: original(n, 0.0, rng))
+    broken = ex.mean_field_convergence(**{**_SMALL_MEAN_FIELD, "times": (0.0,)}).verdicts()
+    assert _fails(broken, "law to the mean field at t=0:")
+
+
+# -- §6.1 collapse (collapse.py is the batch stream's; broken through its module globals) ---
+
+_SMALL_COLLAPSE = dict(sizes=(16,), seeds=range(4), t_max=30.0)
+_COLLAPSE_VERDICTS = ["baseline: largest collapse gap"] + [
+    f"{model}: {what}" for model in ("rope", "prompts")
+    for what in ("largest gauge-frame gap", "largest conditional diameter", "largest relative energy gap",
+                 "largest |gap(T) - gap of G(a)^T v|", "|mean gap(T) - 2/3|")] + ["rope: largest |gap(T) - (1 - v3^2)|"]
+
+
+def _repulsive(simulate):
+    """A wrong force: whatever the kernel, integrate the repulsive baseline w = -1."""
+    def wrapped(kernel, X0, aux, t_max, **kwargs):
+        return simulate(usaav.kernels.Separated(kernel.beta if hasattr(kernel, "beta") else 1.0,
+                                                ConstantWeight(-1.0)), X0, aux, t_max, **kwargs)
+    return wrapped
+
+
+@pytest.fixture(scope="module")
+def collapse_right():
+    return ex.collapse_through_layers(**_SMALL_COLLAPSE).verdicts()
+
+
+@pytest.mark.parametrize("fragment", _COLLAPSE_VERDICTS)
+def test_collapse_verdicts_pass_on_the_small_right_set_up(collapse_right, fragment):
+    assert _passes(collapse_right, fragment)
+
+
+@pytest.fixture(scope="module")
+def collapse_repulsive():
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(collapse_module, "simulate", _repulsive(collapse_module.simulate))
+        return ex.collapse_through_layers(**_SMALL_COLLAPSE).verdicts()
+
+
+@pytest.mark.parametrize("fragment", _COLLAPSE_VERDICTS)
+def test_collapse_verdicts_fail_with_a_repulsive_force(collapse_repulsive, fragment):
+    assert _fails(collapse_repulsive, fragment)
+
+
+def test_collapse_v3_verdict_fails_with_off_grid_positions_while_theorem_1_holds(monkeypatch):
+    # Cor. 1's 1 - v3^2 needs the grid (the (1,2) components average out over s = l/L); Thm. 1's
+    # limit G(a)^T v holds for any positions.
+    monkeypatch.setattr(collapse_module.labels, "grid_positions",
+                        lambda count: np.sort(np.random.default_rng(count).uniform(0, 1, count)))
+    broken = ex.collapse_through_layers(**_SMALL_COLLAPSE).verdicts()
+    assert _fails(broken, "rope: largest |gap(T) - (1 - v3^2)|")
+    assert _passes(broken, "rope: largest |gap(T) - gap of G(a)^T v|")
+
+
+def test_collapse_two_thirds_verdicts_fail_with_a_non_uniform_cloud(monkeypatch):
+    # E[1 - v3^2] = 2/3 needs a uniform gauge-frame cloud (v uniform); a cloud near e3 gives v3 ~ 1.
+    original = collapse_module.uniform_sphere
+    monkeypatch.setattr(collapse_module, "uniform_sphere",
+                        lambda n, d, rng: usaav.normalize(original(n, d, rng) + [0.0, 0.0, 3.0]))
+    broken = ex.collapse_through_layers(**_SMALL_COLLAPSE).verdicts()
+    assert _fails(broken, "rope: |mean gap(T) - 2/3|") and _fails(broken, "prompts: |mean gap(T) - 2/3|")
+
+
+# -- §6.2 gallery (gallery.py is the batch stream's; broken through its module globals) ---
+
+_SMALL_GALLERY = dict(n=100, t_max=300.0)  # at n = 40, seed 0, RoPE's v lands near a pole (gap 0.009)
+_GALLERY_VERDICTS = ("(i) baseline: collapse gap", "(i) baseline: clusters", "(ii) distance bias",
+                     "(iii) Toeplitz: third singular", "(iii) Toeplitz: |winding|", "(iii) Toeplitz: |relative energy",
+                     "(iv) RoPE: spread of x3", "(iv) RoPE: collapse gap", "(v) generalised RoPE: relative energy",
+                     "(v) generalised RoPE: |winding|", "(v) generalised RoPE: spread of x3", "(vi) prompts: clusters")
+#: Which break makes each verdict fail: a repulsive force, or the labels ignored (baseline USA for all).
+_GALLERY_BREAKS = {
+    "(i) baseline: collapse gap": "repulsive", "(i) baseline: clusters": "repulsive",
+    "(ii) distance bias": "repulsive", "(iii) Toeplitz: third singular": "repulsive",
+    "(iii) Toeplitz: |winding|": "labels ignored", "(iii) Toeplitz: |relative energy": "labels ignored",
+    "(iv) RoPE: spread of x3": "repulsive", "(iv) RoPE: collapse gap": "labels ignored",
+    "(v) generalised RoPE: relative energy": "repulsive", "(v) generalised RoPE: |winding|": "labels ignored",
+    "(v) generalised RoPE: spread of x3": "labels ignored", "(vi) prompts: clusters": "labels ignored",
+}
+
+
+def _labels_ignored(simulate):
+    def wrapped(kernel, X0, aux, t_max, **kwargs):
+        return simulate(usaav.kernels.USA(getattr(kernel, "beta", 1.0)), X0, aux, t_max, **kwargs)
+    return wrapped
+
+
+@pytest.fixture(scope="module")
+def gallery_runs():
+    runs = {"right": ex.representation_gallery(**_SMALL_GALLERY).verdicts()}
+    for name, breaker in (("repulsive", _repulsive), ("labels ignored", _labels_ignored)):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(gallery_module, "simulate", breaker(gallery_module.simulate))
+            runs[name] = ex.representation_gallery(**{**_SMALL_GALLERY, "t_max": 30.0}).verdicts()
+    return runs
+
+
+@pytest.mark.parametrize("fragment", _GALLERY_VERDICTS)
+def test_gallery_verdict_passes_on_the_right_set_up_and_fails_on_a_broken_one(gallery_runs, fragment):
+    assert _passes(gallery_runs["right"], fragment)
+    assert _fails(gallery_runs[_GALLERY_BREAKS[fragment]], fragment)

@@ -1,10 +1,10 @@
-"""Tests of usaav.transport: exact Wasserstein distances between empirical laws."""
+"""Tests of usaav.transport: exact Wasserstein distances between empirical laws, any sizes."""
 
 import numpy as np
 import pytest
 from scipy.optimize import linprog
 
-from usaav.transport import MAX_SUPPORT, wasserstein
+from usaav.transport import MAX_COST_ENTRIES, wasserstein
 
 
 def _wasserstein_by_linear_program(X, Y, p, label_cost=None):
@@ -25,7 +25,7 @@ def _wasserstein_by_linear_program(X, Y, p, label_cost=None):
 
 
 @pytest.mark.parametrize("p", [1, 2])
-@pytest.mark.parametrize("n, m", [(4, 4), (3, 6), (4, 6), (5, 2)])
+@pytest.mark.parametrize("n, m", [(4, 4), (3, 6), (4, 6), (5, 2), (7, 11), (13, 5)])
 def test_matches_transport_linear_program(n, m, p):
     rng = np.random.default_rng(10 * n + m)
     X, Y = rng.normal(size=(n, 3)), rng.normal(size=(m, 3))
@@ -79,12 +79,37 @@ def test_symmetric_and_triangle_inequality():
         (dict(X=np.zeros((3, 2)), Y=np.zeros((3, 2)), p=3), ValueError),
         (dict(X=np.zeros((3, 2)), Y=np.zeros((3, 2)), aux_X=np.zeros(3)), TypeError),
         (dict(X=np.zeros((3, 2)), Y=np.full((3, 2), np.nan)), ValueError),
-        (dict(X=np.zeros((MAX_SUPPORT + 1, 1)), Y=np.zeros((2, 1))), ValueError),
+        (dict(X=np.zeros((MAX_COST_ENTRIES // 2 + 1, 1)), Y=np.zeros((2, 1))), ValueError),
     ],
 )
 def test_bad_input_is_refused(kwargs, error):
     with pytest.raises(error):
         wasserstein(**kwargs)
+
+
+def test_coprime_sizes_beyond_the_old_lcm_limit_match_the_linear_program():
+    # n = 61, m = 89: lcm = 5429 > 4096, which the former replicate-to-lcm method refused.
+    rng = np.random.default_rng(4)
+    X, Y = rng.normal(size=(61, 2)), rng.normal(size=(89, 2))
+    # Tolerance: HiGHS solves the LP to about 1e-9 relative accuracy.
+    assert wasserstein(X, Y) == pytest.approx(_wasserstein_by_linear_program(X, Y, 2), rel=1e-7)
+
+
+def test_unequal_sizes_with_labels_match_the_linear_program():
+    rng = np.random.default_rng(8)
+    X, Y = rng.normal(size=(9, 3)), rng.normal(size=(14, 3))
+    a, b = rng.uniform(size=9), rng.uniform(size=14)
+    r = np.abs(a[:, None] - b[None, :])
+    expected = _wasserstein_by_linear_program(X, Y, 2, label_cost=np.minimum(r, 1 - r) ** 2)
+    assert wasserstein(X, Y, a, b) == pytest.approx(expected, rel=1e-7)
+
+
+def test_equal_points_give_exactly_zero():
+    # The cost is summed coordinate by coordinate, never as |x|^2 + |y|^2 - 2<x, y>,
+    # so equal laws give exactly 0 (a cancellation error would show up as ~1e-8 after the sqrt).
+    rng = np.random.default_rng(9)
+    X = rng.normal(size=(20, 3))
+    assert wasserstein(X, X[rng.permutation(20)]) == 0.0
 
 
 def test_nested_law_distances_compare_prefix_systems_with_the_reference():

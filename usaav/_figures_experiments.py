@@ -124,9 +124,11 @@ def figure_gallery(result):
 
 
 def figure_metastability(result, seed_index: int = 0):
-    r"""Four panels (seed App. C): cluster diameters, centre angles and energy staircase against t for
-    every β (one seed), and :math:`\log T_1` against β with the linear fit and the reduced-flow prediction."""
-    fig, axes = plt.subplots(2, 2, figsize=(11, 7.4), layout="constrained")
+    r"""Six panels (App. C, Thm. 5): cluster diameters, centre angles and energy staircase against t for
+    every β of the main sweep (one seed); :math:`\log T_1` against β with the reduced-flow prediction;
+    the rate study (:math:`\log(\beta T_1)` per gap with the fit :math:`a+c\beta+e/\beta`, and the
+    reconstructed exponent :math:`1-\cos\Delta_0`); and the weight study (:math:`T_1` against :math:`W_{AB}`)."""
+    fig, axes = plt.subplots(2, 3, figsize=(15, 7.6), layout="constrained")
     colours = PALETTE.cycle(len(result.betas))
     t = result.t
     r = seed_index
@@ -159,56 +161,115 @@ def figure_metastability(result, seed_index: int = 0):
     ax = axes[1, 1]
     mean, se = result.log_T1()
     ax.errorbar(result.betas, mean, yerr=se, fmt="o", color=PALETTE.blue, ms=5, capsize=3, label=r"measured $\log T_1$")
-    grid = np.linspace(result.betas.min(), result.betas.max(), 50)
-    ax.plot(grid, result.fit_slope * grid + result.fit_intercept, color=PALETTE.blue, lw=1,
-            label=f"fit: slope {result.fit_slope:.3f}, $R^2$ = {result.fit_r2:.3f}")
     ax.plot(result.betas, np.log(np.nanmean(result.T1_reduced, axis=1)), "x", color=PALETTE.vermillion, ms=7,
-            label="reduced 2-point flow")
+            label=f"reduced {k}-point flow")
     rows = result.table()
     model = [(row["beta"], row["T1_MODEL_md"]) for row in rows if np.isfinite(row["T1_MODEL_md"])]
     if model:
         ax.plot([b for b, _ in model], [math.log(v) for _, v in model], "s", mfc="none", color=PALETTE.black,
-                ms=7, label="MODEL.md §6 check")
-    delta0 = float(np.mean(result.initial_angle))
-    slope = 1 - math.cos(delta0)
-    anchor = mean[-1]
-    ax.plot(grid, anchor + slope * (grid - result.betas[-1]), color="#8c8c8c", ls="--", lw=1,
-            label=rf"slope $1-\cos\Delta_0$ = {slope:.2f}")
+                ms=7, label="regression values (MODEL.md §6)")
     ax.set_xlabel(r"$\beta$")
     ax.set_ylabel(r"$\log T_1$ (rescaled clock)")
+    ax.set_title(f"main sweep: Δ0 ≈ {float(np.mean(result.initial_angle)):.2f} rad", fontsize=10)
     ax.legend(fontsize=8, frameon=False)
     ax.grid(True, color="#e5e5e5", lw=0.6)
-    fig.suptitle(f"Metastability: {k} clusters of {result.params['cluster_size']}, caps {result.params['cap_radius']:g}, "
-                 f"Δ0 ≈ {delta0:.2f} rad (seed {int(result.seeds[r])} in the time panels)")
+    _rate_panel(axes[0, 2], result.rate_study)
+    _weight_panel(axes[1, 2], result.weight_study)
+    fig.suptitle(f"Metastability: {k} clusters of {result.params['cluster_size']}, caps {result.params['cap_radius']:g} "
+                 f"(seed {int(result.seeds[r])} in the time panels)")
     return fig
 
 
+def _rate_panel(ax, study):
+    r""":math:`\log(\beta T_1)` against β per gap, the fitted :math:`a+c\beta+e/\beta`, and the slope :math:`1-\cos\Delta_0`."""
+    if study is None:
+        ax.set_axis_off()
+        return
+    from .experiments.metastability import fit_exponent
+
+    target = study.reconstructed_exponent()
+    for i, gap in enumerate(study.gaps):
+        colour = PALETTE.cycle(len(study.gaps))[i]
+        keep = np.isfinite(study.betas[i])
+        b = study.betas[i][keep]
+        log_bT = np.log(b[:, None] * study.T1[i][keep])
+        ax.errorbar(b, log_bT.mean(axis=1), yerr=log_bT.std(axis=1), fmt="o", color=colour, ms=4, capsize=2)
+        a, c, e = fit_exponent(b, np.exp(log_bT.mean(axis=1)) / b)
+        grid = np.linspace(b.min(), b.max(), 60)
+        ax.plot(grid, a + c * grid + e / grid, color=colour, lw=1.3,
+                label=f"Δ0 = {gap:g}: c = {c:.3f} (1 − cos Δ0 = {target[i]:.3f})")
+        anchor = a + c * b.max() + e / b.max()
+        ax.plot(grid, anchor + target[i] * (grid - b.max()), color=colour, ls=":", lw=1)
+    ax.set_xlabel(r"$\beta$")
+    ax.set_ylabel(r"$\log(\beta T_1)$")
+    ax.set_title("rate study: fit $a + c\\beta + e/\\beta$; dotted: slope $1-\\cos\\Delta_0$\n"
+                 "(this project's reconstruction of the exponent)", fontsize=9)
+    ax.legend(fontsize=7.5, frameon=False)
+    ax.grid(True, color="#e5e5e5", lw=0.6)
+
+
+def _weight_panel(ax, study):
+    r""":math:`T_1` against :math:`W_{AB}` (log-log) with :math:`T_1^{\rm red}` and the line :math:`T_1\propto1/W_{AB}`."""
+    if study is None:
+        ax.set_axis_off()
+        return
+    order = np.argsort(study.W_AB)
+    w = study.W_AB[order]
+    T1 = study.T1[order]
+    ax.errorbar(w, T1.mean(axis=1), yerr=T1.std(axis=1), fmt="o", color=PALETTE.blue, ms=5, capsize=3,
+                label="measured $T_1$")
+    ax.plot(w, np.nanmean(study.T1_reduced[order], axis=1), "x", color=PALETTE.vermillion, ms=7,
+            label="reduced flow, same $W_{ab}$")
+    scale = float(np.nanmean(study.scaled()))
+    ax.plot(w, scale / w, color="#8c8c8c", ls="--", lw=1, label=r"$T_1\propto 1/W_{AB}$")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(r"coarse-grained weight $W_{AB}$")
+    ax.set_ylabel(r"$T_1$ (rescaled clock)")
+    ax.set_title(f"weight study: distance bias, β = {study.beta:g}, Δ0 = {study.gap:g}", fontsize=10)
+    ax.legend(fontsize=8, frameon=False)
+    ax.grid(True, which="both", color="#e5e5e5", lw=0.6)
+
+
 def figure_mean_field(result):
-    r""":math:`W_2` to the large-n reference against n (log-log, fitted rates) and against t."""
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
+    r"""Exact :math:`W_2` to the mean-field law against n (log-log, fitted rates, theory slopes) and against t, per kernel."""
+    K = len(result.kernels)
+    fig, axes = plt.subplots(K, 2, figsize=(11, 4.0 * K), layout="constrained", squeeze=False)
     mean, se = result.summary()
-    colours = PALETTE.cycle(max(len(result.times), len(result.sizes)))
-    ax = axes[0]
-    for j, t in enumerate(result.times):
-        ax.errorbar(result.sizes, mean[:, j], yerr=se[:, j], fmt="o", color=colours[j], ms=4, capsize=2)
-        ax.plot(result.sizes, np.exp(result.intercept[j]) * result.sizes.astype(float) ** result.slope[j],
-                color=colours[j], lw=1.2, label=f"t = {float(t):g}: slope {result.slope[j]:.2f}")
-    ax.set_xscale("log", base=2)
-    ax.set_yscale("log")
-    ax.set_xlabel("particles $n$")
-    ax.set_ylabel(r"$W_2$ to the reference")
-    ax.legend(fontsize=8, frameon=False)
-    ax.grid(True, which="both", color="#e5e5e5", lw=0.6)
-    ax = axes[1]
-    for s, n in enumerate(result.sizes):
-        ax.errorbar(result.times, mean[s], yerr=se[s], color=colours[s], marker="o", ms=4, lw=1.2, capsize=2,
-                    label=f"n = {int(n)}")
-    ax.set_yscale("log")
-    ax.set_xlabel("time $t$")
-    ax.set_ylabel(r"$W_2$ to the reference")
-    ax.legend(fontsize=8, frameon=False)
-    ax.grid(True, which="both", color="#e5e5e5", lw=0.6)
-    kernel = result.params["kernel"]
-    fig.suptitle(f"Mean-field limit ({'content laws, USA' if kernel == 'usa' else 'joint (x, a) laws, RoPE'}; "
-                 f"reference m = {result.params['reference_size']}, {len(result.seeds)} seeds)")
+    rate, rate_se = result.rate_summary()
+    sizes = result.sizes.astype(float)
+    for k, kernel in enumerate(result.kernels):
+        law = "content law" if kernel == "usa" else "joint law of (x, s)"
+        colours = PALETTE.cycle(max(len(result.times), len(result.sizes)))
+        ax = axes[k, 0]
+        for j, t in enumerate(result.times):
+            ax.errorbar(sizes, mean[k, :, j], yerr=se[k, :, j], fmt="o-", color=colours[j], ms=4, capsize=2, lw=1.2,
+                        label=f"t = {float(t):g}: rate {rate[k, j]:.3f} ± {rate_se[k, j]:.3f}")
+        anchor = mean[k, 0, 0]
+        theory = "AKT $\\sqrt{\\log n/n}$" if kernel == "usa" else "$n^{-1/3}$ (3 dimensions)"
+        if kernel == "usa":
+            curve = np.sqrt(np.log(sizes) / sizes)
+            ax.plot(sizes, anchor * curve / curve[0], color="#8c8c8c", ls="--", lw=1, label=theory)
+        else:
+            ax.plot(sizes, anchor * (sizes / sizes[0]) ** (-1 / 3), color="#8c8c8c", ls="--", lw=1, label=theory)
+        ax.plot(sizes, anchor * (sizes / sizes[0]) ** -0.5, color="#8c8c8c", ls=":", lw=1, label="$n^{-1/2}$ (CLT)")
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel("particles $n$")
+        ax.set_ylabel(f"exact $W_2$ of the {law}\nto the mean-field law")
+        ax.legend(fontsize=8, frameon=False)
+        ax.grid(True, which="both", color="#e5e5e5", lw=0.6)
+        ax = axes[k, 1]
+        for s, n in enumerate(result.sizes):
+            ax.errorbar(result.times, mean[k, s], yerr=se[k, s], color=colours[s], marker="o", ms=4, lw=1.2,
+                        capsize=2, label=f"n = {int(n)}")
+        ax.plot(result.times, result.reference_motion[k], color=PALETTE.black, ls="--", lw=1,
+                label=r"$W_2(\nu_0,\nu_t)$: how far the mean-field law moves")
+        ax.set_ylim(bottom=0)
+        ax.set_xlabel("time $t$")
+        ax.set_ylabel(f"exact $W_2$ of the {law}\nto the mean-field law")
+        ax.legend(fontsize=8, frameon=False)
+        ax.grid(True, which="both", color="#e5e5e5", lw=0.6)
+    fig.suptitle(f"Mean-field limit: exact $W_2$ between the n-particle law and the exact mean-field law "
+                 f"(grid of m = {result.params['reference_size']}; {len(result.seeds)} seeds, mean ± 1 s.e.)")
     return fig
