@@ -225,7 +225,7 @@ def test_maximizers_refuse_non_orthogonal_gauges():
 # Planes
 # --------------------------------------------------------------------------
 
-BAD_PLANES = [((0, 0), ValueError, "distinct"), ((0,), TypeError, "plane"), ((0, 1, 2), TypeError, "plane"), ((-1, 0), ValueError, r"plane\[0\]"), ((0.5, 1), TypeError, r"plane\[0\]"), ("ab", TypeError, r"plane\[0\]"), (None, TypeError, "plane")]
+BAD_PLANES = [((0, 0), ValueError, "distinct"), ((0,), TypeError, "plane"), ((0, 1, 2), TypeError, "plane"), ((-1, 0), ValueError, r"plane\[0\]"), ((0.5, 1), TypeError, r"plane\[0\]"), ("ab", TypeError, "plane must be a pair"), (None, TypeError, "plane")]
 
 
 @pytest.mark.parametrize("plane, error, message", BAD_PLANES, ids=[repr(p) for p, _, _ in BAD_PLANES])

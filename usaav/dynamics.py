@@ -121,11 +121,20 @@ def velocity(kernel: Kernel, X, aux, *, clock: str = "raw") -> np.ndarray:
     aux : (n,) array_like
         Auxiliary labels (positions in [0, 1] or prompt ids; ignored by ``USA``).
     clock : {"raw", "rescaled"}
-        ``"rescaled"`` divides by :math:`e^\beta` (MODEL.md §3).
+        ``"rescaled"`` divides by :math:`e^\beta` (MODEL.md §3).  The raw
+        clock refuses β > 709.78, where :math:`e^\beta` overflows float64.
 
     Returns
     -------
     (n, d) ndarray of tangent vectors.
+
+    Raises
+    ------
+    ValueError
+        For bad arguments, and when the result would overflow (raw clock).
+
+    Memory: O(n · d) plus one force tile (:mod:`usaav._pairwise`); time
+    O(n² d) for the exponential kernels, O(n · modes · d) for Toeplitz.
 
     Examples
     --------
@@ -146,7 +155,8 @@ def energy(kernel: Kernel, X, aux, *, clock: str = "raw") -> float:
     r"""Discrete energy :math:`E_n = \frac1{2n^2}\sum_{i,j}K(z_i,z_j)` (MODEL.md §2, seed Def. 8).
 
     With ``clock="rescaled"`` the value is :math:`e^{-\beta}E_n`, finite for
-    every β.
+    every β; the raw clock refuses β > 709.78 (:math:`e^\beta` overflows).
+    Memory: O(n · d) plus one tile, as :func:`velocity`.
 
     Examples
     --------

@@ -313,8 +313,8 @@ def _scan_symmetric_weight(weights, aux: np.ndarray) -> float:
                 i, j = np.unravel_index(int(np.argmax(excess)), excess.shape)
                 raise ValueError(
                     f"weight must be symmetric, weight(a, b) == weight(b, a).T: at a = aux[{i0 + i}] = "
-                    f"{rows[i]!r}, b = aux[{j0 + j}] = {cols[j]!r}, w(a, b) = {upper[i, j]!r} but "
-                    f"w(b, a) = {lower[j, i]!r} (relative difference "
+                    f"{float(rows[i])!r}, b = aux[{j0 + j}] = {float(cols[j])!r}, w(a, b) = {float(upper[i, j])!r} "
+                    f"but w(b, a) = {float(lower[j, i])!r} (relative difference "
                     f"{difference[i, j] / scale[i, j]:.2g} > {SYMMETRY_RTOL:g})"
                 )
             smallest = min(smallest, float(upper.min()))
