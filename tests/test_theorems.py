@@ -702,3 +702,14 @@ def test_thm4ii_householder_maps_v_to_targets_close_to_v(d, distance):
     if distance >= 1e-7:
         assert error <= distance / 10
         assert np.linalg.det(G) == pytest.approx(-1.0, abs=1e-12)
+
+
+def test_thm2ii_sample_quantile_is_the_step_function_of_the_sorted_samples():
+    """Q(s) = α_(⌊sm⌋+1) from the sorted samples: -phase at s = k/m, (k + ½)/m and 1 (the largest sample)."""
+    samples = np.array([0.3, -1.0, 2.0, 0.1])
+    ordered = np.sort(samples)
+    s = np.r_[np.arange(4) / 4, (np.arange(4) + 0.5) / 4, 1.0]
+
+    phase = maximizers.realize_on_orbit(samples)
+
+    np.testing.assert_array_equal(-phase(s), np.r_[ordered, ordered, ordered[-1]])
