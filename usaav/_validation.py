@@ -192,6 +192,12 @@ def as_float_array(value, name: str) -> np.ndarray:
     return array
 
 
+#: Rows within :data:`UNIT_TOL` of the sphere but further than this from it
+#: are projected onto it when ``check_points(..., project=True)``: a few ulps
+#: is what renormalisation leaves, and such rows are kept bit for bit.
+PROJECT_ABOVE = 8 * float(np.finfo(np.float64).eps)
+
+
 def _unit_row_defect(frames: np.ndarray) -> tuple[float, tuple]:
     """Largest | |x| - 1 | over the rows of ``frames`` and the index of its row."""
     with np.errstate(over="ignore"):  # rows of ~1e200 give |x| = inf: a defect, not a warning
@@ -200,11 +206,12 @@ def _unit_row_defect(frames: np.ndarray) -> tuple[float, tuple]:
     return float(defect[index]), tuple(int(i) for i in index)
 
 
-def check_frames(X, name: str = "X", *, tol: float = UNIT_TOL) -> tuple[np.ndarray, bool]:
+def check_frames(X, name: str = "X", *, tol: float = UNIT_TOL, project: bool = False) -> tuple[np.ndarray, bool]:
     """``X`` as a ``(frames, n, d)`` stack of configurations of unit rows, and whether it was one ``(n, d)``.
 
     Every frame is checked (shape, finiteness, unit rows within ``tol``),
-    vectorised, at O(frames · n) extra memory.
+    vectorised, at O(frames · n) extra memory.  ``project`` as in
+    :func:`check_points`.
     """
     X = as_float_array(X, name)
     if X.ndim not in (2, 3):
@@ -225,15 +232,28 @@ def check_frames(X, name: str = "X", *, tol: float = UNIT_TOL) -> tuple[np.ndarr
             f"{name} must have unit rows (points on the sphere); max |‖x‖-1| = {defect:.3g} at {where} "
             f"> tol {tol:.0e} (use usaav.normalize to project onto the sphere)"
         )
+    if project:
+        norms = np.linalg.norm(frames, axis=-1)
+        off = np.abs(norms - 1.0) > PROJECT_ABOVE
+        if off.any():
+            frames = frames.copy()
+            frames[off] /= norms[off][:, None]
     return frames, single
 
 
-def check_points(X, name: str = "X", *, tol: float = UNIT_TOL) -> np.ndarray:
-    """Return ``X`` as an ``(n, d)`` float64 array of unit rows, ``n >= 1``, ``d >= 2``."""
+def check_points(X, name: str = "X", *, tol: float = UNIT_TOL, project: bool = False) -> np.ndarray:
+    r"""Return ``X`` as an ``(n, d)`` float64 array of unit rows, ``n >= 1``, ``d >= 2``.
+
+    With ``project=True`` the rows accepted within ``tol`` but more than a
+    few ulps off the sphere are divided by their norm (a copy), so that
+    kernels can rely on :math:`\langle x, y\rangle \le 1`: at β = 1e6 a row
+    of norm 1 + 1e-8 would otherwise make :math:`e^{\beta(|x|^2-1)}` 2 % larger
+    than the bound of MODEL.md §4.
+    """
     X = as_float_array(X, name)
     if X.ndim != 2:
         raise ValueError(f"{name} must be a 2-D array of shape (n, d), got shape {X.shape}")
-    return check_frames(X, name, tol=tol)[0][0]
+    return check_frames(X, name, tol=tol, project=project)[0][0]
 
 
 def check_aux(aux, n: int | None, name: str = "aux") -> np.ndarray:

@@ -93,9 +93,9 @@ def _check_finite_result(values, what: str, interaction: Interaction, clock: str
 
 
 def bind(kernel: Kernel, X, aux) -> tuple[np.ndarray, Interaction]:
-    """Validate ``kernel``, ``X`` and ``aux`` once; return ``X`` and the bound interaction."""
+    """Validate ``kernel``, ``X`` and ``aux`` once; return ``X`` (rows off by more than a few ulps projected) and the bound interaction."""
     kernel = _check_kernel(kernel)
-    X = check_points(X)
+    X = check_points(X, project=True)
     return X, kernel.bind(aux, *X.shape)
 
 

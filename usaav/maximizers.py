@@ -12,7 +12,6 @@ from typing import Callable
 import numpy as np
 
 from ._validation import (
-    UNIT_TOL,
     as_float_array,
     check_array_bytes,
     check_callable,
@@ -42,10 +41,8 @@ def _unit_vector(v, name: str = "v") -> np.ndarray:
     v = as_float_array(v, name)
     if v.ndim != 1 or v.size < 2:
         raise ValueError(f"{name} must be a vector of length d >= 2, got shape {v.shape}")
-    defect = abs(float(np.linalg.norm(v)) - 1.0)
-    if defect > UNIT_TOL:
-        raise ValueError(f"{name} must be a unit vector; | |{name}| - 1 | = {defect:.1e} > tol {UNIT_TOL:.0e}")
-    return v
+    # Within 1e-8 of the sphere and projected onto it, so that the maximisers are exactly unit.
+    return check_points(v[None], name, project=True)[0]
 
 
 def _positions(positions) -> np.ndarray:
@@ -240,7 +237,7 @@ def gauge_for_targets(v, targets, kind: str = "householder") -> np.ndarray:
     T = as_float_array(targets, "targets")
     if T.ndim != 2 or T.shape[1] != v.size:
         raise ValueError(f"targets must have shape (m, {v.size}), got {T.shape}")
-    T = check_points(T, "targets")
+    T = check_points(T, "targets", project=True)
     check_array_bytes(float(len(T)) * v.size**2, f"{len(T)} gauges in d = {v.size}")
     eye = np.eye(v.size)
     if kind == "householder":

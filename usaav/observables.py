@@ -229,7 +229,7 @@ def relative_energy_gap(kernel, X, aux):
         :math:`\lambda_{\max}(C)\le0`): the relative gap is then undefined.
     """
     kernel = _check_kernel(kernel)
-    frames, single = check_frames(X)
+    frames, single = check_frames(X, project=True)
     _, interaction = bind(kernel, frames[0], aux)
     maximum = interaction.pair_sum_max()
     if maximum is None:
@@ -258,7 +258,7 @@ def euler_lagrange_residual(kernel, X, aux):
     Memory: O(n · block) per frame.
     """
     kernel = _check_kernel(kernel)
-    frames, single = check_frames(X)
+    frames, single = check_frames(X, project=True)
     _, interaction = bind(kernel, frames[0], aux)
     values = np.array([
         np.max(np.linalg.norm(_project_tangent(frame, interaction.drift(frame)), axis=-1)) for frame in frames
