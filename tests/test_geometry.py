@@ -291,6 +291,17 @@ def test_count_clusters_joins_a_pair_exactly_at_the_threshold():
     assert usaav.count_clusters(X, np.nextafter(distance, 0.0)) == 2
 
 
+@pytest.mark.parametrize("factor, expected", [(1.01, 1), (0.99, 600)])
+def test_count_clusters_follows_a_chain_along_the_sorting_axis_across_tiles(factor, expected):
+    """600 equally spaced points on a meridian through e_1: consecutive points differ mostly in x_1, the
+    coordinate the tiles are sorted and skipped by; a threshold just above the spacing chains them all."""
+    angles = np.linspace(-0.3, 0.3, 600)
+    X = np.c_[np.sin(angles), np.zeros(600), np.cos(angles)]
+    spacing = 2 * np.sin(0.3 / 599)
+
+    assert usaav.count_clusters(X, factor * spacing) == expected == scipy_clusters(X, factor * spacing)
+
+
 @pytest.mark.parametrize("threshold, expected", [(0.0, 4), (1e-9, 4), (2.5, 1), (1e300, 1)])
 def test_count_clusters_edge_thresholds(threshold, expected):
     """Threshold 0 joins only identical points; any threshold above the diameter 2 gives one cluster."""
@@ -338,7 +349,9 @@ def test_conditional_diameter_of_a_nearly_collapsed_large_group_is_accurate():
     expected = loop_conditional_diameter(X, aux)
 
     assert 1e-10 < expected < 1e-8
-    assert usaav.conditional_diameter(X, aux) == pytest.approx(expected, rel=1e-6)
+    # Centred on a member, the squared distances carry an error of a few eps
+    # times the diameter squared (uncentred: eps absolute, 1e2 relative here).
+    assert usaav.conditional_diameter(X, aux) == pytest.approx(expected, rel=1e-12)
 
 
 # --------------------------------------------------------------------------
