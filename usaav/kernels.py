@@ -60,11 +60,23 @@ __all__ = [
 ]
 
 
-def periodic_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def periodic_distance(a, b) -> np.ndarray:
     r"""Distance on the torus :math:`\mathbb T=\mathbb R/\mathbb Z`, outer over ``a`` and ``b``.
 
-    :math:`d(a,b)=\min(r, 1-r)` with :math:`r=(a-b)\bmod 1` (MODEL.md §1).
+    :math:`d(a,b)=\min(r, 1-r)` with :math:`r=(a-b)\bmod 1` (MODEL.md §1);
+    ``a`` and ``b`` are finite reals of any shape, the result has shape
+    ``a.shape + b.shape`` (refused above 1 GiB).
+
+    >>> periodic_distance([0.1], [0.9, 0.4])
+    array([[0.2, 0.3]])
     """
+    a, b = as_float_array(a, "a"), as_float_array(b, "b")
+    check_array_bytes(float(a.size) * b.size, f"the {a.size} x {b.size} distances")
+    return _periodic_distance(a, b)
+
+
+def _periodic_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """:func:`periodic_distance` without the checks, for the weight tiles of the dynamics."""
     r = np.mod(np.subtract.outer(a, b), 1.0)
     return np.minimum(r, 1.0 - r)
 
@@ -219,9 +231,13 @@ class DistanceBias(Kernel):
         object.__setattr__(self, "length", check_positive_scalar(self.length, "length"))
         check_choice(self.profile, "profile", ("exponential", "gaussian"))
 
-    def log_weight(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        r""":math:`\log w(a_i, b_j)` as an ``(len(a), len(b))`` matrix."""
-        dist = periodic_distance(a, b)
+    def log_weight(self, a, b) -> np.ndarray:
+        r""":math:`\log w(a_i, b_j)` as an ``(len(a), len(b))`` matrix, for finite reals ``a``, ``b``."""
+        return self._log_weight(as_float_array(a, "a"), as_float_array(b, "b"))
+
+    def _log_weight(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """:meth:`log_weight` without the checks, called tile by tile by the dynamics."""
+        dist = _periodic_distance(a, b)
         # A tiny length sends d/ℓ to inf: log w = -inf, w = 0, as it should be.
         with np.errstate(over="ignore"):
             if self.profile == "exponential":
@@ -230,13 +246,13 @@ class DistanceBias(Kernel):
 
     def bind(self, aux, n, d):
         aux = _check_positions(aux, n)
-        return _weighted_interaction(self.beta, len(aux), aux, log_weight=self.log_weight)
+        return _weighted_interaction(self.beta, len(aux), aux, log_weight=self._log_weight)
 
     def value(self, X, aux, Y=None, aux_Y=None):
         X, aux, Y, aux_Y = self._pair(X, aux, Y, aux_Y)
         a = _check_positions(aux, len(X))
         b = _check_positions(aux_Y, len(Y), "aux_Y")
-        return np.exp(self.log_weight(a, b) + self.beta * (X @ Y.T)) / self.beta
+        return np.exp(self._log_weight(a, b) + self.beta * (X @ Y.T)) / self.beta
 
 
 @dataclass(frozen=True)
@@ -668,7 +684,7 @@ class Toeplitz(Kernel):
 
     def profile(self, r) -> np.ndarray:
         r"""The weight :math:`c(r)=\sum_kc_k\cos 2\pi kr` (any shape; memory ``r.size x modes``)."""
-        r = as_float_array(r, "r")
+        r = np.mod(as_float_array(r, "r"), 1.0)  # c is 1-periodic; keeps 2πkr finite for huge r
         check_array_bytes(float(r.size) * len(self.coefficients), f"profile of {r.size} values")
         return np.cos(2 * np.pi * np.multiply.outer(r, self.modes)) @ self.amplitudes
 
