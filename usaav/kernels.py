@@ -124,7 +124,12 @@ class Kernel(ABC):
 
     @abstractmethod
     def value(self, X, aux, Y=None, aux_Y=None) -> np.ndarray:
-        """Dense ``(n, m)`` matrix of :math:`K((x_i,a_i),(y_j,b_j))`."""
+        r"""Dense ``(n, m)`` matrix of :math:`K((x_i,a_i),(y_j,b_j))` for unit rows ``X``, ``Y``.
+
+        For inspection and tests: the matrix is refused above 1 GiB (the
+        dynamics never form it), and the formula overflows to inf for
+        β ≳ 709 exactly as :math:`e^{\beta\langle x,y\rangle}` does (MODEL.md §3).
+        """
 
     @staticmethod
     def _pair(X, aux, Y, aux_Y):

@@ -83,7 +83,7 @@ def rope(v, theta: float, positions, plane: tuple[int, int] = (0, 1)) -> np.ndar
 
     Returns
     -------
-    (n, d) ndarray
+    (n, d) ndarray (refused above 1 GiB)
     """
     theta = check_real(theta, "theta")
     return phase_field(v, lambda s: theta * s, positions, plane)
@@ -134,7 +134,8 @@ def realize_on_orbit(angles_target) -> Callable[[np.ndarray], np.ndarray]:
     -------
     callable
         ``phase(s)`` for :class:`usaav.kernels.PhaseField` and
-        :func:`phase_field`.
+        :func:`phase_field`; ``s`` must hold levels in [0, 1].  Memory: the
+        sorted samples, and O(len(s)) per call.
 
     Examples
     --------
@@ -178,6 +179,7 @@ def orbit_angles(X, v, plane: tuple[int, int] = (0, 1)) -> np.ndarray:
     r"""Angles :math:`\alpha_i\in(-\pi,\pi]` with :math:`x_i=R_{\alpha_i}v` for points on the orbit of ``v``.
 
     Read off the polar angle in ``plane``; ``v`` must not be orthogonal to it.
+    ``X`` is ``(n, d)`` with unit rows; memory O(n).
     """
     v = _unit_vector(v)
     i, j = check_plane(plane, v.size)
@@ -204,7 +206,7 @@ def gauge(v, gauges) -> np.ndarray:
     -------
     (m, d) ndarray
         Row ``p`` is the maximiser for prompt ``p``; index it with the prompt
-        ids of the particles (``gauge(v, G)[ids]``).
+        ids of the particles (``gauge(v, G)[ids]``).  Memory O(m · d).
     """
     v = _unit_vector(v)
     G = check_orthogonal(gauges, "gauges")

@@ -59,7 +59,7 @@ def project_tangent(X, V) -> np.ndarray:
     r"""Project ``V`` onto the tangent spaces at ``X``: :math:`P_x v = v - \langle x, v\rangle x`.
 
     MODEL.md §1 (:math:`P_x = I - xx^\top`).  ``X`` must be an ``(n, d)``
-    array of unit rows and ``V`` finite of the same shape.
+    array of unit rows and ``V`` finite of the same shape.  Memory O(n · d).
 
     >>> project_tangent(np.array([[1.0, 0.0]]), np.array([[2.0, 3.0]]))
     array([[0., 3.]])
@@ -80,7 +80,7 @@ def sphere_drift(X) -> float:
     r"""Largest deviation from the sphere, :math:`\max_i |\,|x_i| - 1\,|` (MODEL.md §5).
 
     ``X`` is any finite array of rows (last axis ``d``); its points need not
-    be on the sphere, that is what is measured.
+    be on the sphere, that is what is measured.  Memory O(number of rows).
     """
     X = as_float_array(X, "X")
     if X.ndim < 1 or X.size == 0:
@@ -105,7 +105,7 @@ def uniform_sphere(n: int, d: int, rng: np.random.Generator | int | None) -> np.
 
     Returns
     -------
-    (n, d) ndarray with unit rows.
+    (n, d) ndarray with unit rows.  Memory 2 n d floats, refused above 1 GiB.
 
     Examples
     --------
@@ -141,6 +141,11 @@ def rotation(angle, d: int, plane: tuple[int, int] = (0, 1)) -> np.ndarray:
         Ambient dimension, ``d >= 2``.
     plane : (int, int)
         The two axes spanning the rotation plane.
+
+    Returns
+    -------
+    ``angle.shape + (d, d)`` ndarray (refused above 1 GiB; use
+    :func:`rotate_in_plane` to rotate many rows without the matrices).
 
     Examples
     --------
