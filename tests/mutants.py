@@ -138,7 +138,7 @@ MUTATIONS = [
              "    if missed.any():\n", "    if False:\n", (GEOMETRY,)),
     Mutation("conditional_diameter not centred", "usaav/observables.py", "        Y = Y - Y[0]\n", "", (GEOMETRY,)),
     Mutation("only the first frame checked", "usaav/_validation.py",
-             "defect, index = _unit_row_defect(frames)", "defect, index = _unit_row_defect(frames[:1])", (ERRORS,)),
+             "    norms = _row_norms(frames)\n", "    norms = _row_norms(frames[:1])\n", (ERRORS,)),
     Mutation("count_clusters ties excluded", "usaav/observables.py",
              "near[bi, bj] = _pdist_pairs(X, bi + i0, bj + j0) <= threshold",
              "near[bi, bj] = _pdist_pairs(X, bi + i0, bj + j0) < threshold", (GEOMETRY,)),

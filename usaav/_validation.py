@@ -198,12 +198,10 @@ def as_float_array(value, name: str) -> np.ndarray:
 PROJECT_ABOVE = 8 * float(np.finfo(np.float64).eps)
 
 
-def _unit_row_defect(frames: np.ndarray) -> tuple[float, tuple]:
-    """Largest | |x| - 1 | over the rows of ``frames`` and the index of its row."""
-    with np.errstate(over="ignore"):  # rows of ~1e200 give |x| = inf: a defect, not a warning
-        defect = np.abs(np.linalg.norm(frames, axis=-1) - 1.0)
-    index = np.unravel_index(int(np.argmax(defect)), defect.shape)
-    return float(defect[index]), tuple(int(i) for i in index)
+def _row_norms(frames: np.ndarray) -> np.ndarray:
+    """|x| of every row (the last axis); rows of ~1e200 give inf, which is then a defect, not a warning."""
+    with np.errstate(over="ignore"):
+        return np.sqrt(np.einsum("...i,...i->...", frames, frames))
 
 
 def check_frames(X, name: str = "X", *, tol: float = UNIT_TOL, project: bool = False) -> tuple[np.ndarray, bool]:
@@ -225,19 +223,20 @@ def check_frames(X, name: str = "X", *, tol: float = UNIT_TOL, project: bool = F
         raise ValueError(f"{name} must hold at least one point, got shape {X.shape}")
     if d < 2:
         raise ValueError(f"{name} must have d >= 2 columns (points on S^(d-1)), got d = {d}")
-    defect, index = _unit_row_defect(frames)
-    if defect > tol:
+    norms = _row_norms(frames)
+    defect = np.abs(norms - 1.0)
+    worst = float(defect.max())
+    if worst > tol:
+        index = np.unravel_index(int(np.argmax(defect)), defect.shape)
         where = f"row {index[1]}" if single else f"frame {index[0]}, row {index[1]}"
         raise ValueError(
-            f"{name} must have unit rows (points on the sphere); max |‖x‖-1| = {defect:.3g} at {where} "
+            f"{name} must have unit rows (points on the sphere); max |‖x‖-1| = {worst:.3g} at {where} "
             f"> tol {tol:.0e} (use usaav.normalize to project onto the sphere)"
         )
-    if project:
-        norms = np.linalg.norm(frames, axis=-1)
-        off = np.abs(norms - 1.0) > PROJECT_ABOVE
-        if off.any():
-            frames = frames.copy()
-            frames[off] /= norms[off][:, None]
+    if project and worst > PROJECT_ABOVE:
+        off = defect > PROJECT_ABOVE
+        frames = frames.copy()
+        frames[off] /= norms[off][:, None]
     return frames, single
 
 
