@@ -161,6 +161,23 @@ def check_array_bytes(entries: float, what: str, *, limit: int = MAX_ARRAY_BYTES
         raise ValueError(f"{what} would need {size / 2**30:.3g} GiB, more than the limit of {limit / 2**30:.3g} GiB")
 
 
+def _real_array(value, name: str, expected: str) -> np.ndarray:
+    """``np.asarray(value)`` if it holds real numbers (integers or floats), else a TypeError saying what it holds."""
+    if value is None or isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be {expected}, got {_shown(value)}")
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{name} must be {expected} ({error})") from error
+    if array.dtype.kind not in "iuf":
+        what = {"b": "booleans", "c": "complex numbers", "U": "strings", "S": "bytes",
+                "O": "Python objects (None, strings, ragged rows or integers too large for int64?)"}
+        raise TypeError(
+            f"{name} must hold real numbers, got {what.get(array.dtype.kind, 'values')} (dtype {array.dtype})"
+        )
+    return array
+
+
 def as_float_array(value, name: str) -> np.ndarray:
     """Convert to a float64 array, refusing non-real input and NaN/inf.
 
@@ -169,19 +186,7 @@ def as_float_array(value, name: str) -> np.ndarray:
     objects and ragged nestings are refused with a ``TypeError``, NaN and
     ±inf with a ``ValueError`` that counts them and names the first.
     """
-    if value is None or isinstance(value, (str, bytes)):
-        raise TypeError(f"{name} must be a numeric array of real numbers, got {_shown(value)}")
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"{name} must be a rectangular numeric array of real numbers ({error})") from error
-    if array.dtype.kind not in "iuf":
-        what = {"b": "booleans", "c": "complex numbers", "U": "strings", "S": "bytes",
-                "O": "Python objects (None, strings, ragged rows or integers too large for int64?)"}
-        raise TypeError(
-            f"{name} must hold real numbers, got {what.get(array.dtype.kind, 'values')} (dtype {array.dtype})"
-        )
-    array = array.astype(np.float64, copy=False)
+    array = _real_array(value, name, "a rectangular numeric array of real numbers").astype(np.float64, copy=False)
     finite = np.isfinite(array)
     if not finite.all():
         nan = int(np.count_nonzero(np.isnan(array)))
@@ -261,15 +266,8 @@ def check_aux(aux, n: int | None, name: str = "aux") -> np.ndarray:
     With ``n`` given the array must have ``n`` entries (one label per row of
     ``X``); with ``n=None`` any length is accepted.
     """
-    expected = "auxiliary labels (positions or prompt ids)" if n is None else f"{n} auxiliary labels (positions or prompt ids)"
-    if aux is None or isinstance(aux, (str, bytes)):
-        raise TypeError(f"{name} must be a 1-D array of {expected}, got {_shown(aux)}")
-    try:
-        values = np.asarray(aux)
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"{name} must be a 1-D array of {expected} ({error})") from error
-    if values.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must hold real numbers (positions or prompt ids), got dtype {values.dtype}")
+    count = "" if n is None else f"{n} "
+    values = _real_array(aux, name, f"a 1-D array of {count}auxiliary labels (positions or prompt ids)")
     if n is None and values.ndim != 1:
         raise ValueError(f"{name} must be a 1-D array of labels, got shape {values.shape}")
     if n is not None and (values.ndim != 1 or values.shape[0] != n):
