@@ -773,7 +773,7 @@ def test_raw_clock_energy_is_finite_just_below_the_overflow():
 def test_overflow_from_huge_weights_is_an_error_not_inf(entry):
     """Weights of 1e300 at β = 700: e^β w overflows although e^β alone does not; refused, not inf/NaN."""
     kernel = kernels.Separated(700.0, lambda a, b: 1e300 * np.ones((len(a), len(b))))
-    with pytest.raises(ValueError, match="overflows float64 at beta = 700"):
+    with pytest.raises(ValueError, match="overflows float64: .* or beta = 700 too large for clock=.raw."):
         if entry == "simulate":
             with pytest.warns(RuntimeWarning, match="dt \\* e\\^beta"):
                 usaav.simulate(kernel, X8, S8, t_max=1e-300, dt=1e-300)
@@ -813,3 +813,12 @@ def test_the_raw_step_limit_separates_usable_steps_from_lost_ones():
     assert RAW_STEP_LIMIT == 2.0
     assert error(0.5) < 1e-2
     assert error(5.0) > 0.1
+
+
+@pytest.mark.parametrize("kernel", [kernels.Toeplitz({1: 1e308}), kernels.Separated(1.0, lambda a, b: 1e308 * np.ones((len(a), len(b))))],
+                         ids=["toeplitz", "separated"])
+@pytest.mark.parametrize("entry", ["energy", "velocity", "relative_energy_gap", "euler_lagrange_residual"])
+def test_overflow_in_any_clock_is_an_error_naming_the_coefficients(entry, kernel):
+    """Coefficients or weights of 1e308 overflow the sums: a ValueError, never inf or NaN."""
+    with pytest.raises(ValueError, match="too large"):
+        getattr(usaav, entry)(kernel, X8, S8)

@@ -83,11 +83,11 @@ def _clock_factor(interaction: Interaction, clock: str) -> float:
 def _check_finite_result(values, what: str, interaction: Interaction, clock: str):
     """Refuse a result that overflowed (huge weights or coefficients, raw clock near β = 709)."""
     if not np.all(np.isfinite(values)):
-        hint = (f" at beta = {interaction.log_scale:g}; use clock='rescaled' (MODEL.md §3)"
-                if clock == "raw" and interaction.log_scale > 0 else "")
+        hint = (f", or beta = {interaction.log_scale:g} too large for clock='raw' (use clock='rescaled', "
+                "MODEL.md §3)" if clock == "raw" and interaction.log_scale > 0 else "")
         raise ValueError(
-            f"{what} overflows float64{hint}: the kernel's weights or coefficients are too large "
-            "for this many particles"
+            f"{what} overflows float64: the kernel's weights or coefficients are too large for this many "
+            f"particles{hint}"
         )
     return values
 

@@ -678,7 +678,11 @@ class Toeplitz(Kernel):
         if not columns:
             return 0.0
         R = np.linalg.qr(np.stack(columns, axis=1), mode="r")  # (min(n, p), p)
-        top = float(np.linalg.eigvalsh((R * np.array(weights)) @ R.T)[-1])
+        with np.errstate(over="ignore", invalid="ignore"):
+            small = (R * np.array(weights)) @ R.T
+        if not np.all(np.isfinite(small)):
+            raise ValueError("coefficients are too large: the bound lambda_max(C) overflows float64")
+        top = float(np.linalg.eigvalsh(small)[-1])
         if R.shape[0] < n:  # rank C <= p < n: 0 is an eigenvalue of C as well
             top = max(top, 0.0)
         # |C| <= n Σ|c_k|; eigenvalues carry an absolute round-off ~ p eps |C|:

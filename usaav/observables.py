@@ -18,7 +18,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from ._validation import BLOCK_ENTRIES, check_aux, check_frames, check_points, check_positive_scalar
-from .dynamics import _check_kernel, bind
+from .dynamics import _check_finite_result, _check_kernel, bind
 from .sphere import _project_tangent
 
 __all__ = [
@@ -231,19 +231,23 @@ def relative_energy_gap(kernel, X, aux):
     kernel = _check_kernel(kernel)
     frames, single = check_frames(X, project=True)
     _, interaction = bind(kernel, frames[0], aux)
-    maximum = interaction.pair_sum_max()
+    with np.errstate(over="ignore", invalid="ignore"):
+        maximum = interaction.pair_sum_max()
     if maximum is None:
         raise ValueError(
             f"relative_energy_gap needs a kernel with a known maximum energy; "
             f"{type(kernel).__name__} with a sign-changing weight has none"
         )
+    _check_finite_result(maximum, "the maximum energy", interaction, "rescaled")
     if not maximum > 0.0:
         raise ValueError(
             f"relative_energy_gap is undefined for this {type(kernel).__name__} kernel and these labels: "
             f"the largest possible energy is {maximum / (2.0 * interaction.n**2):.3g} <= 0 "
             "(an all-zero weight, or a Toeplitz profile with no positive eigenvalue of C_ij = c(a_i - a_j))"
         )
-    values = np.array([1.0 - interaction.pair_sum(frame) / maximum for frame in frames])
+    with np.errstate(over="ignore", invalid="ignore"):
+        values = np.array([1.0 - interaction.pair_sum(frame) / maximum for frame in frames])
+    _check_finite_result(values, "the relative energy gap", interaction, "rescaled")
     tolerance = _gap_round_off(interaction, frames.shape[2])
     values[(values < 0.0) & (values >= -tolerance)] = 0.0
     return _unwrap(values, single)
@@ -260,10 +264,11 @@ def euler_lagrange_residual(kernel, X, aux):
     kernel = _check_kernel(kernel)
     frames, single = check_frames(X, project=True)
     _, interaction = bind(kernel, frames[0], aux)
-    values = np.array([
-        np.max(np.linalg.norm(_project_tangent(frame, interaction.drift(frame)), axis=-1)) for frame in frames
-    ])
-    return _unwrap(values, single)
+    with np.errstate(over="ignore", invalid="ignore"):
+        values = np.array([
+            np.max(np.linalg.norm(_project_tangent(frame, interaction.drift(frame)), axis=-1)) for frame in frames
+        ])
+    return _unwrap(_check_finite_result(values, "the Euler-Lagrange residual", interaction, "rescaled"), single)
 
 
 def count_clusters(X, threshold: float = 1e-3) -> int:
