@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import resource
 import shutil
 import subprocess
 import sys
@@ -169,6 +168,12 @@ def check_isolation(target: Path) -> None:
         raise SystemExit(f"the mutated copy is not the usaav imported (got {where}); cannot run mutations")
 
 
+def _cap_memory() -> None:
+    import resource  # POSIX only, like preexec_fn
+
+    resource.setrlimit(resource.RLIMIT_DATA, (MEMORY_LIMIT, MEMORY_LIMIT))
+
+
 def run(mutation: Mutation) -> tuple[str, str]:
     source = (ROOT / mutation.path).read_text()
     if source.count(mutation.old) != 1:
@@ -183,7 +188,7 @@ def run(mutation: Mutation) -> tuple[str, str]:
                 [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-rf", "--no-header",
                  "-o", "addopts=", *mutation.tests],
                 cwd=target, env=environment(target), capture_output=True, text=True, timeout=TIME_LIMIT,
-                preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_DATA, (MEMORY_LIMIT, MEMORY_LIMIT)),
+                preexec_fn=_cap_memory,
             )
         except subprocess.TimeoutExpired:
             return "caught", f"the selected tests did not finish in {TIME_LIMIT} s"

@@ -25,6 +25,8 @@ import textwrap
 
 import pytest
 
+pytest.importorskip("resource", reason="peak memory is measured with the POSIX resource module")
+
 N = 32768
 
 CASES = {
@@ -76,7 +78,9 @@ CHILD = textwrap.dedent(
             report[name] = {{"error": repr(error)}}
             continue
         report[name] = {{"numpy_peak_bytes": tracemalloc.get_traced_memory()[1] - start}}
-    report["rss_peak_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+    # ru_maxrss is in KiB on Linux, in bytes on macOS.
+    unit = 1 if sys.platform == "darwin" else 1024
+    report["rss_peak_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * unit
     print(json.dumps(report))
     """
 )
