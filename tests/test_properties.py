@@ -4,16 +4,23 @@ Random orthogonal gauges are QR factors of Gaussian matrices drawn from a
 hypothesis-chosen seed; β ranges over (0, 50], d over 2..6.  Velocities are
 compared in the rescaled clock (divided by e^β, MODEL.md §3), where every
 force is at most 1 in size, so absolute tolerances are meaningful for all β.
+
+The second half feeds the public API hostile inputs (wrong types, complex,
+strings, None, NaN/inf, empty, wrong shapes, off-sphere rows, huge and tiny
+β, one argument at a time): every call must either raise ValueError or
+TypeError naming that argument, or return a finite answer equal to an
+independent formula written in the test.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given, settings
+import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import usaav
-from usaav import kernels, maximizers
+from usaav import kernels, labels, maximizers
 from references import plane_rotation, random_orthogonal, random_sphere
 
 PROPERTY_SETTINGS = settings(max_examples=40, deadline=None)
@@ -152,11 +159,6 @@ def test_rope_energy_is_invariant_under_a_common_shift_of_positions(beta, theta,
 # Hostile inputs: every call either refuses with the argument's name, or
 # returns a finite answer that an independent formula confirms
 # ==========================================================================
-
-import pytest  # noqa: E402
-from hypothesis import HealthCheck  # noqa: E402
-
-from usaav import labels  # noqa: E402
 
 HOSTILE_SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 REFUSALS = (ValueError, TypeError)
