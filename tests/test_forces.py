@@ -193,3 +193,37 @@ def test_rescaled_clock_divides_velocity_and_energy_by_exp_beta(case):
         usaav.velocity(kernel, X, aux, clock="rescaled") * factor, raw_V, rtol=0, atol=LOOP_RTOL * scale(raw_V)
     )
     assert usaav.energy(kernel, X, aux, clock="rescaled") * factor == pytest.approx(raw_E, rel=LOOP_RTOL)
+
+
+# --------------------------------------------------------------------------
+# One projected Heun step is the velocity combined as in MODEL.md §5
+# --------------------------------------------------------------------------
+
+
+def unit_rows(Y):
+    return Y / np.linalg.norm(Y, axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("case", [USA_CASE, SEPARATED_CASE, PROMPTS_CASE], ids=lambda c: c.name)
+def test_one_simulate_step_is_the_hand_written_projected_heun_step(case):
+    """k1 = V(X), X~ = N(X + h k1), k2 = V(X~), X+ = N(X + h/2 (k1 + k2)), V from the loop formula.
+
+    Order tests cannot tell Heun from another second-order step (explicit
+    midpoint, Ralston): one large step can (they differ at O(h³) ≈ 1e-3 here).
+    """
+    rng = np.random.default_rng(90)
+    X = random_sphere(7, 3, rng)
+    aux = case.make_aux(7, rng)
+    h = 0.3
+
+    def V(Y):
+        return project(Y, loop_drift(case, Y, aux))
+
+    k1 = V(X)
+    k2 = V(unit_rows(X + h * k1))
+    expected = unit_rows(X + 0.5 * h * (k1 + k2))
+
+    run = usaav.simulate(case.make_kernel(3), X, aux, t_max=h, dt=h)
+
+    np.testing.assert_allclose(run.t, [0.0, h])
+    np.testing.assert_allclose(run.final, expected, rtol=0, atol=LOOP_RTOL * 10)

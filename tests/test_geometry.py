@@ -232,3 +232,137 @@ def test_random_orthogonal_helper_is_orthogonal():
     """The test-side Haar sampler itself (used by many tests) gives orthogonal matrices."""
     G = random_orthogonal(4, 5, np.random.default_rng(14))
     np.testing.assert_allclose(np.einsum("pki,pkj->pij", G, G), np.broadcast_to(np.eye(5), G.shape), atol=1e-14)
+
+
+# --------------------------------------------------------------------------
+# count_clusters is single linkage cut at the threshold, exactly as scipy's
+# --------------------------------------------------------------------------
+
+
+def scipy_clusters(X, threshold):
+    """The reference: scipy's single linkage on the condensed distances, cut at ``threshold`` (ties joined)."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    if len(X) == 1:
+        return 1
+    return int(fcluster(linkage(X, method="single"), t=threshold, criterion="distance").max())
+
+
+def clustered_cloud(n, k, spread, rng):
+    """n points in k caps of chordal radius ~spread around random centres, rows shuffled."""
+    centres = random_sphere(k, 3, rng)
+    X = centres[rng.integers(0, k, n)] + spread * rng.standard_normal((n, 3))
+    return X / np.linalg.norm(X, axis=1, keepdims=True)
+
+
+CLOUDS = {
+    "uniform-40": lambda rng: random_sphere(40, 3, rng),
+    "uniform-700": lambda rng: random_sphere(700, 3, rng),  # several 256 x 256 tiles
+    "clustered-600": lambda rng: clustered_cloud(600, 7, 1e-3, rng),
+    "clustered-d5": lambda rng: (lambda Y: Y / np.linalg.norm(Y, axis=1, keepdims=True))(
+        np.repeat(random_sphere(5, 5, rng), 60, axis=0) + 1e-4 * rng.standard_normal((300, 5))),
+    "duplicates": lambda rng: np.repeat(random_sphere(6, 3, rng), 50, axis=0),
+    "circle": lambda rng: np.c_[np.cos(2 * np.pi * np.arange(300) / 300), np.sin(2 * np.pi * np.arange(300) / 300), np.zeros(300)],
+}
+
+
+@pytest.mark.parametrize("quantile", [0.0, 1e-4, 0.003, 0.05, 0.5])
+@pytest.mark.parametrize("cloud", list(CLOUDS))
+def test_count_clusters_equals_scipy_single_linkage_including_ties(cloud, quantile):
+    """Thresholds equal to a computed pairwise distance (a tie: joined), just below it (not joined), and just above."""
+    from scipy.spatial.distance import pdist
+
+    X = CLOUDS[cloud](np.random.default_rng(len(cloud)))
+    distances = np.sort(pdist(X))
+    tie = float(distances[int(quantile * (len(distances) - 1))])
+
+    for threshold in (tie, np.nextafter(tie, -np.inf) if tie > 0 else 0.0, np.nextafter(tie, np.inf)):
+        assert usaav.count_clusters(X, threshold) == scipy_clusters(X, threshold), threshold
+
+
+def test_count_clusters_joins_a_pair_exactly_at_the_threshold():
+    """Two points: one cluster iff their distance (as pdist computes it) <= threshold."""
+    from scipy.spatial.distance import pdist
+
+    X = random_sphere(2, 3, np.random.default_rng(1))
+    distance = float(pdist(X)[0])
+
+    assert usaav.count_clusters(X, distance) == 1
+    assert usaav.count_clusters(X, np.nextafter(distance, 0.0)) == 2
+
+
+@pytest.mark.parametrize("factor, expected", [(1.01, 1), (0.99, 600)])
+def test_count_clusters_follows_a_chain_along_the_sorting_axis_across_tiles(factor, expected):
+    """600 equally spaced points on a meridian through e_1: consecutive points differ mostly in x_1, the
+    coordinate the tiles are sorted and skipped by; a threshold just above the spacing chains them all."""
+    angles = np.linspace(-0.3, 0.3, 600)
+    X = np.c_[np.sin(angles), np.zeros(600), np.cos(angles)]
+    spacing = 2 * np.sin(0.3 / 599)
+
+    assert usaav.count_clusters(X, factor * spacing) == expected == scipy_clusters(X, factor * spacing)
+
+
+@pytest.mark.parametrize("threshold, expected", [(0.0, 4), (1e-9, 4), (2.5, 1), (1e300, 1)])
+def test_count_clusters_edge_thresholds(threshold, expected):
+    """Threshold 0 joins only identical points; any threshold above the diameter 2 gives one cluster."""
+    X = np.repeat(random_sphere(4, 3, np.random.default_rng(2)), 3, axis=0)
+    assert usaav.count_clusters(X, threshold) == expected
+    assert usaav.count_clusters(X[:1], threshold) == 1
+
+
+# --------------------------------------------------------------------------
+# conditional_diameter with large label groups and many frames
+# --------------------------------------------------------------------------
+
+
+def loop_conditional_diameter(X, aux):
+    """max over labels of max |x_i - x_j| over pairs with equal labels, by a double loop."""
+    n = len(X)
+    return max(
+        [np.linalg.norm(X[i] - X[j]) for i in range(n) for j in range(i + 1, n) if aux[i] == aux[j]] + [0.0]
+    )
+
+
+@pytest.mark.parametrize("sizes", [(150,), (70, 5, 1, 80), (2,) * 40 + (65,)], ids=["one-large", "mixed", "many-small"])
+def test_conditional_diameter_of_large_groups_and_frames_equals_double_loop(sizes):
+    """Groups above 64 go through tiles of centred inner products, small ones pair by pair: both equal the loop."""
+    rng = np.random.default_rng(sum(sizes))
+    aux = rng.permutation(np.repeat(np.arange(len(sizes)), sizes))
+    frames = np.stack([random_sphere(len(aux), 3, rng) for _ in range(3)])
+
+    values = usaav.conditional_diameter(frames, aux)
+
+    expected = [loop_conditional_diameter(frame, aux) for frame in frames]
+    # Squared distances from centred inner products: error a few eps times the
+    # diameter squared, i.e. ~1e-15 relative on the diameter.
+    np.testing.assert_allclose(values, expected, rtol=1e-13)
+
+
+def test_conditional_diameter_of_a_nearly_collapsed_large_group_is_accurate():
+    """A group of 100 points within 1e-9 of each other: the diameter is exact to ~1e-15 relative, not sqrt(eps)."""
+    rng = np.random.default_rng(3)
+    base = random_sphere(1, 3, rng)[0]
+    X = base + 1e-9 * rng.standard_normal((100, 3))
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    aux = np.zeros(100)
+
+    expected = loop_conditional_diameter(X, aux)
+
+    assert 1e-10 < expected < 1e-8
+    # Centred on a member, the squared distances carry an error of a few eps
+    # times the diameter squared (uncentred: eps absolute, 1e2 relative here).
+    assert usaav.conditional_diameter(X, aux) == pytest.approx(expected, rel=1e-12)
+
+
+# --------------------------------------------------------------------------
+# winding_number
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("turns", [1, 3, -2])
+def test_winding_number_counts_turns_of_a_great_circle_in_any_order(turns):
+    """x(s) = (cos 2πms, sin 2πms, 0) at shuffled grid positions: winding m (Prop. 10's great circle run m times)."""
+    s = np.random.default_rng(4).permutation(np.arange(40) / 40)
+    X = np.c_[np.cos(2 * np.pi * turns * s), np.sin(2 * np.pi * turns * s), np.zeros(40)]
+
+    assert abs(usaav.winding_number(X, s)) == pytest.approx(abs(turns), abs=1e-12)

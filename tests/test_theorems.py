@@ -33,6 +33,7 @@ from references import (
     random_sphere,
     rope_plane,
     toeplitz_profile,
+    torus_distance,
     wavy_phase,
 )
 
@@ -535,3 +536,180 @@ def test_prop11_distance_bias_dynamics_collapse(profile):
     w = np.array([[np.exp(-min(abs(a - b), 1 - abs(a - b)) / 0.5) if profile == "exponential"
                    else np.exp(-min(abs(a - b), 1 - abs(a - b)) ** 2 / (2 * 0.25)) for b in s] for a in s])
     assert run.energy[-1] == pytest.approx(np.sum(w) * np.exp(1.0) / (2 * 64**2), rel=1e-10)
+
+
+# --------------------------------------------------------------------------
+# Proposition 10, finite n: the bound λ_max(C)/(2n) holds for any labels
+# --------------------------------------------------------------------------
+
+
+def dense_toeplitz_bound(coefficients, s):
+    r""":math:`\lambda_{\max}(C)/(2n)` with :math:`C_{ij}=\sum_kc_k\cos2\pi k(s_i-s_j)` formed entry by entry."""
+    n = len(s)
+    C = np.array([[sum(c * np.cos(2 * np.pi * k * (s[i] - s[j])) for k, c in coefficients.items())
+                   for j in range(n)] for i in range(n)])
+    return float(np.linalg.eigvalsh(C)[-1]) / (2 * n)
+
+
+TOEPLITZ_SERIES = [{1: 1.0}, {0: 0.3, 1: 1.0, 3: -0.5}, {0: 0.8, 2: 1.0}, {0: -1.0, 1: -0.5}, {0: 0.2, 5: 1.0}]
+
+
+@pytest.mark.parametrize("coefficients", TOEPLITZ_SERIES, ids=str)
+def test_prop10_finite_bound_equals_half_max_fourier_on_the_grid(coefficients):
+    """On ℓ/n with n > 2 max k, C is circulant with eigenvalues n ĉ(k), 0 <= k <= n/2: λ_max(C)/(2n) = ½ max ĉ.
+
+    ĉ(k) = 0 for modes absent from the series; from n = 2 max k + 2 on one of
+    them is a frequency of the grid, and the bound is the mean-field
+    ``energy_bound()`` = ½ max(0, max ĉ).  At n = 2 max k + 1 every grid
+    frequency may carry a negative ĉ: then the finite bound is negative.
+    """
+    kernel = kernels.Toeplitz(coefficients)
+    c_hat = kernel.fourier()
+    top = max(coefficients)
+    for n in (2 * top + 1, 2 * top + 2, 24, 101):
+        s = labels.grid_positions(n)
+        expected = 0.5 * max(c_hat.get(k, 0.0) for k in range(n // 2 + 1))
+        # Eigenvalues of a 2m x 2m matrix from a QR of the n x 2m Fourier matrix: round-off ~1e-15.
+        assert kernel.finite_energy_bound(s) == pytest.approx(expected, abs=1e-14)
+        assert kernel.finite_energy_bound(np.random.default_rng(n).permutation(s)) == pytest.approx(expected, abs=1e-14)
+        if n > 2 * top + 1:
+            assert kernel.finite_energy_bound(s) == pytest.approx(kernel.energy_bound(), abs=1e-14)
+
+
+@pytest.mark.parametrize("coefficients", TOEPLITZ_SERIES, ids=str)
+@pytest.mark.parametrize("n", [1, 2, 5, 30])
+def test_prop10_finite_bound_is_the_top_eigenvalue_of_the_dense_matrix(coefficients, n):
+    """Off the grid (random, clustered, repeated positions): λ_max(C)/(2n) from the dense C, 0 included when rank C < n."""
+    rng = np.random.default_rng(n)
+    for s in (rng.random(n), np.repeat(rng.random(1), n), np.sort(0.1 + 0.02 * rng.random(n))):
+        expected = max(dense_toeplitz_bound(coefficients, s), 0.0 if n > 2 * len(coefficients) else -np.inf)
+        # Dense eigvalsh of an n x n matrix with entries <= Σ|c_k|: error ~n eps Σ|c_k|.
+        assert kernels.Toeplitz(coefficients).finite_energy_bound(s) == pytest.approx(expected, abs=1e-13)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_prop10_no_configuration_beats_the_finite_bound_off_the_grid(seed):
+    """Random, clustered and flowed configurations at random positions: E_n <= λ_max(C)/(2n), gap >= 0.
+
+    The mean-field value ½ max ĉ is exceeded here (the bug this guards
+    against gave relative gaps of -0.03 to -0.96).
+    """
+    rng = np.random.default_rng(seed)
+    kernel = kernels.Toeplitz({1: 1.0})
+    s = np.sort(np.r_[0.1 + 0.03 * rng.random(9), 0.6 + 0.03 * rng.random(9), rng.random(4)])
+    bound = dense_toeplitz_bound({1: 1.0}, s)
+    flowed = usaav.simulate(kernel, random_sphere(len(s), 3, rng), s, t_max=40.0, record_every=400).final
+    # Two antipodal clusters following the sign of cos 2πs: <x_i, x_j> = sign c(s_i - s_j) mostly.
+    clustered = np.sign(np.cos(2 * np.pi * s))[:, None] * random_sphere(1, 3, rng)
+
+    for X in (random_sphere(len(s), 3, rng), flowed, clustered):
+        energy = sum(np.cos(2 * np.pi * (s[i] - s[j])) * (X[i] @ X[j]) for i in range(len(s)) for j in range(len(s))) / (2 * len(s) ** 2)
+        assert energy <= bound + 1e-15
+        assert usaav.relative_energy_gap(kernel, X, s) == pytest.approx(1 - energy / bound, abs=1e-12)
+        assert usaav.relative_energy_gap(kernel, X, s) >= 0.0
+    assert usaav.energy(kernel, clustered, s) > kernel.energy_bound()  # the mean-field bound fails here
+
+
+def test_prop10_relative_gap_is_undefined_without_a_positive_eigenvalue():
+    """c(r) = -cos 2πr: C is negative semidefinite, the maximum energy is 0 and the relative gap is refused."""
+    s = np.random.default_rng(5).random(12)
+    assert kernels.Toeplitz({1: -1.0}).finite_energy_bound(s) == 0.0
+    with pytest.raises(ValueError, match="relative_energy_gap is undefined"):
+        usaav.relative_energy_gap(kernels.Toeplitz({1: -1.0}), random_sphere(12, 3, np.random.default_rng(6)), s)
+
+
+def test_prop10_great_circle_is_critical_on_the_grid_only():
+    """maximizers.toeplitz: Euler–Lagrange residual ~0 on ℓ/n; off the grid it is O(1e-2..1) and the default refuses it."""
+    coefficients = {1: 1.0}
+    kernel = kernels.Toeplitz(coefficients)
+    grid = labels.grid_positions(40)
+    off_grid = np.sort(np.random.default_rng(7).random(40))
+
+    assert usaav.euler_lagrange_residual(kernel, maximizers.toeplitz(coefficients, grid), grid) < 1e-14
+    assert usaav.euler_lagrange_residual(kernel, maximizers.toeplitz(coefficients, off_grid, require_grid=False), off_grid) > 1e-2
+    with pytest.raises(ValueError, match="positions must be the uniform grid"):
+        maximizers.toeplitz(coefficients, off_grid)
+    with pytest.raises(ValueError, match="n > 2 k"):
+        maximizers.toeplitz({3: 1.0}, labels.grid_positions(6))
+
+
+# --------------------------------------------------------------------------
+# Proposition 11: the maximum behind the relative gap, against brute force
+# --------------------------------------------------------------------------
+
+
+def nonnegative_weight(a, b):
+    """w(a, b) = 1 + cos 2π(a - b) >= 0, vectorised for the library."""
+    return 1.0 + np.cos(2 * np.pi * np.subtract.outer(a, b))
+
+
+WEIGHTED = [
+    ("distance_bias_exponential", lambda beta: kernels.DistanceBias(beta, 0.3), lambda a, b: np.exp(-torus_distance(a, b) / 0.3)),
+    ("distance_bias_gaussian", lambda beta: kernels.DistanceBias(beta, 0.3, "gaussian"), lambda a, b: np.exp(-torus_distance(a, b) ** 2 / (2 * 0.09))),
+    ("separated_nonnegative", lambda beta: kernels.Separated(beta, nonnegative_weight), lambda a, b: 1.0 + np.cos(2 * np.pi * (a - b))),
+]
+
+
+@pytest.mark.parametrize("beta", [0.5, 3.0, 300.0])
+@pytest.mark.parametrize("name, make, weight", WEIGHTED, ids=[w[0] for w in WEIGHTED])
+def test_prop11_gap_maximum_is_the_energy_of_a_constant_configuration_by_loops(name, make, weight, beta):
+    """E_max = Σ_ij w(a_i, a_j) e^β / (2βn²) by a double loop; the gap is 0 there and 1 - E/E_max at random points."""
+    rng = np.random.default_rng(8)
+    n = 17
+    s = rng.random(n)
+    kernel = make(beta)
+    weight_sum = sum(weight(s[i], s[j]) for i in range(n) for j in range(n))
+    constant = np.tile(random_sphere(1, 3, rng), (n, 1))
+
+    _, interaction = usaav.dynamics.bind(kernel, constant, s)
+    # pair_sum_max is the rescaled sum Σ w e^{β(1-1)} = Σ w: a sum of n² terms, error ~n² eps.
+    assert interaction.pair_sum_max() == pytest.approx(weight_sum, rel=1e-13)
+    assert usaav.relative_energy_gap(kernel, constant, s) == pytest.approx(0.0, abs=1e-13)
+    for _ in range(5):
+        X = random_sphere(n, 3, rng)
+        rescaled = sum(weight(s[i], s[j]) * np.exp(beta * (X[i] @ X[j] - 1)) for i in range(n) for j in range(n))
+        gap = usaav.relative_energy_gap(kernel, X, s)
+        assert gap == pytest.approx(1 - rescaled / weight_sum, abs=1e-13)
+        assert gap > 0.0
+
+
+# --------------------------------------------------------------------------
+# Theorem 4 (ii): the Householder fallback threshold
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("d", [3, 6])
+@pytest.mark.parametrize("distance", [1e-2, 1e-4, 1e-6, 1e-7, 1e-9, 1e-11])
+def test_thm4ii_householder_maps_v_to_targets_close_to_v(d, distance):
+    """T at angle δ from v: |G^T v - T| <= 2e-8, and <= δ/10 by a reflection (det -1) down to δ = 1e-7.
+
+    The reflection's error is ~eps/δ and the identity's is δ: the switch at
+    |v - T| = sqrt(eps) ≈ 1.5e-8 keeps both below 2e-8.  Raising the switch
+    (identity for δ = 1e-2) or dropping it (reflections at δ = 1e-11, error
+    ~1e-5) fails here.
+    """
+    rng = np.random.default_rng(int(-np.log10(distance)) + d)
+    v = random_sphere(1, d, rng)[0]
+    e = rng.standard_normal(d)
+    e -= (e @ v) * v
+    e /= np.linalg.norm(e)
+    target = np.cos(distance) * v + np.sin(distance) * e
+
+    G = maximizers.gauge_for_targets(v, target[None])[0]
+
+    error = np.max(np.abs(G.T @ v - target))
+    assert error <= 2e-8
+    if distance >= 1e-7:
+        assert error <= distance / 10
+        assert np.linalg.det(G) == pytest.approx(-1.0, abs=1e-12)
+
+
+def test_thm2ii_sample_quantile_is_the_step_function_of_the_sorted_samples():
+    """Q(s) = α_(⌊sm⌋+1) from the sorted samples: -phase at s = k/m, (k + ½)/m and 1 (the largest sample)."""
+    samples = np.array([0.3, -1.0, 2.0, 0.1])
+    ordered = np.sort(samples)
+    s = np.r_[np.arange(4) / 4, (np.arange(4) + 0.5) / 4, 1.0]
+
+    phase = maximizers.realize_on_orbit(samples)
+
+    np.testing.assert_array_equal(-phase(s), np.r_[ordered, ordered, ordered[-1]])

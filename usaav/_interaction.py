@@ -31,7 +31,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ._pairwise import exp_attention
-from .sphere import rotate_in_plane
+from .sphere import _rotate_in_plane as rotate_in_plane
 
 __all__ = ["ExpEngine", "Interaction", "MatrixFrame", "PlaneFrame", "ToeplitzEngine", "IDENTITY_FRAME"]
 
@@ -155,7 +155,7 @@ class DistanceLogWeight:
     r""":math:`\log w(a,b)` of the distance-bias kernels, one correlation length per system.
 
     ``formula(a, b, length, profile)`` is the kernel's own weight
-    (:func:`usaav.kernels.distance_log_weight`); ``lengths`` has shape ``(B,)``.
+    (``usaav.kernels._distance_log_weight``); ``lengths`` has shape ``(B,)``.
     """
 
     formula: Callable

@@ -29,19 +29,44 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validation import (
+    MAX_ARRAY_BYTES,
     as_float_array,
+    check_aux,
+    check_choice,
     check_int,
     check_points,
     check_positive_scalar,
 )
-from .integrate import VectorField, heun_step, solve_ivp_adapter
+from .integrate import VectorField, check_ivp_options, heun_step, solve_ivp_adapter
 from .kernels import Interaction, Kernel, bind_batch
-from .sphere import project_tangent, uniform_sphere
+from .sphere import _project_tangent as project_tangent
+from .sphere import uniform_sphere
 
 __all__ = ["BatchTrajectory", "Trajectory", "bind", "energy", "simulate", "vector_field", "velocity"]
 
 CLOCKS = ("raw", "rescaled")
 METHODS = ("heun", "solve_ivp")
+
+#: e^σ is a finite float64 up to σ = log(max float) ≈ 709.78: the raw clock ends there.
+MAX_RAW_LOG_SCALE = float(np.log(np.finfo(np.float64).max))
+
+#: Default limit on the memory that recording a trajectory may take (1 GiB):
+#: the frames, their stacked copy, and three floats per frame.
+MAX_TRAJECTORY_BYTES = MAX_ARRAY_BYTES
+
+#: Default limit on the number of steps of one run.  10**9 Heun steps take
+#: days even for a handful of particles (~50 µs a step); more is a mistake
+#: (dt = 1e-300) rather than a plan, and would hang.
+MAX_STEPS = 10**9
+
+#: Projected Heun in the raw clock warns when dt·e^β exceeds this.  Near a
+#: cluster the raw flow contracts at rate ~e^β, and Heun's stability limit
+#: for a decay rate λ is λ·dt <= 2 (|1 - z + z²/2| <= 1).  Measured (USA,
+#: n = 32 and 64 uniform on S², t = 2, max position error against dt/256):
+#: 2e-2 at dt·e^β = 1, 6e-2..9e-2 at 2, 0.1 at 2.7, 0.2..0.6 at 5 and
+#: O(1) (the trajectory is lost) from 10 on; e.g. dt = 0.05 is inaccurate
+#: from β ≈ 3.7 (dt·e^β = 2) and lost at β = 5..9.
+RAW_STEP_LIMIT = 2.0
 
 
 def _check_kernel(kernel) -> Kernel:
@@ -57,24 +82,49 @@ def _check_kernel(kernel) -> Kernel:
 
 
 def _check_states(X, name: str = "X") -> np.ndarray:
-    """``X`` as an ``(n, d)`` array of unit rows, or a batch ``(B, n, d)`` of them."""
+    """``X`` as an ``(n, d)`` array of unit rows, or a batch ``(B, n, d)`` of them.
+
+    Rows within the tolerance but more than a few ulps off the sphere are
+    projected onto it (:func:`usaav._validation.check_points`).
+    """
     if np.ndim(X) == 2:
-        return check_points(X, name)
+        return check_points(X, name, project=True)
     array = as_float_array(X, name)
     if array.ndim != 3:
         raise ValueError(f"{name} must have shape (n, d), or (B, n, d) for a batch, got shape {array.shape}")
     B, n, d = array.shape
     if B < 1 or n < 1:
         raise ValueError(f"{name} must hold at least one system of at least one point, got shape {array.shape}")
-    check_points(array.reshape(B * n, d), name)  # unit rows and d >= 2, for every system at once
-    return array
+    # unit rows and d >= 2, for every system at once
+    return check_points(array.reshape(B * n, d), name, project=True).reshape(B, n, d)
 
 
 def _clock_factor(interaction: Interaction, clock: str) -> np.ndarray:
     r"""The factor :math:`e^\sigma` (raw clock) or 1 (rescaled) of each system, ``(batch,)``."""
-    if clock not in CLOCKS:
-        raise ValueError(f"clock must be one of {CLOCKS}, got {clock!r}")
-    return np.exp(interaction.log_scale) if clock == "raw" else np.ones_like(interaction.log_scale)
+    check_choice(clock, "clock", CLOCKS)
+    if clock == "rescaled":
+        return np.ones_like(interaction.log_scale)
+    largest = float(np.max(interaction.log_scale))
+    if largest > MAX_RAW_LOG_SCALE:
+        raise ValueError(
+            f"beta = {largest:g} is too large for clock='raw': e^beta overflows float64 "
+            f"(beta must be <= {MAX_RAW_LOG_SCALE:.2f} in the raw clock); use clock='rescaled', "
+            "time t' = e^beta t, in which velocities and energies are divided by e^beta (MODEL.md §3)"
+        )
+    return np.exp(interaction.log_scale)
+
+
+def _check_finite_result(values, what: str, interaction: Interaction, clock: str):
+    """Refuse a result that overflowed (huge weights or coefficients, raw clock near β = 709)."""
+    if not np.all(np.isfinite(values)):
+        largest = float(np.max(interaction.log_scale))
+        hint = (f", or beta = {largest:g} too large for clock='raw' (use clock='rescaled', "
+                "MODEL.md §3)" if clock == "raw" and largest > 0 else "")
+        raise ValueError(
+            f"{what} overflows float64: the kernel's weights or coefficients are too large for this many "
+            f"particles{hint}"
+        )
+    return values
 
 
 def bind(kernel, X, aux) -> tuple[np.ndarray, Interaction]:
@@ -82,6 +132,8 @@ def bind(kernel, X, aux) -> tuple[np.ndarray, Interaction]:
 
     ``X`` of shape ``(n, d)`` takes one kernel; a batch ``(B, n, d)`` takes
     one kernel or a sequence of ``B`` (:func:`usaav.kernels.bind_batch`).
+    Rows off the sphere by more than a few ulps (within the tolerance) are
+    projected onto it.
     """
     X = _check_states(X)
     if X.ndim == 3:
@@ -125,7 +177,8 @@ def velocity(kernel, X, aux, *, clock: str = "raw") -> np.ndarray:
         Auxiliary labels (positions in [0, 1] or prompt ids; ignored by
         ``USA``): shared by every system of a batch, or one row per system.
     clock : {"raw", "rescaled"}
-        ``"rescaled"`` divides by :math:`e^\beta` (MODEL.md §3).
+        ``"rescaled"`` divides by :math:`e^\beta` (MODEL.md §3).  The raw
+        clock refuses β > 709.78, where :math:`e^\beta` overflows float64.
 
     Returns
     -------
@@ -136,6 +189,14 @@ def velocity(kernel, X, aux, *, clock: str = "raw") -> np.ndarray:
     -----
     Memory: ``O(B n d)`` plus about 2 MiB of tiles and temporaries (:mod:`usaav._pairwise`),
     never a ``B n²`` array.
+
+    Raises
+    ------
+    ValueError
+        For bad arguments, and when the result would overflow (raw clock).
+
+    Memory: O(n · d) plus one force tile (:mod:`usaav._pairwise`); time
+    O(n² d) for the exponential kernels, O(n · modes · d) for Toeplitz.
 
     Examples
     --------
@@ -150,14 +211,18 @@ def velocity(kernel, X, aux, *, clock: str = "raw") -> np.ndarray:
     ((2, 6, 3), True)
     """
     X, interaction = bind(kernel, X, aux)
-    return vector_field(interaction, clock)(X)
+    field = vector_field(interaction, clock)
+    with np.errstate(over="ignore", invalid="ignore"):
+        V = field(X)
+    return _check_finite_result(V, "the velocity", interaction, clock)
 
 
 def energy(kernel, X, aux, *, clock: str = "raw"):
     r"""Discrete energy :math:`E_n = \frac1{2n^2}\sum_{i,j}K(z_i,z_j)` (MODEL.md §2, seed Def. 8).
 
     With ``clock="rescaled"`` the value is :math:`e^{-\beta}E_n`, finite for
-    every β.  ``kernel``, ``X`` and ``aux`` as in :func:`velocity`.
+    every β; the raw clock refuses β > 709.78 (:math:`e^\beta` overflows).
+    ``kernel``, ``X`` and ``aux`` as in :func:`velocity`; memory as there.
 
     Returns
     -------
@@ -174,14 +239,18 @@ def energy(kernel, X, aux, *, clock: str = "raw"):
     (3,)
     """
     X, interaction = bind(kernel, X, aux)
-    return _energy(interaction, X, clock)
+    with np.errstate(over="ignore", invalid="ignore"):
+        value = _energy(interaction, X, clock)
+    return _check_finite_result(value, "the energy", interaction, clock)
 
 
 def _energy(interaction: Interaction, X: np.ndarray, clock: str):
     """:math:`E_n` of ``X`` (``(n, d)``: a float; ``(B, n, d)``: one per system)."""
     batch = X[None] if X.ndim == 2 else X
     scale = interaction.prefactor * _clock_factor(interaction, clock)
-    values = scale * interaction.pair_sum(batch) / (2.0 * interaction.n**2)
+    # pair_sum / (2n²) first: it is at most 1/2 times the largest weight, so the
+    # product with e^β/β stays finite up to β = 709.78 (MODEL.md §3).
+    values = scale * (interaction.pair_sum(batch) / (2.0 * interaction.n**2))
     return float(values[0]) if X.ndim == 2 else values
 
 
@@ -316,6 +385,8 @@ def simulate(
     ivp_method: str = "DOP853",
     rtol: float = 1e-10,
     atol: float = 1e-12,
+    max_bytes: int = MAX_TRAJECTORY_BYTES,
+    max_steps: int = MAX_STEPS,
 ):
     r"""Integrate the USA-AV system from ``X0`` up to ``t_max`` (MODEL.md §2, §5).
 
@@ -361,7 +432,17 @@ def simulate(
     d : int
         Dimension used only when ``X0`` is ``None``.
     ivp_method, rtol, atol
-        Passed to :func:`scipy.integrate.solve_ivp`.
+        Passed to :func:`scipy.integrate.solve_ivp` (``ivp_method`` one of
+        :data:`usaav.integrate.IVP_METHODS` or an ``OdeSolver`` subclass).
+    max_bytes : int
+        Limit on the memory of the recording, about
+        ``2 * frames * n * d * 8`` bytes (the frames and their stacked copy)
+        with ``frames = 1 + ceil(t_max / dt / record_every)``; default
+        1 GiB.  A request above it is refused before anything is allocated,
+        with the ``record_every`` that would fit.
+    max_steps : int
+        Limit on ``t_max / dt`` (default 10**9), so that a mistaken tiny
+        ``dt`` is refused instead of running for ever.
 
     Returns
     -------
@@ -373,6 +454,23 @@ def simulate(
     -----
     Memory: the recorded frames plus ``O(B n d)`` for the state and at most
     about 2 MiB of tiles per force evaluation, never a ``B n²`` array.
+
+    Raises
+    ------
+    ValueError
+        For bad arguments; for a raw-clock run with β > 709.78 (e^β
+        overflows: use ``clock="rescaled"``); for a recording above
+        ``max_bytes`` or more than ``max_steps`` steps.
+
+    Warns
+    -----
+    RuntimeWarning
+        Heun in the raw clock with ``dt * e^beta > 2``
+        (:data:`RAW_STEP_LIMIT`): the step cannot follow the contraction at
+        rate e^β near a cluster; use ``clock="rescaled"`` or a smaller ``dt``.
+
+    Memory: the recording (bounded by ``max_bytes``) plus O(n · d) per
+    step and the force tiles (:mod:`usaav._pairwise`).
 
     Examples
     --------
@@ -386,48 +484,59 @@ def simulate(
     >>> batch.X.shape, bool(np.array_equal(batch[0].X, run.X))
     ((7, 2, 32, 3), True)
     """
+    method = check_choice(method, "method", METHODS)
+    check_choice(clock, "clock", CLOCKS)
     X0, seeds = _initial_states(X0, aux, seed, d)
     X0, interaction = bind(kernel, X0, aux)
     batched = X0.ndim == 3
     t_max = check_positive_scalar(t_max, "t_max")
     dt = check_positive_scalar(dt, "dt")
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     record_every = 1 if record_every is None else check_int(record_every, "record_every", minimum=1)
     if stop_tol is not None:
         stop_tol = check_positive_scalar(stop_tol, "stop_tol")
         if method != "heun":
             raise ValueError("stop_tol is only supported with method='heun'")
         stop_window = check_positive_scalar(stop_window, "stop_window")
-    _clock_factor(interaction, clock)  # validates clock
-    if method == "heun" and clock == "raw" and np.max(interaction.log_scale) > np.log(1e3 / dt):
+    ivp_method, rtol, atol = check_ivp_options(ivp_method, rtol, atol)
+    max_bytes = check_int(max_bytes, "max_bytes", minimum=1)
+    max_steps = check_int(max_steps, "max_steps", minimum=1)
+    n_steps = _check_budget(t_max, dt, record_every, X0.shape, max_bytes, max_steps)
+    _clock_factor(interaction, clock)  # refuses β > 709.78 in the raw clock
+    largest = float(np.max(interaction.log_scale))
+    if method == "heun" and clock == "raw" and largest > np.log(RAW_STEP_LIMIT / dt):
         warnings.warn(
-            f"dt * e^beta = {dt * np.exp(np.max(interaction.log_scale)):.1e}: in the raw clock this step is "
-            "far too large to follow the flow; use clock='rescaled' (MODEL.md §3)",
+            f"dt * e^beta = {dt * np.exp(largest):.3g} > {RAW_STEP_LIMIT:g} (dt = {dt:g}, "
+            f"beta = {largest:g}): in the raw clock the flow contracts at rate ~e^beta and "
+            "this Heun step cannot follow it (position errors of 0.1 and more); use clock='rescaled' "
+            f"(MODEL.md §3) or dt <= {RAW_STEP_LIMIT * np.exp(-largest):.2g}",
             RuntimeWarning,
             stacklevel=2,
         )
 
     states = X0 if batched else X0[None]
     B = len(states)
-    n_steps = max(1, int(np.ceil(t_max / dt - 1e-9)))
-    if method == "solve_ivp":
-        steps = np.unique(np.r_[np.arange(0, n_steps, record_every), n_steps])
-        t_eval = np.minimum(steps * dt, t_max)
-        runs = [
-            solve_ivp_adapter(vector_field(interaction.take([b]), clock), states[b], t_eval,
-                              ivp_method=ivp_method, rtol=rtol, atol=atol)
-            for b in range(B)
-        ]
-        t = runs[0][0]
-        X = np.stack([frames for _, frames in runs], axis=1)
-        energies = np.stack([_energy(interaction, frame, clock) for frame in X])
-        recorded = np.ones((len(t), B), dtype=bool)
-        stopped_early = np.zeros(B, dtype=bool)
-    else:
-        t, X, energies, recorded, stopped_early = _run_heun(
-            interaction, states, n_steps, dt, t_max, record_every, stop_tol, stop_window, clock
-        )
+    # Overflow (huge weights near β = 709 in the raw clock) is reported once,
+    # after the run, instead of as numpy warnings at every step.
+    with np.errstate(over="ignore", invalid="ignore"):
+        if method == "solve_ivp":
+            steps = np.unique(np.r_[np.arange(0, n_steps, record_every), n_steps])
+            t_eval = np.minimum(steps * dt, t_max)
+            runs = [
+                solve_ivp_adapter(vector_field(interaction.take([b]), clock), states[b], t_eval,
+                                  ivp_method=ivp_method, rtol=rtol, atol=atol)
+                for b in range(B)
+            ]
+            t = runs[0][0]
+            X = np.stack([frames for _, frames in runs], axis=1)
+            energies = np.stack([_energy(interaction, frame, clock) for frame in X])
+            recorded = np.ones((len(t), B), dtype=bool)
+            stopped_early = np.zeros(B, dtype=bool)
+        else:
+            t, X, energies, recorded, stopped_early = _run_heun(
+                interaction, states, n_steps, dt, t_max, record_every, stop_tol, stop_window, clock
+            )
+    _check_finite_result(X[-1], "the trajectory", interaction, clock)
+    _check_finite_result(energies, "the energy along the trajectory", interaction, clock)
     drift = np.max(np.abs(np.linalg.norm(X, axis=-1) - 1.0), axis=-1)
 
     if not batched:
@@ -447,6 +556,8 @@ def simulate(
 def _initial_states(X0, aux, seed, d):
     """``X0``, drawn from ``seed`` when it is ``None``; and the seed of every system."""
     several = isinstance(seed, (list, tuple, np.ndarray))
+    if seed is not None and not several:
+        seed = check_int(seed, "seed", minimum=0)
     if X0 is not None:
         if np.ndim(X0) != 3:
             return X0, (seed,)
@@ -461,8 +572,10 @@ def _initial_states(X0, aux, seed, d):
     if aux is None:
         raise TypeError("aux must be given when X0 is None: its length sets n")
     n = np.shape(aux)[-1]
+    d = check_int(d, "d", minimum=2)
     if not several:
-        return uniform_sphere(n, d, check_int(seed, "seed", minimum=0)), (seed,)
+        seed = check_int(seed, "seed", minimum=0)
+        return uniform_sphere(n, d, seed), (seed,)
     seeds = tuple(check_int(s, "seed", minimum=0) for s in seed)
     if not seeds:
         raise ValueError("seed must hold at least one seed (one system per seed)")
@@ -471,6 +584,35 @@ def _initial_states(X0, aux, seed, d):
             f"aux has {np.shape(aux)[0]} rows (systems) but seed holds {len(seeds)} seeds; give one seed per system"
         )
     return np.stack([uniform_sphere(n, d, s) for s in seeds]), seeds
+
+
+def _check_budget(t_max, dt, record_every, shape, max_bytes, max_steps) -> int:
+    """Number of steps of a run; refuse runs longer than ``max_steps`` or recordings above ``max_bytes``.
+
+    ``shape`` is ``(n, d)`` or ``(B, n, d)``: each recorded frame holds the
+    points twice (the list of frames and their stacked copy) and three floats
+    per system (time, energy, drift).
+    """
+    steps = t_max / dt
+    if not steps <= max_steps:
+        raise ValueError(
+            f"t_max / dt = {steps:.3g} steps (t_max = {t_max:g}, dt = {dt:g}) is more than max_steps = "
+            f"{max_steps}; use a larger dt or a shorter t_max, or raise max_steps"
+        )
+    n_steps = max(1, int(np.ceil(steps - 1e-9)))
+    systems = int(np.prod(shape[:-2]))
+    frames = 1 + -(-n_steps // record_every)
+    per_frame = (2 * int(np.prod(shape)) + 3 * systems) * 8
+    needed = frames * per_frame
+    if needed > max_bytes:
+        fits = max(1, max_bytes // per_frame - 1)
+        points = " x ".join(str(k) for k in shape)
+        raise ValueError(
+            f"simulate would record {frames} frames of {points} points, about {needed / 2**30:.3g} GiB "
+            f"> max_bytes = {max_bytes / 2**30:.3g} GiB; record fewer frames with record_every >= "
+            f"{-(-n_steps // fits)}, or raise max_bytes"
+        )
+    return n_steps
 
 
 def _run_heun(interaction, X0, n_steps, dt, t_max, record_every, stop_tol, stop_window, clock):

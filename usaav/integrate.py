@@ -17,9 +17,10 @@ from __future__ import annotations
 from typing import Callable
 
 import numpy as np
-from scipy.integrate import solve_ivp
+from scipy.integrate import OdeSolver, solve_ivp
 
-from .sphere import normalize
+from ._validation import check_positive_scalar
+from .sphere import _normalize as normalize
 
 VectorField = Callable[[np.ndarray], np.ndarray]
 
@@ -29,6 +30,29 @@ HEUN_ORDER = 2
 #: ``solve_ivp`` is stopped with an error once a trial state is this far from
 #: the sphere: its step control has lost the solution.
 OFF_SPHERE_LIMIT = 0.1
+
+
+#: The methods of :func:`scipy.integrate.solve_ivp` accepted by name.
+IVP_METHODS = ("RK23", "RK45", "DOP853", "Radau", "BDF", "LSODA")
+
+#: scipy raises any ``rtol`` below 100 eps to 100 eps with a warning; we refuse it instead.
+MIN_RTOL = 100 * np.finfo(np.float64).eps
+
+
+def check_ivp_options(ivp_method, rtol, atol) -> tuple:
+    """Validate the options passed to :func:`scipy.integrate.solve_ivp` (names as in :func:`usaav.simulate`)."""
+    if not (isinstance(ivp_method, str) and ivp_method in IVP_METHODS) and not (
+        isinstance(ivp_method, type) and issubclass(ivp_method, OdeSolver)
+    ):
+        raise ValueError(
+            f"ivp_method must be one of {IVP_METHODS} or an OdeSolver subclass, got {type(ivp_method).__name__} "
+            f"{ivp_method!r}"
+        )
+    rtol = check_positive_scalar(rtol, "rtol")
+    if rtol < MIN_RTOL:
+        raise ValueError(f"rtol must be >= 100 eps = {MIN_RTOL:.2g} (scipy's floor), got {rtol!r}")
+    atol = check_positive_scalar(atol, "atol", allow_zero=True)
+    return ivp_method, rtol, atol
 
 
 def heun_step(field: VectorField, X: np.ndarray, dt: float) -> np.ndarray:

@@ -38,13 +38,22 @@ from ._interaction import (
     ToeplitzEngine,
 )
 from ._validation import (
+    BLOCK_ENTRIES,
     as_float_array,
+    check_array_bytes,
     check_aux,
+    check_beta,
+    check_callable,
+    check_choice,
+    check_frames,
     check_int,
     check_orthogonal,
     check_plane,
+    check_points,
     check_positive_scalar,
+    check_real,
 )
+from ._validation import check_positions as _check_positions
 
 __all__ = [
     "Kernel",
@@ -58,17 +67,30 @@ __all__ = [
     "Prompts",
     "Toeplitz",
     "bind_batch",
-    "distance_log_weight",
     "periodic_distance",
 ]
 
 
-def periodic_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    r"""Distance on the torus :math:`\mathbb T=\mathbb R/\mathbb Z`, outer over the last axes of ``a`` and ``b``.
+def periodic_distance(a, b) -> np.ndarray:
+    r"""Distance on the torus :math:`\mathbb T=\mathbb R/\mathbb Z`, outer over ``a`` and ``b``.
 
-    :math:`d(a,b)=\min(r, 1-r)` with :math:`r=(a-b)\bmod 1` (MODEL.md §1).
-    For 1-D ``a`` (m,) and ``b`` (k,) the result is ``(m, k)``; leading axes
-    are batch axes: ``(B, m)`` and ``(B, k)`` give ``(B, m, k)``.
+    :math:`d(a,b)=\min(r, 1-r)` with :math:`r=(a-b)\bmod 1` (MODEL.md §1);
+    ``a`` and ``b`` are finite reals of any shape, the result has shape
+    ``a.shape + b.shape`` (refused above 1 GiB).
+
+    >>> periodic_distance([0.1], [0.9, 0.4])
+    array([[0.2, 0.3]])
+    """
+    a, b = as_float_array(a, "a"), as_float_array(b, "b")
+    check_array_bytes(float(a.size) * b.size, f"the {a.size} x {b.size} distances")
+    return np.asarray(_periodic_distance(np.ravel(a), np.ravel(b))).reshape(a.shape + b.shape)
+
+
+def _periodic_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """:func:`periodic_distance` without the checks, for the weight tiles of the dynamics.
+
+    Outer over the last axes; leading axes are batch axes: ``(B, m)`` and
+    ``(B, k)`` give ``(B, m, k)``.
     """
     a, b = np.asarray(a), np.asarray(b)
     if a.ndim == 0 or b.ndim == 0:
@@ -78,18 +100,20 @@ def periodic_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.minimum(r, 1.0 - r)
 
 
-def distance_log_weight(a: np.ndarray, b: np.ndarray, length, profile: str) -> np.ndarray:
+def _distance_log_weight(a: np.ndarray, b: np.ndarray, length, profile: str) -> np.ndarray:
     r"""The distance-bias weight in the exponent, :math:`\log w(a,b)` (MODEL.md §3; seed Ex. 2, 4).
 
     :math:`-\mathrm d(a,b)/\ell` ("exponential") or
     :math:`-\mathrm d(a,b)^2/(2\ell^2)` ("gaussian"), with the periodic
     distance of :func:`periodic_distance` (outer over the last axes; ``length``
-    broadcasts against the result).
+    broadcasts against the result).  Unchecked: called tile by tile by the dynamics.
     """
-    dist = periodic_distance(a, b)
-    if profile == "exponential":
-        return -dist / length
-    return -0.5 * (dist / length) ** 2
+    dist = _periodic_distance(a, b)
+    # A tiny length sends d/ℓ to inf: log w = -inf, w = 0, as it should be.
+    with np.errstate(over="ignore"):
+        if profile == "exponential":
+            return -dist / length
+        return -0.5 * (dist / length) ** 2
 
 
 class Kernel(ABC):
@@ -101,30 +125,31 @@ class Kernel(ABC):
 
     @abstractmethod
     def value(self, X, aux, Y=None, aux_Y=None) -> np.ndarray:
-        """Dense ``(n, m)`` matrix of :math:`K((x_i,a_i),(y_j,b_j))`."""
+        r"""Dense ``(n, m)`` matrix of :math:`K((x_i,a_i),(y_j,b_j))` for unit rows ``X``, ``Y``.
+
+        For inspection and tests: the matrix is refused above 1 GiB (the
+        dynamics never form it), and the formula overflows to inf for
+        β ≳ 709 exactly as :math:`e^{\beta\langle x,y\rangle}` does (MODEL.md §3).
+        """
 
     @staticmethod
     def _pair(X, aux, Y, aux_Y):
-        X = as_float_array(X, "X")
+        """Validate the points of :meth:`value`: unit rows, one ``d``, an ``(n, m)`` result that fits."""
+        X = check_points(X, "X")
         if Y is None:
-            return X, aux, X, aux
-        if aux_Y is None:
-            raise TypeError("aux_Y must be given together with Y")
-        return X, aux, as_float_array(Y, "Y"), aux_Y
+            Y, aux_Y = X, aux
+        else:
+            Y = check_points(Y, "Y")
+            if Y.shape[1] != X.shape[1]:
+                raise ValueError(f"Y must have d = {X.shape[1]} columns like X, got shape {Y.shape}")
+        # The dense matrix is for inspection and tests; large n goes through bind().
+        check_array_bytes(float(len(X)) * len(Y), f"the dense {len(X)} x {len(Y)} kernel matrix")
+        return X, aux, Y, aux_Y
 
 
 # --------------------------------------------------------------------------
 # Exponential kernels with a weight on the labels (baseline, separated)
 # --------------------------------------------------------------------------
-
-
-def _check_positions(aux, n: int, name: str = "aux") -> np.ndarray:
-    aux = check_aux(aux, n, name).astype(np.float64)
-    if aux.size and (aux.min() < 0.0 or aux.max() > 1.0):
-        raise ValueError(
-            f"{name} must hold positions in [0, 1], got values in [{aux.min():.3g}, {aux.max():.3g}]"
-        )
-    return aux
 
 
 def _exp_interaction(beta, n, frame=IDENTITY_FRAME, labels=None, log_weight=None, weight=None):
@@ -157,7 +182,7 @@ class USA(Kernel):
     beta: float
 
     def __post_init__(self):
-        object.__setattr__(self, "beta", check_positive_scalar(self.beta, "beta"))
+        object.__setattr__(self, "beta", check_beta(self.beta))
 
     def bind(self, aux, n, d):
         if aux is not None:
@@ -165,8 +190,7 @@ class USA(Kernel):
         return _exp_interaction(self.beta, n)
 
     def value(self, X, aux, Y=None, aux_Y=None):
-        X = as_float_array(X, "X")
-        Y = X if Y is None else as_float_array(Y, "Y")
+        X, aux, Y, aux_Y = self._pair(X, aux, Y, aux_Y)
         return np.exp(self.beta * (X @ Y.T)) / self.beta
 
 
@@ -197,25 +221,25 @@ class DistanceBias(Kernel):
     profile: str = "exponential"
 
     def __post_init__(self):
-        object.__setattr__(self, "beta", check_positive_scalar(self.beta, "beta"))
+        object.__setattr__(self, "beta", check_beta(self.beta))
         object.__setattr__(self, "length", check_positive_scalar(self.length, "length"))
-        if self.profile not in ("exponential", "gaussian"):
-            raise ValueError(f"profile must be 'exponential' or 'gaussian', got {self.profile!r}")
+        check_choice(self.profile, "profile", ("exponential", "gaussian"))
 
-    def log_weight(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        r""":math:`\log w(a_i, b_j)` as an ``(len(a), len(b))`` matrix (:func:`distance_log_weight`)."""
-        return distance_log_weight(a, b, self.length, self.profile)
+    def log_weight(self, a, b) -> np.ndarray:
+        r""":math:`\log w(a_i, b_j)` as an ``(len(a), len(b))`` matrix, for finite reals ``a``, ``b``."""
+        return _distance_log_weight(as_float_array(a, "a").ravel(), as_float_array(b, "b").ravel(),
+                                    self.length, self.profile)
 
     def bind(self, aux, n, d):
         aux = _check_positions(aux, n)
-        log_weight = DistanceLogWeight(distance_log_weight, self.profile, np.array([self.length]))
+        log_weight = DistanceLogWeight(_distance_log_weight, self.profile, np.array([self.length]))
         return _exp_interaction(self.beta, len(aux), labels=aux, log_weight=log_weight)
 
     def value(self, X, aux, Y=None, aux_Y=None):
         X, aux, Y, aux_Y = self._pair(X, aux, Y, aux_Y)
         a = _check_positions(aux, len(X))
         b = _check_positions(aux_Y, len(Y), "aux_Y")
-        return np.exp(self.log_weight(a, b)) * np.exp(self.beta * (X @ Y.T)) / self.beta
+        return np.exp(self._log_weight(a, b) + self.beta * (X @ Y.T)) / self.beta
 
 
 @dataclass(frozen=True)
@@ -228,17 +252,17 @@ class Separated(Kernel):
         Inverse temperature, > 0.
     weight : callable
         ``weight(a, b)`` → ``(len(a), len(b))`` matrix of :math:`w(a_i, b_j)`;
-        it must be symmetric, and may change sign (then the relative energy
-        gap is undefined: no closed-form maximum is known).
+        it must be symmetric (checked on every pair of labels at bind time,
+        to :data:`SYMMETRY_RTOL`), real and finite, and may change sign (then
+        the relative energy gap is undefined: no closed-form maximum is known).
     """
 
     beta: float
     weight: Callable[[np.ndarray, np.ndarray], np.ndarray]
 
     def __post_init__(self):
-        object.__setattr__(self, "beta", check_positive_scalar(self.beta, "beta"))
-        if not callable(self.weight):
-            raise TypeError(f"weight must be callable weight(a, b) -> matrix, got {type(self.weight).__name__}")
+        object.__setattr__(self, "beta", check_beta(self.beta))
+        check_callable(self.weight, "weight", "weight(a, b) -> (len(a), len(b)) matrix")
 
     def _weights(self, a, b):
         w = as_float_array(self.weight(a, b), "weight(a, b)")
@@ -248,7 +272,7 @@ class Separated(Kernel):
 
     def bind(self, aux, n, d):
         aux = check_aux(aux, n).astype(np.float64)
-        w_min = min(float(self._weights(aux[i:i + 512], aux).min()) for i in range(0, len(aux), 512))
+        w_min = _scan_symmetric_weight(self._weights, aux)
         weight = SignedWeight((self._weights,), np.array([w_min >= 0.0]))
         return _exp_interaction(self.beta, len(aux), labels=aux, weight=weight)
 
@@ -257,6 +281,46 @@ class Separated(Kernel):
         a = check_aux(aux, len(X)).astype(np.float64)
         b = check_aux(aux_Y, len(Y), "aux_Y").astype(np.float64)
         return self._weights(a, b) * np.exp(self.beta * (X @ Y.T)) / self.beta
+
+
+#: Largest relative asymmetry :math:`|w(a,b)-w(b,a)|` accepted in a weight,
+#: relative to :math:`\max(|w(a,b)|,|w(b,a)|)` (floored at the tile's largest
+#: :math:`|w|`, for weights that cancel to ~0).  A symmetric formula evaluated
+#: in float64 is symmetric to a few ulps (a-b = -(b-a) exactly; sums and
+#: products commute), so 1e-12 (~4500 ulps) accepts any honest formula while
+#: refusing a real asymmetry: the tiled sums use only the upper triangle of
+#: the pairs and would silently symmetrise it into a wrong energy.
+SYMMETRY_RTOL = 1e-12
+
+
+def _scan_symmetric_weight(weights, aux: np.ndarray) -> float:
+    """Check ``weights(a, b) == weights(b, a).T`` on every pair of labels; return the smallest weight.
+
+    Square tiles ``I x J`` (``J >= I``) are compared with their transposed
+    partners ``J x I``: every pair once, O(n²) time, O(BLOCK_ENTRIES) memory.
+    """
+    n = len(aux)
+    side = max(1, min(n, int(np.sqrt(BLOCK_ENTRIES // 2))))
+    smallest = np.inf
+    for i0 in range(0, n, side):
+        rows = aux[i0:i0 + side]
+        for j0 in range(i0, n, side):
+            cols = aux[j0:j0 + side]
+            upper = weights(rows, cols)
+            lower = upper if j0 == i0 else weights(cols, rows)
+            difference = np.abs(upper - lower.T)
+            scale = np.maximum(np.maximum(np.abs(upper), np.abs(lower.T)), np.max(np.abs(upper)))
+            excess = difference - SYMMETRY_RTOL * scale
+            if np.any(excess > 0):
+                i, j = np.unravel_index(int(np.argmax(excess)), excess.shape)
+                raise ValueError(
+                    f"weight must be symmetric, weight(a, b) == weight(b, a).T: at a = aux[{i0 + i}] = "
+                    f"{float(rows[i])!r}, b = aux[{j0 + j}] = {float(cols[j])!r}, w(a, b) = {float(upper[i, j])!r} "
+                    f"but w(b, a) = {float(lower[j, i])!r} (relative difference "
+                    f"{difference[i, j] / scale[i, j]:.2g} > {SYMMETRY_RTOL:g})"
+                )
+            smallest = min(smallest, float(upper.min()))
+    return smallest
 
 
 # --------------------------------------------------------------------------
@@ -287,9 +351,10 @@ class _GaugeKernel(Kernel):
         return _exp_interaction(self.beta, n, frame=self._frame(aux, n, d))
 
     def gauge_frame(self, X, aux) -> np.ndarray:
-        r"""The gauge-frame points :math:`u_i = G(a_i)x_i` of ``X`` (``(n, d)``, or frames ``(..., n, d)``)."""
-        X = as_float_array(X, "X")
-        return self._frame(aux, X.shape[-2], X.shape[-1]).to_gauge(X[..., None, :, :])[..., 0, :, :]
+        r"""The gauge-frame points :math:`u_i = G(a_i)x_i` of ``(n, d)`` or ``(frames, n, d)`` unit rows."""
+        frames, single = check_frames(X)
+        U = self._frame(aux, *frames.shape[1:]).to_gauge(frames[:, None])[:, 0]
+        return U[0] if single else U
 
     def value(self, X, aux, Y=None, aux_Y=None):
         X, aux, Y, aux_Y = self._pair(X, aux, Y, aux_Y)
@@ -314,9 +379,8 @@ class Gauge(_GaugeKernel):
     gauge: Callable[[np.ndarray], np.ndarray]
 
     def __post_init__(self):
-        object.__setattr__(self, "beta", check_positive_scalar(self.beta, "beta"))
-        if not callable(self.gauge):
-            raise TypeError(f"gauge must be callable gauge(aux) -> (n, d, d), got {type(self.gauge).__name__}")
+        object.__setattr__(self, "beta", check_beta(self.beta))
+        check_callable(self.gauge, "gauge", "gauge(aux) -> (n, d, d) orthogonal matrices")
 
     def _frame(self, aux, n, d):
         aux = check_aux(aux, n)
@@ -357,11 +421,8 @@ class RoPE(_GaugeKernel):
     plane: tuple[int, int] = (0, 1)
 
     def __post_init__(self):
-        object.__setattr__(self, "beta", check_positive_scalar(self.beta, "beta"))
-        theta = as_float_array(self.theta, "theta")
-        if theta.ndim != 0:
-            raise TypeError(f"theta must be a real number, got shape {theta.shape}")
-        object.__setattr__(self, "theta", float(theta))
+        object.__setattr__(self, "beta", check_beta(self.beta))
+        object.__setattr__(self, "theta", check_real(self.theta, "theta"))
         object.__setattr__(self, "plane", check_plane(self.plane))
 
     def _frame(self, aux, n, d):
@@ -392,9 +453,8 @@ class PhaseField(_GaugeKernel):
     plane: tuple[int, int] = (0, 1)
 
     def __post_init__(self):
-        object.__setattr__(self, "beta", check_positive_scalar(self.beta, "beta"))
-        if not callable(self.phase):
-            raise TypeError(f"phase must be callable phase(s) -> angles, got {type(self.phase).__name__}")
+        object.__setattr__(self, "beta", check_beta(self.beta))
+        check_callable(self.phase, "phase", "phase(s) -> angles of the shape of s")
         object.__setattr__(self, "plane", check_plane(self.plane))
 
     def _frame(self, aux, n, d):
@@ -426,7 +486,7 @@ class Prompts(_GaugeKernel):
     gauges: np.ndarray
 
     def __post_init__(self):
-        object.__setattr__(self, "beta", check_positive_scalar(self.beta, "beta"))
+        object.__setattr__(self, "beta", check_beta(self.beta))
         gauges = check_orthogonal(self.gauges, "gauges").copy()
         gauges.setflags(write=False)
         object.__setattr__(self, "gauges", gauges)
@@ -435,14 +495,21 @@ class Prompts(_GaugeKernel):
         ids = check_aux(aux, n)
         m = len(self.gauges)
         if ids.dtype.kind == "f":
-            if not np.all(ids == np.round(ids)):
-                raise TypeError("aux must hold integer prompt ids for Prompts, got non-integer floats")
-        ids = ids.astype(np.int64)
-        if ids.size and (ids.min() < 0 or ids.max() >= m):
+            fractional = ids != np.round(ids)
+            if fractional.any():
+                first = int(np.argmax(fractional))
+                raise TypeError(
+                    f"aux must hold integer prompt ids for Prompts, got aux[{first}] = {float(ids[first])!r}"
+                )
+        # Range first, in the given dtype: casting 1e300 to int64 would wrap around.
+        outside = (ids < 0) | (ids >= m)
+        if outside.any():
+            first = int(np.argmax(outside))
             raise ValueError(
                 f"aux must hold prompt ids in 0..{m - 1} (there are {m} gauges), "
-                f"got values in [{ids.min()}, {ids.max()}]"
+                f"got aux[{first}] = {ids[first].item()!r}"
             )
+        ids = ids.astype(np.int64)
         if self.gauges.shape[1] != d:
             raise ValueError(f"gauges act on d = {self.gauges.shape[1]} but X has d = {d} columns")
         return MatrixFrame(self.gauges[ids][None])
@@ -461,32 +528,42 @@ class Toeplitz(Kernel):
               \qquad c(r) = \sum_k c_k\cos(2\pi k r),
 
     so :math:`\hat c(0)=c_0` and :math:`\hat c(\pm k)=c_k/2` for :math:`k\ge1`.
-    Forces cost O(n · modes · d) through
+    Forces cost O(n · modes · d) time and O(n · modes) memory through
     :math:`\cos 2\pi k(a-b) = \cos2\pi ka\cos2\pi kb + \sin2\pi ka\sin2\pi kb`.
+
+    Two bounds on the energy (MODEL.md §4, Prop. 10 row):
+    :meth:`energy_bound`, the mean-field maximum :math:`\frac12\max_k\hat c(k)`,
+    and :meth:`finite_energy_bound`, :math:`\lambda_{\max}(C)/(2n)` with
+    :math:`C_{ij}=c(a_i-a_j)`, a bound on :math:`E_n` for *any* labels.  They
+    agree on the uniform grid when :math:`n>2\max k`; the relative energy gap
+    uses the second.
 
     Parameters
     ----------
     coefficients : dict
-        ``{k: c_k}`` with integer ``k >= 0`` and real ``c_k``.
+        ``{k: c_k}`` with integer ``0 <= k <= MAX_MODE`` and real ``c_k``.
 
     Examples
     --------
     >>> Toeplitz({1: 1.0}).energy_bound()  # c(r) = cos 2πr: max ĉ / 2 = 1/4
     0.25
+    >>> round(Toeplitz({1: 1.0}).finite_energy_bound([0.0, 0.0, 0.5]), 12)  # off the grid: λ_max(C) = 3
+    0.5
     """
 
     coefficients: dict
+
+    #: Highest accepted mode: the phase 2πk·s is formed with an absolute error
+    #: ~2πk·eps ≈ 1e-8 rad at k = 2**24; beyond, cos 2πks would be noise.
+    MAX_MODE = 2**24
 
     def __post_init__(self):
         if not isinstance(self.coefficients, dict) or not self.coefficients:
             raise TypeError(f"coefficients must be a non-empty dict {{k: c_k}}, got {self.coefficients!r}")
         clean = {}
         for k, c in self.coefficients.items():
-            k = check_int(k, "coefficients key k", minimum=0)
-            c = as_float_array(c, f"coefficients[{k}]")
-            if c.ndim != 0:
-                raise TypeError(f"coefficients[{k}] must be a real number, got shape {c.shape}")
-            clean[k] = float(c)
+            k = check_int(k, "coefficients key k", minimum=0, maximum=self.MAX_MODE)
+            clean[k] = check_real(c, f"coefficients[{k}]")
         object.__setattr__(self, "coefficients", dict(sorted(clean.items())))
 
     @property
@@ -502,21 +579,81 @@ class Toeplitz(Kernel):
         return {k: (c if k == 0 else c / 2) for k, c in self.coefficients.items()}
 
     def energy_bound(self) -> float:
-        r"""Mean-field maximum :math:`\frac12\max_k\hat c(k)` (Prop. 10); at least 0 (:math:`\hat c(k)=0` off the support)."""
+        r"""Mean-field maximum :math:`\frac12\max_k\hat c(k)` (Prop. 10); at least 0 (:math:`\hat c(k)=0` off the support).
+
+        A bound on :math:`\mathcal E` and, on the uniform grid with
+        :math:`n>2\max k`, on :math:`E_n`.  Off the grid :math:`E_n` may exceed
+        it: use :meth:`finite_energy_bound`.
+        """
         return 0.5 * max(0.0, max(self.fourier().values()))
 
+    def finite_energy_bound(self, positions) -> float:
+        r"""Bound :math:`E_n\le\lambda_{\max}(C)/(2n)`, :math:`C_{ij}=c(a_i-a_j)`, valid for any labels (Prop. 10).
+
+        Rayleigh quotient: :math:`E_n=\frac1{2n^2}\sum_{ij}C_{ij}\langle x_i,x_j\rangle
+        \le\lambda_{\max}(C)\sum_i|x_i|^2/(2n^2)`.  Computed without forming
+        :math:`C`: with :math:`F=[\cos2\pi ka,\ \sin2\pi ka]_k` (``n x p``,
+        ``p <= 2 modes``) and :math:`A` the amplitudes, :math:`C=FAF^\top`; if
+        :math:`F=QR`, the nonzero eigenvalues of :math:`C` are those of the
+        ``p x p`` matrix :math:`RAR^\top`, and 0 is one more when
+        :math:`p<n`.  O(n p²) time, O(n p) memory.  Equals
+        :meth:`energy_bound` on the uniform grid when :math:`n>2\max k`.
+
+        Parameters
+        ----------
+        positions : (n,) array_like
+            Positions in [0, 1].
+        """
+        values = check_aux(positions, None, "positions")
+        s = _check_positions(values, len(values), "positions")
+        if s.size == 0:
+            raise ValueError("positions must hold at least one position")
+        return self._top_eigenvalue(s) / (2.0 * s.size)
+
+    def _top_eigenvalue(self, s: np.ndarray) -> float:
+        r""":math:`\lambda_{\max}(C)` for validated positions ``s`` (see :meth:`finite_energy_bound`)."""
+        n = s.size
+        columns, weights = [], []
+        for k, c in self.coefficients.items():
+            if c == 0.0:
+                continue
+            if k == 0:
+                columns.append(np.ones(n))
+                weights.append(c)
+            else:
+                columns += [np.cos(2 * np.pi * k * s), np.sin(2 * np.pi * k * s)]
+                weights += [c, c]
+        if not columns:
+            return 0.0
+        R = np.linalg.qr(np.stack(columns, axis=1), mode="r")  # (min(n, p), p)
+        with np.errstate(over="ignore", invalid="ignore"):
+            small = (R * np.array(weights)) @ R.T
+        if not np.all(np.isfinite(small)):
+            raise ValueError("coefficients are too large: the bound lambda_max(C) overflows float64")
+        top = float(np.linalg.eigvalsh(small)[-1])
+        if R.shape[0] < n:  # rank C <= p < n: 0 is an eigenvalue of C as well
+            top = max(top, 0.0)
+        # |C| <= n Σ|c_k|; eigenvalues carry an absolute round-off ~ p eps |C|:
+        # a λ_max that small is 0 (and then the relative energy gap is undefined).
+        if abs(top) <= 64 * len(weights) * np.finfo(np.float64).eps * n * sum(abs(c) for c in weights):
+            top = 0.0
+        return top
+
     def profile(self, r) -> np.ndarray:
-        r"""The weight :math:`c(r)`."""
-        r = np.asarray(r, dtype=np.float64)
+        r"""The weight :math:`c(r)=\sum_kc_k\cos 2\pi kr` (any shape; memory ``r.size x modes``)."""
+        r = np.mod(as_float_array(r, "r"), 1.0)  # c is 1-periodic; keeps 2πkr finite for huge r
+        check_array_bytes(float(r.size) * len(self.coefficients), f"profile of {r.size} values")
         return np.cos(2 * np.pi * np.multiply.outer(r, self.modes)) @ self.amplitudes
 
     def bind(self, aux, n, d):
         s = _check_positions(aux, n)
+        check_array_bytes(3.0 * n * len(self.coefficients), f"the Toeplitz phases of {n} labels")
         phases = 2 * np.pi * np.outer(s, self.modes)  # (n, modes)
         engine = ToeplitzEngine(
             np.cos(phases)[None], np.sin(phases)[None], self.amplitudes[None],
-            # Prop. 10: E_n <= max_k ĉ(k) / 2, i.e. pair sum <= 2 n² · energy_bound.
-            np.array([2.0 * n**2 * self.energy_bound()]),
+            # pair_sum = Σ_ij C_ij <x_i, x_j> <= λ_max(C) Σ_i |x_i|² = n λ_max(C) for any labels
+            # (Prop. 10); ½ max ĉ is the bound on the uniform grid only.
+            np.array([n * self._top_eigenvalue(s)]),
         )
         return Interaction.single(n, 0.0, 1.0, IDENTITY_FRAME, engine)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import as_float_array, check_int, check_plane
+from ._validation import as_float_array, check_array_bytes, check_int, check_plane, check_points
 
 __all__ = [
     "normalize",
@@ -22,32 +22,71 @@ __all__ = [
 ]
 
 
-def normalize(X: np.ndarray) -> np.ndarray:
+def normalize(X) -> np.ndarray:
     r"""Radially project rows onto the sphere, :math:`x\mapsto x/|x|`.
+
+    Acts on the last axis of ``X`` (any number of leading axes).  Rows must
+    be finite and non-zero: a zero row has no direction to project.  Memory:
+    one array of the size of ``X``.
 
     Examples
     --------
     >>> normalize(np.array([[3.0, 4.0]]))
     array([[0.6, 0.8]])
     """
-    X = np.asarray(X, dtype=np.float64)
+    X = as_float_array(X, "X")
+    if X.ndim < 1 or X.shape[-1] < 2:
+        raise ValueError(f"X must have rows of length d >= 2 on its last axis, got shape {X.shape}")
+    zero = ~np.any(X != 0.0, axis=-1)
+    if zero.any():
+        first = tuple(int(i) for i in np.argwhere(zero)[0])
+        raise ValueError(
+            f"X must have non-zero rows (a zero row has no direction on the sphere); "
+            f"row {first[0] if len(first) == 1 else first} is zero"
+        )
+    return _normalize(X)
+
+
+def _normalize(X: np.ndarray) -> np.ndarray:
+    """:func:`normalize` without the checks, for the integrators' inner loop."""
     # Divide by the largest entry first so that |x|^2 cannot overflow, even
     # for the huge raw-clock steps of large β (MODEL.md §3).
     X = X / np.max(np.abs(X), axis=-1, keepdims=True)
     return X / np.linalg.norm(X, axis=-1, keepdims=True)
 
 
-def project_tangent(X: np.ndarray, V: np.ndarray) -> np.ndarray:
+def project_tangent(X, V) -> np.ndarray:
     r"""Project ``V`` onto the tangent spaces at ``X``: :math:`P_x v = v - \langle x, v\rangle x`.
 
-    MODEL.md §1 (:math:`P_x = I - xx^\top`).  ``X`` must have unit rows.
+    MODEL.md §1 (:math:`P_x = I - xx^\top`).  ``X`` must be an ``(n, d)``
+    array of unit rows and ``V`` finite of the same shape.  Memory O(n · d).
+
+    >>> project_tangent(np.array([[1.0, 0.0]]), np.array([[2.0, 3.0]]))
+    array([[0., 3.]])
     """
+    X = check_points(X)
+    V = as_float_array(V, "V")
+    if V.shape != X.shape:
+        raise ValueError(f"V must have the shape of X, {X.shape}, got shape {V.shape}")
+    return _project_tangent(X, V)
+
+
+def _project_tangent(X: np.ndarray, V: np.ndarray) -> np.ndarray:
+    """:func:`project_tangent` without the checks, for the dynamics' inner loop."""
     return V - np.sum(X * V, axis=-1, keepdims=True) * X
 
 
-def sphere_drift(X: np.ndarray) -> float:
-    r"""Largest deviation from the sphere, :math:`\max_i |\,|x_i| - 1\,|` (MODEL.md §5)."""
-    return float(np.max(np.abs(np.linalg.norm(X, axis=-1) - 1.0)))
+def sphere_drift(X) -> float:
+    r"""Largest deviation from the sphere, :math:`\max_i |\,|x_i| - 1\,|` (MODEL.md §5).
+
+    ``X`` is any finite array of rows (last axis ``d``); its points need not
+    be on the sphere, that is what is measured.  Memory O(number of rows).
+    """
+    X = as_float_array(X, "X")
+    if X.ndim < 1 or X.size == 0:
+        raise ValueError(f"X must hold at least one row, got shape {X.shape}")
+    with np.errstate(over="ignore"):
+        return float(np.max(np.abs(np.linalg.norm(X, axis=-1) - 1.0)))
 
 
 def uniform_sphere(n: int, d: int, rng: np.random.Generator | int | None) -> np.ndarray:
@@ -66,7 +105,7 @@ def uniform_sphere(n: int, d: int, rng: np.random.Generator | int | None) -> np.
 
     Returns
     -------
-    (n, d) ndarray with unit rows.
+    (n, d) ndarray with unit rows.  Memory 2 n d floats, refused above 1 GiB.
 
     Examples
     --------
@@ -76,11 +115,14 @@ def uniform_sphere(n: int, d: int, rng: np.random.Generator | int | None) -> np.
     """
     n = check_int(n, "n", minimum=1)
     d = check_int(d, "d", minimum=2)
-    if rng is None:
-        raise TypeError("rng must be a numpy.random.Generator or an int seed, got None")
+    check_array_bytes(2.0 * n * d, f"uniform_sphere(n={n}, d={d})")
     if not isinstance(rng, np.random.Generator):
+        if isinstance(rng, (bool, np.bool_)) or not isinstance(rng, (int, np.integer)):
+            raise TypeError(
+                f"rng must be a numpy.random.Generator or a non-negative int seed, got {type(rng).__name__} {rng!r}"
+            )
         rng = np.random.default_rng(check_int(rng, "rng", minimum=0))
-    return normalize(rng.standard_normal((n, d)))
+    return _normalize(rng.standard_normal((n, d)))
 
 
 def rotation(angle, d: int, plane: tuple[int, int] = (0, 1)) -> np.ndarray:
@@ -100,6 +142,11 @@ def rotation(angle, d: int, plane: tuple[int, int] = (0, 1)) -> np.ndarray:
     plane : (int, int)
         The two axes spanning the rotation plane.
 
+    Returns
+    -------
+    ``angle.shape + (d, d)`` ndarray (refused above 1 GiB; use
+    :func:`rotate_in_plane` to rotate many rows without the matrices).
+
     Examples
     --------
     >>> np.round(rotation(np.pi / 2, 2) @ [1.0, 0.0], 12)
@@ -108,6 +155,7 @@ def rotation(angle, d: int, plane: tuple[int, int] = (0, 1)) -> np.ndarray:
     d = check_int(d, "d", minimum=2)
     i, j = check_plane(plane, d)
     angle = as_float_array(angle, "angle")
+    check_array_bytes(float(angle.size) * d * d, f"rotation matrices for {angle.size} angles in d = {d}")
     R = np.broadcast_to(np.eye(d), angle.shape + (d, d)).copy()
     cos, sin = np.cos(angle), np.sin(angle)
     R[..., i, i] = cos
@@ -117,12 +165,38 @@ def rotation(angle, d: int, plane: tuple[int, int] = (0, 1)) -> np.ndarray:
     return R
 
 
-def rotate_in_plane(X: np.ndarray, angles: np.ndarray, plane: tuple[int, int]) -> np.ndarray:
+def rotate_in_plane(X, angles, plane: tuple[int, int] = (0, 1)) -> np.ndarray:
     r"""Apply :math:`R_{\varphi_k}` to row ``k`` of ``X`` without forming matrices.
 
     Equivalent to ``einsum("kab,kb->ka", rotation(angles, d, plane), X)`` at
-    O(n) cost; used by the RoPE and phase-field gauges.
+    O(n) cost and memory; used by the RoPE and phase-field gauges (MODEL.md
+    §1 convention for :math:`R_\varphi`).
+
+    Parameters
+    ----------
+    X : (..., d) array_like
+        Rows to rotate (any finite rows; rotations preserve norms).
+    angles : array_like
+        Angles broadcastable against ``X.shape[:-1]``.
+    plane : (int, int)
+
+    >>> np.round(rotate_in_plane([[1.0, 0.0]], [np.pi / 2], (0, 1)), 12)
+    array([[0., 1.]])
     """
+    X = as_float_array(X, "X")
+    if X.ndim < 1:
+        raise ValueError(f"X must have rows on its last axis, got shape {X.shape}")
+    plane = check_plane(plane, X.shape[-1])
+    angles = as_float_array(angles, "angles")
+    try:
+        np.broadcast_shapes(angles.shape, X.shape[:-1])
+    except ValueError as error:
+        raise ValueError(f"angles of shape {angles.shape} do not broadcast against the rows of X, {X.shape[:-1]}") from error
+    return _rotate_in_plane(X, angles, plane)
+
+
+def _rotate_in_plane(X: np.ndarray, angles: np.ndarray, plane: tuple[int, int]) -> np.ndarray:
+    """:func:`rotate_in_plane` without the checks, for the gauge frames of the kernels."""
     i, j = plane
     cos, sin = np.cos(angles), np.sin(angles)
     out = np.array(X, dtype=np.float64, copy=True)
