@@ -105,14 +105,34 @@ _CONSTANTS = {"pi": math.pi, "π": math.pi}
 MAX_FORMULA_LENGTH = 200
 MAX_FORMULA_DEPTH = 40
 
+# Whitespace and digits are ASCII only, as in the JavaScript twin (Python's \s and \d would take Unicode ones).
+_SPACE = " \t\n\r\f\v"
 _TOKEN = re.compile(
-    r"\s*(?:(?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)|(?P<name>[A-Za-z_π][A-Za-z_0-9]*)"
+    r"[ \t\n\r\f\v]*(?:(?P<number>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)|(?P<name>[A-Za-z_π][A-Za-z_0-9]*)"
     r"|(?P<op>\*\*|[-+*/^(),]))"
 )
 
 
+def _quote(text: str) -> str:
+    r"""``text`` in single quotes, every character but printable ASCII and π escaped (``\u00a0``).
+
+    The JavaScript twin quotes the same way, so that both give the same messages
+    and an invisible character (a non-breaking space) shows in the message.
+    """
+    out = []
+    for char in text:
+        if char in "\\'":
+            out.append("\\" + char)
+        elif " " <= char <= "~" or char == "π":
+            out.append(char)
+        else:
+            code = ord(char)
+            out.append(f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
+    return "'" + "".join(out) + "'"
+
+
 def _formula_error(text: str, position: int, problem: str) -> ValueError:
-    return ValueError(f"formula {text!r}, character {position + 1}: {problem}")
+    return ValueError(f"formula {_quote(text)}, character {position + 1}: {problem}")
 
 
 class _Parser:
@@ -130,12 +150,12 @@ class _Parser:
     def scan(self) -> tuple[str, str, int]:
         """The token at ``self.position``: ``(kind, text, start)``; ``("end", "", len(text))`` at the end."""
         rest = self.text[self.position:]
-        start = self.position + len(rest) - len(rest.lstrip())
+        start = self.position + len(rest) - len(rest.lstrip(_SPACE))
         if start == len(self.text):
             return ("end", "", start)
         match = _TOKEN.match(self.text, self.position)
         if match is None:
-            raise _formula_error(self.text, start, f"unexpected character {self.text[start]!r}")
+            raise _formula_error(self.text, start, f"unexpected character {_quote(self.text[start])}")
         self.position = match.end()
         kind = match.lastgroup
         return (kind, match.group(kind), match.start(kind))
@@ -166,7 +186,7 @@ class _Parser:
         tree = self.expression()
         kind, value, _ = self.peek()
         if kind != "end":
-            problem = "unbalanced parenthesis: no '(' to close" if value == ")" else f"unexpected {value!r}"
+            problem = "unbalanced parenthesis: no '(' to close" if value == ")" else f"unexpected {_quote(value)}"
             raise self.error(problem)
         return tree
 
@@ -216,7 +236,7 @@ class _Parser:
             if value in FUNCTIONS:
                 return self.call(token)
             allowed = ", ".join(list(self.variables) + ["pi"])
-            raise self.error(f"unknown name {value!r} (use {allowed} and the functions {', '.join(FUNCTIONS)})",
+            raise self.error(f"unknown name {_quote(value)} (use {allowed} and the functions {', '.join(FUNCTIONS)})",
                              token)
         if kind == "op" and value == "(":
             inner = self.nested(self.expression, token)
@@ -226,13 +246,13 @@ class _Parser:
             return inner
         if kind == "end":
             raise self.error("the formula ends where a number, s or '(' was expected", token)
-        raise self.error(f"unexpected {value!r} where a number, s or '(' was expected", token)
+        raise self.error(f"unexpected {_quote(value)} where a number, s or '(' was expected", token)
 
     def call(self, token):
         name, position = token[1], token[2]
         arity = FUNCTIONS[name][0]
         if self.peek()[1] != "(":
-            raise self.error(f"function {name!r} must be followed by '('")
+            raise self.error(f"function {_quote(name)} must be followed by '('")
         self.take()
         arguments = [self.nested(self.expression, token)]
         while self.peek()[1] == ",":
@@ -244,7 +264,7 @@ class _Parser:
         self.take()
         if len(arguments) != arity:
             raise _formula_error(self.text, position,
-                                 f"function {name!r} takes {arity} argument(s), got {len(arguments)}")
+                                 f"function {_quote(name)} takes {arity} argument(s), got {len(arguments)}")
         return ("call", name, tuple(arguments))
 
 
@@ -291,7 +311,7 @@ class Formula:
         bad = ~np.isfinite(values)
         if np.any(bad):
             where = float(np.broadcast_to(x, values.shape)[bad].flat[0])
-            raise ValueError(f"formula {self.text!r} is not finite at {self.variable} = {where:.6g} "
+            raise ValueError(f"formula {_quote(self.text)} is not finite at {self.variable} = {where:.6g} "
                              f"(value {float(values[bad].flat[0])})")
         return np.array(values)
 
@@ -326,8 +346,8 @@ def parse_formula(text: str, variable: str = "s") -> Formula:
     """
     if not isinstance(text, str):
         raise TypeError(f"formula must be a string, got {type(text).__name__} {text!r}")
-    if not text.strip():
-        raise ValueError(f"formula must be a non-empty expression in {variable}, got {text!r}")
+    if not text.strip(_SPACE):
+        raise ValueError(f"formula must be a non-empty expression in {variable}, got {_quote(text)}")
     if len(text) > MAX_FORMULA_LENGTH:
         raise ValueError(f"formula must have at most {MAX_FORMULA_LENGTH} characters, got {len(text)}")
     return Formula(text, _Parser(text, (variable,)).parse(), variable)
