@@ -1,0 +1,607 @@
+// Kernel specs → bound interactions: the browser twin of usaav/kernels.py and
+// usaav/_pairwise.py (MODEL.md §3).
+//
+// A spec is the JSON dict of usaav.specs.to_spec ({type, aux, ...}); an
+// interaction is what the dynamics need, with the same meaning as Python's
+// `Interaction`. Every kernel is written K = c·e^σ·K̃ with a `prefactor` c and
+// a `logScale` σ (1/β and β for the exponential kernels, 1 and 0 for
+// Toeplitz), so that K̃ never overflows (MODEL.md §3, large β):
+//
+//   drift(X, out)  out_i = (1/n) Σ_j e^{−σ} ∇_x K(z_i, z_j)   (unprojected, MODEL.md §2)
+//   pairSum(X)     Σ_{i,j} K̃(z_i, z_j), so E_n = c e^σ pairSum / (2n²)  (paper Def. 8)
+//   gaugeFrame(X, out)  u_i = G(a_i) x_i (a copy of X for kernels without a gauge)
+//   pairSumMax()   the largest possible pairSum where a theorem gives it (MODEL.md §4), else null
+//
+// Gauge kernels are evaluated in the gauge frame, as in the library: with
+// u_i = G(a_i) x_i the kernel is the baseline, so one exponential sum in the
+// u's followed by G(a_i)ᵀ gives every force (MODEL.md §3; paper eq. (6)).
+// Each pair's exponential is computed once (the kernel is symmetric) with the
+// shift −β and the distance bias's log-weight folded into its exponent:
+//
+//   F_i = (1/n) Σ_j w_ij exp(β(⟨u_i, u_j⟩ − 1) + log b_ij) u_j,
+//
+// b the distance bias (or 1), w a tabulated separated weight (or 1).
+
+import { rotateInPlane, rotationMatrix } from "./sphere.js";
+
+/** The spec types bindKernel understands (WEB_CONTRACT.md, "Kernel specs"). */
+export const KERNEL_TYPES = Object.freeze([
+  "usa", "distance_bias", "separated", "rope", "phase_field", "gauge", "prompts", "toeplitz",
+]);
+
+/** Largest |GᵀG − I| entry accepted for a gauge (usaav._validation.ORTHOGONAL_TOL). */
+export const GAUGE_ORTHOGONALITY_TOL = 1e-8;
+
+// ---------------------------------------------------------------------------
+// Reading and checking specs (once, at bind time; the loops trust their input)
+// ---------------------------------------------------------------------------
+
+function describeValue(value) {
+  if (value === null || value === undefined) return String(value);
+  if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${value.length})`;
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  if (typeof value === "object") return "an object";
+  return JSON.stringify(value);
+}
+
+function specNumber(spec, field, { positive = false } = {}) {
+  const value = spec[field];
+  if (typeof value !== "number") {
+    throw new TypeError(`spec.${field} must be a number, got ${describeValue(value)}`);
+  }
+  if (!Number.isFinite(value) || (positive && !(value > 0))) {
+    throw new RangeError(`spec.${field} must be a finite number${positive ? " > 0" : ""}, got ${value}`);
+  }
+  return value;
+}
+
+/** A flat Float64Array from nested arrays of the given shape, or from a flat array-like. */
+function specTable(value, shape, field) {
+  const size = shape.reduce((a, b) => a * b, 1);
+  const flat = new Float64Array(size);
+  const shapeText = `(${shape.join(", ")})`;
+  if (value === null || typeof value !== "object") {
+    throw new TypeError(`spec.${field} must be nested arrays of shape ${shapeText}, got ${describeValue(value)}`);
+  }
+  if (value.length === size && (ArrayBuffer.isView(value) || typeof value[0] === "number")) {
+    flat.set(value);
+  } else {
+    let k = 0;
+    const walk = (node, depth, path) => {
+      if (node === null || typeof node !== "object" || node.length !== shape[depth]) {
+        throw new RangeError(
+          `spec.${field}${path} must have length ${shape[depth]} (shape ${shapeText}), got ${describeValue(node)}`,
+        );
+      }
+      for (let i = 0; i < shape[depth]; i++) {
+        if (depth + 1 < shape.length) walk(node[i], depth + 1, `${path}[${i}]`);
+        else flat[k++] = node[i];
+      }
+    };
+    walk(value, 0, "");
+  }
+  for (let k = 0; k < size; k++) {
+    if (!Number.isFinite(flat[k])) {
+      throw new RangeError(`spec.${field} must hold finite numbers; entry ${k} (flat order) is ${flat[k]}`);
+    }
+  }
+  return flat;
+}
+
+function specAux(spec, n) {
+  if (spec.aux === undefined || spec.aux === null) {
+    throw new TypeError(`spec.aux must be an array of ${n} labels, got ${describeValue(spec.aux)}`);
+  }
+  return specTable(spec.aux, [n], "aux");
+}
+
+function checkPositions(aux, type) {
+  for (let i = 0; i < aux.length; i++) {
+    if (!(aux[i] >= 0 && aux[i] <= 1)) {
+      throw new RangeError(`spec.aux must hold positions in [0, 1] for "${type}", got aux[${i}] = ${aux[i]}`);
+    }
+  }
+  return aux;
+}
+
+function specPlane(spec, d) {
+  const plane = spec.plane === undefined ? [0, 1] : spec.plane;
+  if (plane === null || typeof plane !== "object" || plane.length !== 2) {
+    throw new TypeError(`spec.plane must be a pair of axes [p, q], got ${describeValue(plane)}`);
+  }
+  const [p, q] = plane;
+  if (!Number.isInteger(p) || !Number.isInteger(q) || p < 0 || q < 0 || p === q || Math.max(p, q) >= d) {
+    throw new RangeError(`spec.plane must be two distinct axes below d = ${d}, got [${p}, ${q}]`);
+  }
+  return [p, q];
+}
+
+function checkOrthogonal(matrices, count, d, field) {
+  let worst = 0;
+  let offender = -1;
+  for (let k = 0; k < count; k++) {
+    const base = k * d * d;
+    for (let a = 0; a < d; a++) {
+      for (let b = a; b < d; b++) {
+        let inner = 0;
+        for (let r = 0; r < d; r++) inner += matrices[base + r * d + a] * matrices[base + r * d + b];
+        const defect = Math.abs(inner - (a === b ? 1 : 0));
+        if (defect > worst) {
+          worst = defect;
+          offender = k;
+        }
+      }
+    }
+  }
+  if (worst > GAUGE_ORTHOGONALITY_TOL) {
+    throw new RangeError(
+      `spec.${field} must be orthogonal matrices; max |GᵀG − I| = ${worst.toExponential(1)} > tol ` +
+        `${GAUGE_ORTHOGONALITY_TOL} (first offender at index ${offender})`,
+    );
+  }
+  return matrices;
+}
+
+// ---------------------------------------------------------------------------
+// The exponential pair sums (the twin of usaav._pairwise.exp_attention)
+// ---------------------------------------------------------------------------
+
+/**
+ * Accumulate F_i = (1/n) Σ_j w_ij exp(⟨s_i, s_j⟩ − β + log b_ij) u_j into
+ * `force` and return S = Σ_{i,j} w_ij exp(...), visiting each unordered pair
+ * once (module header). s = √β u, as in the library, so the exponent is
+ * β(⟨u_i, u_j⟩ − 1) ≤ 0 up to rounding: nothing overflows for any β.
+ *
+ * @param {Float64Array} S  n*d scaled points √β u
+ * @param {Float64Array} U  n*d points u (gauge frame)
+ * @param {number} n
+ * @param {number} d
+ * @param {number} beta
+ * @param {?{positions: Float64Array, length: number, gaussian: boolean}} bias
+ *   distance bias log b = −dist/ℓ or −dist²/(2ℓ²), dist periodic on [0, 1)
+ * @param {?Float64Array} weights  n*n separated weights (symmetric), or null
+ * @param {Float64Array} force  n*d output
+ * @returns {number} S
+ */
+function exponentialPairSums(S, U, n, d, beta, bias, weights, force) {
+  force.fill(0);
+  if (d === 3 && bias === null && weights === null) return plainPairSums3(S, U, n, beta, force);
+  let total = 0;
+  const positions = bias === null ? null : bias.positions;
+  const length = bias === null ? 1 : bias.length;
+  const gaussian = bias !== null && bias.gaussian;
+  for (let i = 0, ri = 0; i < n; i++, ri += d) {
+    for (let j = i, rj = ri; j < n; j++, rj += d) {
+      let exponent = 0;
+      for (let c = 0; c < d; c++) exponent += S[ri + c] * S[rj + c];
+      exponent -= beta;
+      if (positions !== null) {
+        // Periodic distance on the torus R/Z (usaav.kernels.periodic_distance).
+        let r = positions[i] - positions[j];
+        r -= Math.floor(r);
+        const scaled = Math.min(r, 1 - r) / length;
+        exponent += gaussian ? -0.5 * scaled * scaled : -scaled;
+      }
+      let e = Math.exp(exponent);
+      if (weights !== null) e *= weights[i * n + j];
+      if (j === i) {
+        total += e;
+        for (let c = 0; c < d; c++) force[ri + c] += e * U[ri + c];
+      } else {
+        total += 2 * e;
+        for (let c = 0; c < d; c++) {
+          force[ri + c] += e * U[rj + c];
+          force[rj + c] += e * U[ri + c];
+        }
+      }
+    }
+  }
+  for (let k = 0; k < n * d; k++) force[k] /= n;
+  return total;
+}
+
+/** exponentialPairSums for d = 3 without weights: the common case, unrolled (about 2× faster). */
+function plainPairSums3(S, U, n, beta, force) {
+  let total = 0;
+  for (let i = 0, ri = 0; i < n; i++, ri += 3) {
+    const s0 = S[ri];
+    const s1 = S[ri + 1];
+    const s2 = S[ri + 2];
+    const u0 = U[ri];
+    const u1 = U[ri + 1];
+    const u2 = U[ri + 2];
+    const diagonal = Math.exp(s0 * s0 + s1 * s1 + s2 * s2 - beta);
+    total += diagonal;
+    let f0 = diagonal * u0;
+    let f1 = diagonal * u1;
+    let f2 = diagonal * u2;
+    for (let rj = ri + 3; rj < 3 * n; rj += 3) {
+      const e = Math.exp(s0 * S[rj] + s1 * S[rj + 1] + s2 * S[rj + 2] - beta);
+      total += 2 * e;
+      f0 += e * U[rj];
+      f1 += e * U[rj + 1];
+      f2 += e * U[rj + 2];
+      force[rj] += e * u0;
+      force[rj + 1] += e * u1;
+      force[rj + 2] += e * u2;
+    }
+    force[ri] += f0;
+    force[ri + 1] += f1;
+    force[ri + 2] += f2;
+  }
+  for (let k = 0; k < 3 * n; k++) force[k] /= n;
+  return total;
+}
+
+// ---------------------------------------------------------------------------
+// Gauge frames: u = G(a) x and back, F ↦ G(a)ᵀ F
+// ---------------------------------------------------------------------------
+
+/** Row i ↦ G_{index[i]} x_i (or its transpose), G row-major d×d matrices. */
+function applyGauges(matrices, index, transpose, X, n, d, out) {
+  const row = new Float64Array(d);
+  for (let i = 0, ri = 0; i < n; i++, ri += d) {
+    const base = (index === null ? i : index[i]) * d * d;
+    for (let r = 0; r < d; r++) {
+      let sum = 0;
+      if (transpose) for (let c = 0; c < d; c++) sum += matrices[base + c * d + r] * X[ri + c];
+      else for (let c = 0; c < d; c++) sum += matrices[base + r * d + c] * X[ri + c];
+      row[r] = sum;
+    }
+    for (let r = 0; r < d; r++) out[ri + r] = row[r];
+  }
+  return out;
+}
+
+function matrixFrame(matrices, index, n, d) {
+  return {
+    toGauge: (X, out) => applyGauges(matrices, index, false, X, n, d, out),
+    fromGauge: (F, out) => applyGauges(matrices, index, true, F, n, d, out),
+  };
+}
+
+function planeFrame(angles, plane, n, d) {
+  const inverse = angles.map((angle) => -angle);
+  return {
+    toGauge: (X, out) => rotateInPlane(X, angles, plane, n, d, out),
+    fromGauge: (F, out) => rotateInPlane(F, inverse, plane, n, d, out),
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Interactions
+// ---------------------------------------------------------------------------
+
+/** The interaction of an exponential kernel (baseline, weighted or gauge). */
+function exponentialInteraction({ spec, n, d, beta, aux, frame = null, bias = null, weights = null, maximum }) {
+  const sqrtBeta = Math.sqrt(beta);
+  const U = new Float64Array(n * d);
+  const S = new Float64Array(n * d);
+  const F = new Float64Array(n * d);
+
+  function sums(X) {
+    const u = frame === null ? X : frame.toGauge(X, U);
+    for (let k = 0; k < n * d; k++) S[k] = sqrtBeta * u[k];
+    return exponentialPairSums(S, u, n, d, beta, bias, weights, F);
+  }
+
+  return Object.freeze({
+    type: spec.type,
+    spec,
+    aux,
+    n,
+    d,
+    logScale: beta,
+    prefactor: 1 / beta,
+    drift(X, out = new Float64Array(n * d)) {
+      sums(X);
+      return frame === null ? copyInto(F, out) : frame.fromGauge(F, out);
+    },
+    pairSum: sums,
+    gaugeFrame(X, out = new Float64Array(n * d)) {
+      return frame === null ? copyInto(X, out) : frame.toGauge(X, out);
+    },
+    pairSumMax: () => maximum,
+  });
+}
+
+function copyInto(source, out) {
+  if (out !== source) out.set(source);
+  return out;
+}
+
+/** Σ_{i,j} b_ij for the distance bias: the pair sum of a constant configuration (Prop. 11). */
+function biasWeightTotal(bias, n) {
+  const constant = new Float64Array(n * 2);
+  for (let i = 0; i < n; i++) constant[2 * i] = 1;
+  // β = 1 with the shift: every content factor is exp(1 − 1) = 1.
+  return exponentialPairSums(constant, constant, n, 2, 1, bias, null, new Float64Array(n * 2));
+}
+
+function toeplitzInteraction(spec, n, d, aux) {
+  const coefficients = spec.coefficients;
+  if (coefficients === null || typeof coefficients !== "object" || Array.isArray(coefficients)) {
+    throw new TypeError(`spec.coefficients must be an object {"k": c_k}, got ${describeValue(coefficients)}`);
+  }
+  const entries = Object.entries(coefficients)
+    .map(([key, value]) => {
+      const k = Number(key);
+      if (!/^\d+$/.test(key.trim()) || !Number.isSafeInteger(k)) {
+        throw new RangeError(`spec.coefficients keys must be integers k >= 0, got "${key}"`);
+      }
+      if (typeof value !== "number" || !Number.isFinite(value)) {
+        throw new TypeError(`spec.coefficients["${key}"] must be a finite number, got ${describeValue(value)}`);
+      }
+      return [k, value];
+    })
+    .sort((a, b) => a[0] - b[0]);
+  if (entries.length === 0) throw new RangeError("spec.coefficients must hold at least one mode");
+  const modes = entries.length;
+  const amplitudes = Float64Array.from(entries, ([, c]) => c);
+  // cos 2πk(a−b) = cos 2πka cos 2πkb + sin 2πka sin 2πkb (paper Prop. 10): O(n·modes·d).
+  const cosTable = new Float64Array(n * modes);
+  const sinTable = new Float64Array(n * modes);
+  for (let i = 0; i < n; i++) {
+    for (let m = 0; m < modes; m++) {
+      const phase = 2 * Math.PI * aux[i] * entries[m][0];
+      cosTable[i * modes + m] = Math.cos(phase);
+      sinTable[i * modes + m] = Math.sin(phase);
+    }
+  }
+  // ĉ(0) = c_0, ĉ(±k) = c_k/2; mean-field maximum ½ max(0, max ĉ), pair sum n² max(0, max ĉ).
+  const bestFourier = Math.max(0, ...entries.map(([k, c]) => (k === 0 ? c : c / 2)));
+  const cosMoments = new Float64Array(modes * d);
+  const sinMoments = new Float64Array(modes * d);
+
+  function moments(X) {
+    cosMoments.fill(0);
+    sinMoments.fill(0);
+    for (let j = 0; j < n; j++) {
+      for (let m = 0; m < modes; m++) {
+        const cj = cosTable[j * modes + m];
+        const sj = sinTable[j * modes + m];
+        for (let c = 0; c < d; c++) {
+          cosMoments[m * d + c] += cj * X[j * d + c];
+          sinMoments[m * d + c] += sj * X[j * d + c];
+        }
+      }
+    }
+  }
+
+  return Object.freeze({
+    type: spec.type,
+    spec,
+    aux,
+    n,
+    d,
+    logScale: 0,
+    prefactor: 1,
+    drift(X, out = new Float64Array(n * d)) {
+      moments(X);
+      for (let i = 0; i < n; i++) {
+        for (let c = 0; c < d; c++) {
+          let sum = 0;
+          for (let m = 0; m < modes; m++) {
+            sum += amplitudes[m] * (cosTable[i * modes + m] * cosMoments[m * d + c] +
+              sinTable[i * modes + m] * sinMoments[m * d + c]);
+          }
+          out[i * d + c] = sum / n;
+        }
+      }
+      return out;
+    },
+    pairSum(X) {
+      moments(X);
+      let total = 0;
+      for (let m = 0; m < modes; m++) {
+        let squares = 0;
+        for (let c = 0; c < d; c++) {
+          squares += cosMoments[m * d + c] ** 2 + sinMoments[m * d + c] ** 2;
+        }
+        total += amplitudes[m] * squares;
+      }
+      return total;
+    },
+    gaugeFrame: (X, out = new Float64Array(n * d)) => copyInto(X, out),
+    pairSumMax: () => n * n * bestFourier,
+  });
+}
+
+/**
+ * Bind a kernel spec (usaav.specs.to_spec) to n particles in dimension d.
+ *
+ * Spec types and fields (WEB_CONTRACT.md): "usa" {beta}; "distance_bias"
+ * {beta, length, profile}; "separated" {beta, weights n×n}; "rope" {beta,
+ * theta, plane}; "phase_field" {beta, phases (n angles), plane}; "gauge"
+ * {beta, gauges (n matrices d×d)}; "prompts" {beta, gauges (m matrices d×d)},
+ * aux = prompt ids; "toeplitz" {coefficients {"k": c_k}}. Every spec has
+ * `aux`, n labels. Matrices may be nested arrays (JSON) or flat row-major
+ * arrays (e.g. from haarRotations).
+ *
+ * @param {object} spec
+ * @param {number} n  number of particles
+ * @param {number} d  dimension of the ambient space (points on S^{d−1})
+ * @returns {object} interaction {type, spec, aux, n, d, logScale, prefactor,
+ *   drift(X, out), pairSum(X), gaugeFrame(X, out), pairSumMax()} (module header)
+ */
+export function bindKernel(spec, n, d) {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`n must be an integer >= 1, got ${n}`);
+  if (!Number.isInteger(d) || d < 2) throw new RangeError(`d must be an integer >= 2, got ${d}`);
+  if (spec === null || typeof spec !== "object") {
+    throw new TypeError(`spec must be a kernel spec object {type, aux, ...}, got ${describeValue(spec)}`);
+  }
+  if (!KERNEL_TYPES.includes(spec.type)) {
+    throw new RangeError(`spec.type must be one of ${KERNEL_TYPES.join(", ")}; got ${describeValue(spec.type)}`);
+  }
+  const aux = specAux(spec, n);
+  if (spec.type === "toeplitz") return toeplitzInteraction(spec, n, d, checkPositions(aux, spec.type));
+  const beta = specNumber(spec, "beta", { positive: true });
+  const common = { spec, n, d, beta, aux };
+  switch (spec.type) {
+    case "usa":
+      return exponentialInteraction({ ...common, maximum: n * n });
+    case "distance_bias": {
+      const length = specNumber(spec, "length", { positive: true });
+      const profile = spec.profile === undefined ? "exponential" : spec.profile;
+      if (profile !== "exponential" && profile !== "gaussian") {
+        throw new RangeError(`spec.profile must be "exponential" or "gaussian", got ${describeValue(profile)}`);
+      }
+      const bias = { positions: checkPositions(aux, spec.type), length, gaussian: profile === "gaussian" };
+      return exponentialInteraction({ ...common, bias, maximum: biasWeightTotal(bias, n) });
+    }
+    case "separated": {
+      const weights = specTable(spec.weights, [n, n], "weights");
+      let smallest = Infinity;
+      let total = 0;
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < n; j++) {
+          const w = weights[i * n + j];
+          const mirror = weights[j * n + i];
+          // The tolerance of np.allclose, which the library uses for the same check.
+          if (Math.abs(w - mirror) > 1e-8 + 1e-5 * Math.abs(mirror)) {
+            throw new RangeError(`spec.weights must be symmetric; weights[${i}][${j}] = ${w} but weights[${j}][${i}] = ${mirror}`);
+          }
+          smallest = Math.min(smallest, w);
+          total += w;
+        }
+      }
+      // w ≥ 0: a constant configuration maximises the energy (Prop. 11); otherwise no known maximum.
+      return exponentialInteraction({ ...common, weights, maximum: smallest >= 0 ? total : null });
+    }
+    case "rope": {
+      const theta = specNumber(spec, "theta");
+      const angles = checkPositions(aux, spec.type).map((s) => theta * s);
+      return exponentialInteraction({ ...common, frame: planeFrame(angles, specPlane(spec, d), n, d), maximum: n * n });
+    }
+    case "phase_field": {
+      checkPositions(aux, spec.type);
+      const phases = specTable(spec.phases, [n], "phases");
+      return exponentialInteraction({ ...common, frame: planeFrame(phases, specPlane(spec, d), n, d), maximum: n * n });
+    }
+    case "gauge": {
+      const gauges = checkOrthogonal(specTable(spec.gauges, [n, d, d], "gauges"), n, d, "gauges");
+      return exponentialInteraction({ ...common, frame: matrixFrame(gauges, null, n, d), maximum: n * n });
+    }
+    case "prompts": {
+      const gauges = spec.gauges;
+      const count = gauges !== null && typeof gauges === "object" && !ArrayBuffer.isView(gauges) &&
+        typeof gauges[0] === "object" ? gauges.length : Math.floor((gauges?.length ?? 0) / (d * d));
+      const matrices = checkOrthogonal(specTable(gauges, [count, d, d], "gauges"), count, d, "gauges");
+      const ids = new Int32Array(n);
+      for (let i = 0; i < n; i++) {
+        if (!Number.isInteger(aux[i]) || aux[i] < 0 || aux[i] >= count) {
+          throw new RangeError(`spec.aux must hold prompt ids in 0..${count - 1} (there are ${count} gauges), got aux[${i}] = ${aux[i]}`);
+        }
+        ids[i] = aux[i];
+      }
+      return exponentialInteraction({ ...common, frame: matrixFrame(matrices, ids, n, d), maximum: n * n });
+    }
+    default:
+      throw new Error(`unreachable: ${spec.type}`);
+  }
+}
+
+/**
+ * The energy E_n = (1/2n²) Σ_{i,j} K(z_i, z_j) (MODEL.md §2, paper Def. 8).
+ *
+ * @param {object} interaction  from bindKernel
+ * @param {Float64Array} X  n*d unit rows
+ * @param {"raw"|"rescaled"} [clock="raw"]  "rescaled" divides by e^σ (MODEL.md §3), finite for any β
+ * @returns {number}
+ */
+export function energy(interaction, X, clock = "raw") {
+  const scale = interaction.prefactor * clockFactor(interaction, clock);
+  return (scale * interaction.pairSum(X)) / (2 * interaction.n * interaction.n);
+}
+
+/**
+ * The factor e^σ of the raw clock, 1 in the rescaled clock t' = e^σ t (MODEL.md §3).
+ *
+ * @param {object} interaction
+ * @param {"raw"|"rescaled"} clock
+ * @returns {number}
+ */
+export function clockFactor(interaction, clock) {
+  if (clock === "raw") return Math.exp(interaction.logScale);
+  if (clock === "rescaled") return 1;
+  throw new RangeError(`clock must be "raw" or "rescaled", got ${describeValue(clock)}`);
+}
+
+// ---------------------------------------------------------------------------
+// Specs built in the browser (no Python needed)
+// ---------------------------------------------------------------------------
+
+/**
+ * The RoPE spec, gauge G(s) = R_{θs} in `plane` (MODEL.md §3; paper Ex. 3, Thm. 1).
+ *
+ * @param {number} beta
+ * @param {number} theta  2π closes the orbit (Cor. 1)
+ * @param {ArrayLike<number>} positions  n labels in [0, 1]
+ * @param {number[]} [plane=[0, 1]]
+ * @returns {object} spec
+ */
+export function ropeSpec(beta, theta, positions, plane = [0, 1]) {
+  return { type: "rope", beta, theta, plane: [...plane], aux: Array.from(positions) };
+}
+
+/**
+ * Gauges of the generalised RoPE G(s) = R^{(12)}_{2πs} R^{(13)}_{α sin 2πms}
+ * (MODEL.md §3, §6.2 (v)): the maximiser traces a wavy closed curve. Axes 1,
+ * 2, 3 of the paper are 0, 1, 2 here, as in usaav.experiments.gallery.WavyGauge.
+ *
+ * @param {ArrayLike<number>} positions  n labels s_i
+ * @param {number} alpha  amplitude α
+ * @param {number} m  frequency
+ * @param {number} [d=3]  dimension, at least 3
+ * @returns {Float64Array} n*d*d, matrix i row-major at offset i*d*d (spec.gauges of a "gauge" spec)
+ */
+export function generalizedRopeGauges(positions, alpha, m, d = 3) {
+  if (!Number.isInteger(d) || d < 3) throw new RangeError(`d must be an integer >= 3, got ${d}`);
+  const n = positions.length;
+  const out = new Float64Array(n * d * d);
+  for (let i = 0; i < n; i++) {
+    const s = positions[i];
+    const first = rotationMatrix(2 * Math.PI * s, d, [0, 1]);
+    const second = rotationMatrix(alpha * Math.sin(2 * Math.PI * m * s), d, [0, 2]);
+    const base = i * d * d;
+    for (let r = 0; r < d; r++) {
+      for (let c = 0; c < d; c++) {
+        let sum = 0;
+        for (let k = 0; k < d; k++) sum += first[r * d + k] * second[k * d + c];
+        out[base + r * d + c] = sum;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * A JSON-ready copy of a spec: typed arrays become plain (nested) arrays, so
+ * JSON.stringify gives what usaav.specs.from_spec reads (matrices as nested
+ * d×d lists, separated weights as n lists of n).
+ *
+ * @param {object} spec
+ * @param {number} d
+ * @returns {object}
+ */
+export function plainSpec(spec, d) {
+  const nest = (flat, rows, cols) =>
+    Array.from({ length: rows }, (_, r) => Array.from(flat.subarray(r * cols, (r + 1) * cols)));
+  const plain = {};
+  for (const [field, value] of Object.entries(spec)) {
+    if (!ArrayBuffer.isView(value) && !(Array.isArray(value) && typeof value[0] === "number")) {
+      plain[field] = value;
+    } else if (field === "gauges") {
+      const flat = Float64Array.from(value);
+      const count = flat.length / (d * d);
+      plain[field] = Array.from({ length: count }, (_, k) => nest(flat.subarray(k * d * d, (k + 1) * d * d), d, d));
+    } else if (field === "weights") {
+      const flat = Float64Array.from(value);
+      const rows = Math.round(Math.sqrt(flat.length));
+      plain[field] = nest(flat, rows, rows);
+    } else {
+      plain[field] = Array.from(value);
+    }
+  }
+  return plain;
+}
