@@ -85,8 +85,10 @@ test("latitude: the flow is the library's RoPE flow and settles on a latitude ci
   const expected = python(`${SIMULATE}
 print(json.dumps(run.final.ravel().tolist()))`, { spec: plainSpec(flow.spec, 3), X0: Array.from(flow.X0), t: 2, dt: run.dt });
   assert.ok(maxDifference(flow.X, expected) < 1e-9, "flow after t = 2 against usaav.simulate");
-  const settled = runTo(latitudeExplorer, { flow: true, theta: 2 }, 30);
+  const settled = runTo(latitudeExplorer, { flow: true, theta: 2, copies: 4 }, 30);
   assert.ok(heightSpread(settled.byKey.flow.X, settled.byKey.flow.n, 2) < 1e-6, "height spread at t = 30");
+  // Four tokens per position meet (Thm. 3): the conditional diameter falls to round-off.
+  assert.ok(readoutValues(settled).flowDiameter < 1e-9, "conditional diameter at t = 30");
 });
 
 test("latitude: ropeMaximizer at θ = 0 is a Dirac mass at v", () => {

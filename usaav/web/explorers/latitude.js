@@ -3,18 +3,20 @@
 // plane; the maximiser is drawn with the orbit of v and the rotation axis,
 // and checked: its relative energy gap is 0 up to round-off and its height
 // along the axis is cos ϑ for every token.  With "flow" on, the RoPE
-// dynamics run from a uniform cloud next to it and settle on a latitude
-// circle (an arc when θ is not a multiple of 2π) at a height of their own.
+// dynamics run from a uniform cloud next to it (one or four tokens per
+// position): the tokens of a position meet (conditional Dirac, Thm. 3) and
+// the positions settle on a latitude circle (an arc when θ is not a multiple
+// of 2π) at a height of their own.
 
 import { defineExplorer } from "../explorer.js";
 import { choiceControl, sliderControl, toggleControl } from "../controls.js";
 import { bindKernel, ropeSpec } from "../kernels.js";
-import { gaugeGap, relativeEnergyGap } from "../observables.js";
+import { conditionalDiameter, gaugeGap, relativeEnergyGap } from "../observables.js";
 import { makeRng } from "../random.js";
 import { rotateInPlane, uniformSphere } from "../sphere.js";
 import { tiltedStart } from "../targets.js";
 import { PALETTE } from "../view.js";
-import { SERIES_COLOURS, gridPositions, positionColour } from "./common.js";
+import { SERIES_COLOURS, gridPositions, positionColour, replicateLabels } from "./common.js";
 
 /** Rotation planes offered, value → [i, j] (axes 0, 1, 2 are x₁, x₂, x₃). */
 export const LATITUDE_PLANES = Object.freeze({ "x1x2": [0, 1], "x1x3": [0, 2], "x2x3": [1, 2] });
@@ -49,8 +51,11 @@ export function heightSpread(X, n, axis) {
 }
 
 const LATITUDE_N = 240;
+/** Tokens of the flow: 256, as 256 positions or 64 positions with four tokens each (MODEL.md §6.1). */
+const LATITUDE_FLOW_N = 256;
 const LATITUDE_BETA = 1;
 const byKey = (run, key) => run.byKey[key];
+const flowDiameter = (run) => conditionalDiameter(run.byKey.flow.X, run.byKey.flow.aux, run.byKey.flow.n, 3);
 
 export const latitudeExplorer = defineExplorer({
   name: "latitude",
@@ -59,9 +64,10 @@ export const latitudeExplorer = defineExplorer({
     sliderControl("polar", "polar angle ϑ of v", { min: 0, max: 180, step: 5, value: 60, integer: true, format: (v) => `${v}°` }),
     sliderControl("theta", "frequency θ / π", { min: 0.25, max: 4, step: 0.25, value: 2, format: (v) => v.toFixed(2) }),
     choiceControl("plane", "rotation plane", [["x1x2", "(x₁, x₂)"], ["x1x3", "(x₁, x₃)"], ["x2x3", "(x₂, x₃)"]], "x1x2"),
-    toggleControl("flow", "flow from a uniform cloud", false),
+    toggleControl("flow", "flow from a uniform cloud", true),
+    choiceControl("copies", "tokens per position", [[1, "one"], [4, "four"]], 4),
   ],
-  setup({ polar, theta, plane, flow }, options) {
+  setup({ polar, theta, plane, flow, copies }, options) {
     const n = options.n ?? LATITUDE_N;
     const beta = options.beta ?? LATITUDE_BETA;
     const angle = Math.PI * theta;
@@ -84,12 +90,13 @@ export const latitudeExplorer = defineExplorer({
       extra: { v, axis, orbit: orbitPath(v, axes), axisPath, gap: relativeEnergyGap(interaction, X), spread: heightSpread(X, n, axis) },
     }];
     if (flow) {
+      const labels = replicateLabels(gridPositions(LATITUDE_FLOW_N / copies), copies);
       systems.push({
         key: "flow",
-        title: "RoPE flow from a uniform cloud",
-        spec,
-        X0: uniformSphere(n, 3, makeRng(options.seed ?? 0)),
-        colour: positionColour(positions),
+        title: copies > 1 ? `RoPE flow, ${copies} tokens per position` : "RoPE flow from a uniform cloud",
+        spec: ropeSpec(beta, angle, labels, axes),
+        X0: uniformSphere(LATITUDE_FLOW_N, 3, makeRng(options.seed ?? 0)),
+        colour: positionColour(labels),
         extra: { axis, axisPath },
       });
     }
@@ -109,10 +116,15 @@ export const latitudeExplorer = defineExplorer({
       label: "flow: gauge-frame gap",
       value: (run) => (run.byKey.flow ? gaugeGap(run.byKey.flow.interaction, run.byKey.flow.X) : "flow off"),
     },
+    {
+      key: "flowDiameter",
+      label: "flow: conditional diameter",
+      value: (run) => (run.byKey.flow ? flowDiameter(run) : "flow off"),
+    },
   ],
   charts: [{
     key: "flow",
-    label: "the flow: spread of the height along the axis and gauge-frame gap against time, logarithmic axis",
+    label: "the flow: spread of the height along the axis, gauge-frame gap and conditional diameter against time, logarithmic axis",
     yLabel: "flow",
     xLabel: "t",
     log: true,
@@ -126,6 +138,10 @@ export const latitudeExplorer = defineExplorer({
       {
         label: "gauge-frame gap", colour: SERIES_COLOURS[1], width: 1.5,
         value: (run) => (run.byKey.flow ? gaugeGap(run.byKey.flow.interaction, run.byKey.flow.X) : NaN),
+      },
+      {
+        label: "conditional diameter", colour: SERIES_COLOURS[2], width: 1.5,
+        value: (run) => (run.byKey.flow ? flowDiameter(run) : NaN),
       },
     ],
   }],
