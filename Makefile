@@ -2,11 +2,12 @@
 #   make book   set up a virtual environment, then build the book (HTML in _build/html)
 #   make test   set up the same environment, then run the test suite
 #   make js-test  the browser twin's node tests (node >= 20), against the library
+#   make browser-test  the built book in headless Chromium, offline (after make book)
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: book test js-test bench reproduce clean
+.PHONY: book test js-test browser-test bench bench-explorers reproduce clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,7 +15,12 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt -r requirements-dev.txt
 	touch $@
 
-book: $(BIN)/.installed
+# MathJax is served from the book (npm package, package-lock.json): install it first.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+book: $(BIN)/.installed node_modules/.package-lock.json
 	$(BIN)/jupyter-book build . -W --keep-going
 	@echo "Open _build/html/index.html"
 
@@ -25,8 +31,17 @@ test: $(BIN)/.installed
 js-test: $(BIN)/.installed
 	USAAV_PYTHON=$(abspath $(BIN))/python npm test
 
+# The built book in headless Chromium, network cut (after make book; skips with
+# the reason when there is no built book or no Chromium).
+browser-test: $(BIN)/.installed
+	$(BIN)/python -m pytest -p no:cacheprovider tests/browser/check_pages.py
+
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/bench_velocity.py
+
+# Explorer latency, frames per second and page weights in headless Chromium (after make book).
+bench-explorers: $(BIN)/.installed
+	$(BIN)/python benchmarks/bench_explorers.py
 
 reproduce: $(BIN)/.installed
 	$(BIN)/python -m usaav reproduce all --out reproduce-out

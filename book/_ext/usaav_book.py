@@ -1,34 +1,23 @@
-"""Sphinx extension for the usaav book: paired notebooks, static widgets next to MathJax.
+"""Sphinx extension for the usaav book: paired notebooks for Colab and Binder.
 
-Three jobs, each small:
+**Paired notebooks for the launch buttons.**  Chapters are MyST markdown
+notebooks (``book/*.md`` with a jupytext header).  Colab can only open
+``.ipynb`` files, so every chapter has a committed twin ``book/X.ipynb``
+without outputs, excluded from the Sphinx build.  sphinx-book-theme points
+its Binder and Colab buttons at ``X.ipynb`` whenever that file exists next
+to ``X.md``.  At ``builder-inited`` this extension (re)writes any twin that
+is missing or stale, so ``make book`` always leaves them in sync;
+``tests/test_book.py`` checks the committed state.  The twin gets one extra
+first cell, tagged ``remove-cell``, that only runs inside Google Colab: it
+installs ``usaav`` from the repository and switches on Colab's custom widget
+manager, which the explorers (anywidget) need.
 
-1. **Paired notebooks for the launch buttons.**  Chapters are MyST markdown
-   notebooks (``book/*.md`` with a jupytext header).  Colab can only open
-   ``.ipynb`` files, so every chapter has a committed twin ``book/X.ipynb``
-   without outputs, excluded from the Sphinx build.  sphinx-book-theme points
-   its Binder and Colab buttons at ``X.ipynb`` whenever that file exists next
-   to ``X.md``.  At ``builder-inited`` this extension (re)writes any twin that
-   is missing or stale, so ``make book`` always leaves them in sync;
-   ``tests/test_book.py`` checks the committed state.  The twin gets one extra
-   first cell, tagged ``remove-cell``, that installs ``usaav`` from the
-   repository only when it runs inside Google Colab.
+Command line (from the repository root)::
 
-   Command line (from the repository root)::
+    python book/_ext/usaav_book.py sync    # rewrite stale twins
+    python book/_ext/usaav_book.py check   # exit 1 if any twin is stale
 
-       python book/_ext/usaav_book.py sync    # rewrite stale twins
-       python book/_ext/usaav_book.py check   # exit 1 if any twin is stale
-
-2. **Widgets on pages with math.**  The controls bundled in
-   ``@jupyter-widgets/html-manager`` (which renders the saved widget state on
-   the static page) call the MathJax 2 API ``MathJax.Hub.Queue`` whenever
-   ``window.MathJax`` exists; Sphinx loads MathJax 3, which has no ``Hub``
-   (ipywidgets issue #3829), so the call throws.  Pages with widgets load
-   ``_static/widgets-mathjax.js`` first, which gives every ``window.MathJax``
-   object a tiny ``Hub.Queue`` that forwards to MathJax 3's
-   ``typesetPromise``.
-
-3. **A note under every widget** saying that the page shows the initial
-   state and that the controls are live in Binder or Colab.
+The explorers and the offline assets are book/_ext/usaav_web.py's.
 
 Two small repairs of the generated pages: launch URLs lose the ``/./`` that
 ``path_to_book: "."`` puts in them, and duplicated inline scripts (sphinx-thebe
@@ -48,12 +37,6 @@ REPO_ROOT = BOOK_DIR.parent
 DEFAULT_REPOSITORY = "https://github.com/usaav-project/usaav"
 DEFAULT_BRANCH = "main"
 
-WIDGET_VIEW_MIMETYPE = "application/vnd.jupyter.widget-view+json"
-LIVE_NOTE = (
-    "Static snapshot: the controls above show their initial state. "
-    "They are live when the page runs in Binder or Colab (rocket icon at the top)."
-)
-
 COLAB_CELL = '''# @title Colab setup (installs usaav; does nothing elsewhere)
 import sys
 
@@ -63,7 +46,12 @@ if "google.colab" in sys.modules:
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "-q", "usaav[plot] @ git+{repository}@{branch}"],
         check=True,
-    )'''
+    )
+    # Colab's built-in widget manager serves ipywidgets 7 only; the explorers
+    # (anywidget) need the custom widget manager.
+    from google.colab import output
+
+    output.enable_custom_widget_manager()'''
 
 
 # --------------------------------------------------------------------------
@@ -173,24 +161,8 @@ def _sync_on_build(app) -> None:
 
 
 # --------------------------------------------------------------------------
-# 2. + 3. Pages with widgets: MathJax shim and the live note
+# Repairs of the generated pages
 # --------------------------------------------------------------------------
-
-
-def _page_has_widgets(app, pagename: str) -> bool:
-    from myst_nb.sphinx_ import NbMetadataCollector
-
-    try:
-        js_files = NbMetadataCollector.get_js_files(app.env, pagename)
-    except (KeyError, AttributeError):
-        return False
-    return "ipywidgets_state" in js_files
-
-
-def _add_widget_assets(app, pagename, templatename, context, doctree) -> None:
-    if app.builder.format == "html" and _page_has_widgets(app, pagename):
-        # A plain (not deferred) script: it must run before MathJax 3, which is deferred.
-        app.add_js_file("widgets-mathjax.js", priority=400)
 
 
 def _normalise_urls(node):
@@ -230,24 +202,11 @@ def _drop_duplicate_scripts(app, pagename, templatename, context, doctree) -> No
     scripts[:] = unique
 
 
-def _add_live_notes(app, doctree, docname) -> None:
-    from docutils import nodes
-
-    for raw in list(doctree.findall(nodes.raw)):
-        if WIDGET_VIEW_MIMETYPE not in raw.astext():
-            continue
-        note = nodes.paragraph(classes=["usaav-live-note"])
-        note += nodes.Text(LIVE_NOTE)
-        raw.parent.insert(raw.parent.index(raw) + 1, note)
-
-
 def setup(app):
     app.connect("builder-inited", _sync_on_build)
-    app.connect("html-page-context", _add_widget_assets)
     # After sphinx-book-theme has built its launch buttons (default priority 500).
     app.connect("html-page-context", _clean_launch_links, priority=900)
     app.connect("html-page-context", _drop_duplicate_scripts, priority=900)
-    app.connect("doctree-resolved", _add_live_notes)
     app.add_css_file("usaav.css")
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}
 

@@ -165,7 +165,7 @@ function checkOrthogonal(matrices, count, d, field) {
  */
 function exponentialPairSums(S, U, n, d, beta, bias, weights, force) {
   force.fill(0);
-  if (d === 3 && bias === null && weights === null) return plainPairSums3(S, U, n, beta, force);
+  if (d === 3) return pairSums3(S, U, n, beta, bias, weights, force);
   let total = 0;
   const positions = bias === null ? null : bias.positions;
   const length = bias === null ? 1 : bias.length;
@@ -200,9 +200,12 @@ function exponentialPairSums(S, U, n, d, beta, bias, weights, force) {
   return total;
 }
 
-/** exponentialPairSums for d = 3 without weights: the common case, unrolled (about 2× faster). */
-function plainPairSums3(S, U, n, beta, force) {
+/** exponentialPairSums for d = 3, unrolled: the common case, about 1.5–2× faster than the loop over d. */
+function pairSums3(S, U, n, beta, bias, weights, force) {
   let total = 0;
+  const positions = bias === null ? null : bias.positions;
+  const length = bias === null ? 1 : bias.length;
+  const gaussian = bias !== null && bias.gaussian;
   for (let i = 0, ri = 0; i < n; i++, ri += 3) {
     const s0 = S[ri];
     const s1 = S[ri + 1];
@@ -210,13 +213,23 @@ function plainPairSums3(S, U, n, beta, force) {
     const u0 = U[ri];
     const u1 = U[ri + 1];
     const u2 = U[ri + 2];
-    const diagonal = Math.exp(s0 * s0 + s1 * s1 + s2 * s2 - beta);
+    const a = positions === null ? 0 : positions[i];
+    let diagonal = Math.exp(s0 * s0 + s1 * s1 + s2 * s2 - beta);
+    if (weights !== null) diagonal *= weights[i * n + i];
     total += diagonal;
     let f0 = diagonal * u0;
     let f1 = diagonal * u1;
     let f2 = diagonal * u2;
-    for (let rj = ri + 3; rj < 3 * n; rj += 3) {
-      const e = Math.exp(s0 * S[rj] + s1 * S[rj + 1] + s2 * S[rj + 2] - beta);
+    for (let j = i + 1, rj = ri + 3; j < n; j++, rj += 3) {
+      let exponent = s0 * S[rj] + s1 * S[rj + 1] + s2 * S[rj + 2] - beta;
+      if (positions !== null) {
+        let r = a - positions[j];
+        r -= Math.floor(r);
+        const scaled = Math.min(r, 1 - r) / length;
+        exponent += gaussian ? -0.5 * scaled * scaled : -scaled;
+      }
+      let e = Math.exp(exponent);
+      if (weights !== null) e *= weights[i * n + j];
       total += 2 * e;
       f0 += e * U[rj];
       f1 += e * U[rj + 1];

@@ -32,6 +32,29 @@ function rotateLeft32(x, k) {
 }
 
 /**
+ * The xoshiro128** generator (Blackman & Vigna, 2018) on a 4-word state.
+ *
+ * @param {ArrayLike<number>} state  four 32-bit words, not all zero (copied)
+ * @returns {() => number} next(): the next 32-bit output, an integer in [0, 2^32)
+ */
+export function xoshiro128StarStar(state) {
+  const s = Uint32Array.from(state);
+  if (s.length !== 4) throw new RangeError(`state must hold four 32-bit words, got ${s.length}`);
+  if ((s[0] | s[1] | s[2] | s[3]) === 0) s[0] = 1; // the all-zero state is a fixed point
+  return function next() {
+    const result = Math.imul(rotateLeft32(Math.imul(s[1], 5), 7), 9) >>> 0;
+    const t = s[1] << 9;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotateLeft32(s[3], 11);
+    return result;
+  };
+}
+
+/**
  * A deterministic generator (module header: xoshiro128**, Marsaglia polar).
  *
  * @param {number} seed  integer, 0 ≤ seed ≤ Number.MAX_SAFE_INTEGER
@@ -49,19 +72,7 @@ export function makeRng(seed) {
   for (let k = 0; k < 4; k++) {
     s[k] = mixSeedWord(mixSeedWord(low + (k + 1) * GOLDEN_GAMMA_32) ^ high);
   }
-  if ((s[0] | s[1] | s[2] | s[3]) === 0) s[0] = 1; // the all-zero state is a fixed point
-
-  function nextUint32() {
-    const result = Math.imul(rotateLeft32(Math.imul(s[1], 5), 7), 9) >>> 0;
-    const t = s[1] << 9;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotateLeft32(s[3], 11);
-    return result;
-  }
+  const nextUint32 = xoshiro128StarStar(s);
 
   function uniform() {
     const a = nextUint32() >>> 5;

@@ -1,0 +1,518 @@
+r"""Explorers that run in the reader's browser: one ES module, every front end.
+
+Each explorer is a declarative definition in ``usaav/web/explorers/*.js``
+(controls, a set-up that builds kernel specs and an initial cloud, readouts
+and charts); the browser twin of the library (``usaav/web``) integrates the
+dynamics, so a slider moves the particles on the sphere without a round trip
+to Python.  The same code runs
+
+* in JupyterLab, Notebook 7, VS Code and Google Colab, as an
+  `anywidget <https://anywidget.dev>`_ widget (:class:`Explorer`), whose ES
+  module is the bundle of ``usaav/web`` made by :func:`bundle`;
+* on the book's static pages, where the text/html placeholder of
+  :meth:`Explorer._repr_mimebundle_` is turned into the same explorer by
+  ``usaav/web/loader.js``.
+
+In a live kernel the explorer sends its state back when the animation pauses
+or ends and about every half second while it runs; :meth:`Explorer.state`
+returns it as NumPy arrays and a library kernel, ready to be checked with
+:func:`usaav.relative_energy_gap` and friends.
+
+Google Colab serves an old widget manager by default; anywidget switches on
+Colab's custom widget manager itself, and the book's Colab notebooks call
+``google.colab.output.enable_custom_widget_manager()`` in their setup cell.
+
+Examples
+--------
+>>> from usaav import explorers
+>>> w = explorers.collapse(kernel="RoPE", beta=1.5)
+>>> w.name, w.options["kernel"], w.options["beta"]
+('collapse', 'RoPE', 1.5)
+>>> "usaav-explorer" in w._repr_mimebundle_()[0]["text/html"]
+True
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import posixpath
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import anywidget
+import numpy as np
+import traitlets
+
+__all__ = [
+    "Explorer",
+    "ExplorerState",
+    "OPTION_RANGES",
+    "WEB_DIR",
+    "bundle",
+    "collapse",
+    "collapse_layers",
+    "kernel_gallery",
+    "placeholder_html",
+    "scenario_knob",
+    "sphere_viewer",
+    "state_from_snapshot",
+]
+
+#: The browser twin and the explorers (shipped as package data).
+WEB_DIR = Path(__file__).resolve().parent / "web"
+
+# --------------------------------------------------------------------------
+# Bundling usaav/web into one ES module (no build tool)
+# --------------------------------------------------------------------------
+#
+# The modules follow three rules (usaav/web/README.md) that make bundling a
+# matter of text: they import only named bindings of sibling modules
+# (`import { a, b } from "./x.js"`), they export only declarations
+# (`export function|const|let|class`), and top-level names are unique across
+# all of them.  So the bundle is the modules in dependency order with their
+# imports removed and the word `export` dropped, the entry's `export default`
+# kept.
+
+_IMPORT = re.compile(r'^import\s+(\{[^}]*\}|[A-Za-z_$][\w$]*)\s+from\s+"([^"]+)"\s*;?[ \t]*\n?', re.M)
+_EXPORT_DECLARATION = re.compile(r"^export\s+(?=(?:async\s+)?function\b|const\b|let\b|class\b)", re.M)
+_EXPORT_DEFAULT = re.compile(r"^export\s+default\b", re.M)
+_ANY_EXPORT = re.compile(r"^export\b.*$", re.M)
+_TOP_LEVEL_NAME = re.compile(r"^(?:export\s+)?(?:async\s+)?(?:function\*?|class|const|let|var)\s+([A-Za-z_$][\w$]*)", re.M)
+
+
+def _module_imports(text: str, path: str) -> list[str]:
+    """Sibling modules imported by ``path`` (relative to WEB_DIR), in order of appearance."""
+    found = []
+    for match in _IMPORT.finditer(text):
+        binding, target = match.groups()
+        if not target.startswith("./") and not target.startswith("../"):
+            raise ValueError(f"{path}: only relative imports of sibling modules can be bundled, got {target!r}")
+        if not binding.startswith("{"):
+            raise ValueError(f"{path}: default imports cannot be bundled (import named bindings), got {match.group(0).strip()!r}")
+        resolved = posixpath.normpath(posixpath.join(posixpath.dirname(path), target))
+        if resolved.startswith(".."):
+            raise ValueError(f"{path}: import {target!r} leaves usaav/web")
+        found.append(resolved)
+    return found
+
+
+def _strip_module(text: str, path: str, entry: bool) -> str:
+    text = _IMPORT.sub("", text)
+    text = _EXPORT_DECLARATION.sub("", text)
+    if not entry and _EXPORT_DEFAULT.search(text):
+        raise ValueError(f"{path}: only the entry module may have `export default`")
+    leftover = [line for line in _ANY_EXPORT.findall(text) if not (entry and _EXPORT_DEFAULT.match(line))]
+    if leftover:
+        raise ValueError(f"{path}: export forms other than declarations cannot be bundled: {leftover[0]!r}")
+    return text
+
+
+def module_order(entry: str = "widget.js", root: Path = WEB_DIR) -> list[str]:
+    """Modules reachable from ``entry``, each after the modules it imports (depth first, deterministic)."""
+    order, visiting, done = [], set(), set()
+
+    def visit(path: str, chain: tuple[str, ...]) -> None:
+        if path in done:
+            return
+        if path in visiting:
+            raise ValueError(f"import cycle: {' -> '.join(chain + (path,))}")
+        file = root / path
+        if not file.is_file():
+            raise ValueError(f"{chain[-1] if chain else 'entry'}: imports {path!r}, which does not exist")
+        visiting.add(path)
+        for dependency in _module_imports(file.read_text(encoding="utf-8"), path):
+            visit(dependency, chain + (path,))
+        visiting.discard(path)
+        done.add(path)
+        order.append(path)
+
+    visit(entry, ())
+    return order
+
+
+def bundle(entry: str = "widget.js", root: Path | str = WEB_DIR) -> str:
+    """One ES module made of ``entry`` and every module it imports (see the rules above).
+
+    Deterministic: the same files give the same text.  Raises ``ValueError``
+    naming the module when a rule is broken (a non-relative or default import,
+    an ``export { ... }`` list, two modules declaring the same top-level name).
+
+    Examples
+    --------
+    >>> text = bundle()
+    >>> len(re.findall("^export default", text, re.M)), "import {" in text
+    (1, False)
+    """
+    return _bundle(str(entry), str(Path(root).resolve()))
+
+
+@lru_cache(maxsize=4)
+def _bundle(entry: str, root: str) -> str:
+    base = Path(root)
+    owners: dict[str, str] = {}
+    parts = [f"// usaav explorers: bundle of usaav/web/{entry} and its imports (usaav.explorers.bundle)\n"]
+    for path in module_order(entry, base):
+        text = (base / path).read_text(encoding="utf-8")
+        for name in _TOP_LEVEL_NAME.findall(text):
+            if name in owners:
+                raise ValueError(f"top-level name {name!r} is declared in both {owners[name]} and {path}; "
+                                 "names must be unique across usaav/web for the bundle")
+            owners[name] = path
+        parts.append(f"\n// ---- {path} ----\n")
+        parts.append(_strip_module(text, path, entry=path == entry))
+    return "".join(parts)
+
+
+# --------------------------------------------------------------------------
+# The widget
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExplorerState:
+    """One system of an explorer, as the browser last reported it.
+
+    Attributes
+    ----------
+    X : (n, d) ndarray
+        The configuration.
+    aux : (n,) ndarray
+        Its labels (positions or prompt ids).
+    kernel : usaav.kernels.Kernel or None
+        The kernel, rebuilt with :func:`usaav.specs.from_spec` (``None`` for
+        a still picture, which has no dynamics).
+    t : float
+        The time of the dynamics (the explorer's clock).
+    key, title : str
+        Which system of the explorer this is.
+    spec : dict or None
+        The kernel spec as sent by the browser.
+    """
+
+    X: np.ndarray
+    aux: np.ndarray
+    kernel: object
+    t: float
+    key: str
+    title: str
+    spec: dict | None
+
+
+def _placeholder_config(name: str, options: dict) -> str:
+    return json.dumps({"name": name, "options": options}, separators=(",", ":"), sort_keys=True)
+
+
+def placeholder_html(name: str, options: dict, fallback: str) -> str:
+    """The static-page placeholder that ``usaav/web/loader.js`` turns into the explorer (WEB_CONTRACT.md)."""
+    config = html.escape(_placeholder_config(name, options), quote=True)
+    return (f'<div class="usaav-explorer" data-usaav-explorer="{config}">'
+            f'<p class="usaav-explorer-fallback">{html.escape(fallback)}</p></div>')
+
+
+def state_from_snapshot(snapshot: dict, system: str | None = None) -> ExplorerState:
+    """Turn a snapshot sent by the browser (``runSnapshot`` of explorer.js) into an :class:`ExplorerState`."""
+    from .specs import from_spec
+
+    systems = snapshot.get("systems") if isinstance(snapshot, dict) else None
+    if not systems:
+        raise RuntimeError("no state from the browser yet: display the explorer and let it run (or press pause)")
+    keys = [s["key"] for s in systems]
+    if system is None:
+        if len(systems) > 1:
+            raise ValueError(f"this explorer shows {len(systems)} systems; pass system= one of {keys}")
+        chosen = systems[0]
+    else:
+        matches = [s for s in systems if s["key"] == system]
+        if not matches:
+            raise ValueError(f"system must be one of {keys}, got {system!r}")
+        chosen = matches[0]
+    n, d = int(chosen["n"]), int(chosen["d"])
+    X = np.asarray(chosen["X"], dtype=np.float64).reshape(n, d)
+    spec = chosen.get("spec")
+    if spec:
+        kernel, aux = from_spec(spec)
+    else:
+        kernel, aux = None, np.asarray(chosen["aux"], dtype=np.float64)
+    return ExplorerState(X=X, aux=np.asarray(aux), kernel=kernel, t=float(snapshot.get("t", 0.0)),
+                         key=str(chosen["key"]), title=str(chosen.get("title", "")), spec=spec)
+
+
+class Explorer(anywidget.AnyWidget):
+    """An explorer of the book as a widget (see the module docstring).
+
+    Made by the constructors of this module (:func:`collapse`, ...).  Traits:
+    ``name`` and ``options`` (the explorer and its control values and data),
+    ``snapshot`` (the state sent back by the browser) and ``sync_state``.
+    """
+
+    _esm = bundle()
+    name = traitlets.Unicode().tag(sync=True)
+    options = traitlets.Dict().tag(sync=True)
+    snapshot = traitlets.Dict().tag(sync=True)
+    sync_state = traitlets.Bool(True).tag(sync=True)
+
+    def __init__(self, name: str, options: dict, *, summary: str = ""):
+        super().__init__(name=name, options=options)
+        self._summary = summary or f"usaav explorer {name!r}"
+
+    def __repr__(self) -> str:
+        return f"<usaav explorer {self.name!r}: {self._summary}>"
+
+    def _repr_mimebundle_(self, **kwargs):
+        data, metadata = super()._repr_mimebundle_(**kwargs)
+        fallback = f"Interactive explorer ({self._summary}). It runs in the browser and needs JavaScript."
+        data["text/html"] = placeholder_html(self.name, self.options, fallback)
+        data["text/plain"] = f"[Interactive explorer: {self._summary}. Live in the online book and in notebooks.]"
+        return data, metadata
+
+    def systems(self) -> list[str]:
+        """Keys of the systems the browser has reported (empty before its first report)."""
+        return [s["key"] for s in self.snapshot.get("systems", [])]
+
+    def state(self, system: str | None = None) -> ExplorerState:
+        """The current configuration, labels, kernel and time of one system.
+
+        Parameters
+        ----------
+        system : str, optional
+            Which system, for explorers that show several (see
+            :meth:`systems`); optional when there is only one.
+
+        Raises
+        ------
+        RuntimeError
+            Before the browser has reported a state (the widget is not
+            displayed yet, or its front end is not running).
+        ValueError
+            For an unknown or a missing ``system``.
+        """
+        return state_from_snapshot(self.snapshot, system)
+
+
+# --------------------------------------------------------------------------
+# Validation of the options (the ranges are those of the JS controls; a test
+# checks that the two agree)
+# --------------------------------------------------------------------------
+
+
+def _check_choice(value, name, choices):
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
+    return value
+
+
+def _check_number(value, name, low, high, *, integer=False):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    if integer and float(value) != int(value):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    value = int(value) if integer else float(value)
+    if not low <= value <= high:
+        raise ValueError(f"{name} must lie in [{low}, {high}], got {value!r}")
+    return value
+
+
+#: Option ranges of each explorer: name -> {option: ("choice", values) | ("number", low, high, integer, step)}.
+OPTION_RANGES = {
+    "collapse": {
+        "kernel": ("choice", ("baseline", "RoPE", "prompts", "distance bias")),
+        "beta": ("number", 0.25, 4.0, False, 0.25),
+        "n": ("number", 16, 256, True, 16),
+        "seed": ("number", 0, 20, True, None),
+    },
+    "kernel_gallery": {
+        "beta": ("number", 0.5, 6.0, False, 0.5),
+        "n": ("number", 24, 240, True, 24),
+        "seed": ("number", 0, 20, True, None),
+        "t_max": ("choice", (5, 10, 20, 40)),
+    },
+    "collapse_layers": {
+        "beta": ("number", 0.25, 4.0, False, 0.25),
+        "n": ("number", 16, 128, True, 16),
+        "seed": ("number", 0, 9, True, None),
+    },
+    "scenario_knob": {
+        "scenario": ("choice", ("baseline", "distance_bias", "toeplitz", "rope", "generalized_rope", "prompts")),
+        "m": ("number", 1, 6, True, None),
+        "beta": ("number", 0.5, 3.0, False, 0.5),
+    },
+    "sphere_viewer": {},
+}
+
+
+def _options(explorer: str, **values) -> dict:
+    ranges = OPTION_RANGES[explorer]
+    options = {}
+    for key, value in values.items():
+        rule = ranges[key]
+        if rule[0] == "choice":
+            options[key] = _check_choice(value, key, rule[1])
+        else:
+            _, low, high, integer, step = rule
+            checked = _check_number(value, key, low, high, integer=integer)
+            if step and abs(checked / step - round(checked / step)) > 1e-9:
+                raise ValueError(f"{key} must be a multiple of {step} (the slider's step), got {value!r}")
+            options[key] = checked
+    return options
+
+
+# --------------------------------------------------------------------------
+# One constructor per phenomenon
+# --------------------------------------------------------------------------
+
+
+def collapse(*, kernel: str = "baseline", beta: float = 1.0, n: int = 128, seed: int = 0):
+    r"""Mode collapse and what prevents it (chapter 1; MODEL.md §2–§3, §6).
+
+    ``n`` tokens start uniform on :math:`\mathbb S^2` (drawn in the browser
+    from ``seed``) and follow the USA-AV flow of the chosen kernel: the
+    baseline USA flow collapses to one point; RoPE with :math:`\theta=2\pi`
+    and four fixed prompts keep the tokens apart while the gauge frame
+    :math:`u_i=G(a_i)x_i` collapses (Thm. 1, Cor. 2); an exponential distance
+    bias (length 0.1) only slows the collapse down (Prop. 11).  Readouts: the
+    collapse gap :math:`\Gamma`, the gauge-frame gap and the relative energy
+    gap; the chart shows both gaps against time on a log axis.
+
+    Parameters
+    ----------
+    kernel : {"baseline", "RoPE", "prompts", "distance bias"}
+    beta : float
+        In [0.25, 4], a multiple of 0.25.
+    n : int
+        In [16, 256], a multiple of 16.
+    seed : int
+        In [0, 20].
+
+    Returns
+    -------
+    Explorer
+    """
+    options = _options("collapse", kernel=kernel, beta=beta, n=n, seed=seed)
+    summary = f"collapse of {options['n']} tokens under the {kernel} kernel, β = {options['beta']:g}"
+    return Explorer("collapse", options, summary=summary)
+
+
+def kernel_gallery(*, beta: float = 2.0, n: int = 96, seed: int = 0, t_max: float = 10):
+    r"""What each kernel does to the same cloud (chapter 2; MODEL.md §3, §6.2).
+
+    Six spheres share one initial cloud of ``n`` uniform tokens, one β and
+    one camera: the baseline USA, an exponential distance bias (length 0.1),
+    the Toeplitz kernel :math:`c(r)=0.2+\cos4\pi r`, RoPE with
+    :math:`\theta=2\pi`, a generalised RoPE
+    (:math:`G(s)=R^{(12)}_{2\pi s}R^{(13)}_{0.6\sin6\pi s}`) and four fixed
+    prompts.  The clouds move together up to time ``t_max``; a chart follows
+    each collapse gap.
+
+    Parameters
+    ----------
+    beta : float
+        In [0.5, 6], a multiple of 0.5.
+    n : int
+        In [24, 240], a multiple of 24.
+    seed : int
+        In [0, 20].
+    t_max : {5, 10, 20, 40}
+
+    Returns
+    -------
+    Explorer
+    """
+    options = _options("kernel_gallery", beta=beta, n=n, seed=seed, t_max=t_max)
+    return Explorer("kernel_gallery", options,
+                    summary=f"six kernels on one cloud of {options['n']} tokens, β = {options['beta']:g}, T = {t_max:g}")
+
+
+def collapse_layers(*, beta: float = 1.0, n: int = 64, seed: int = 0):
+    r"""Collapse through many layers: baseline, RoPE and prompts from one gauge-frame cloud (MODEL.md §6.1).
+
+    With four tokens per label, one cloud :math:`u_i` uniform on the sphere
+    starts all three models, :math:`x_i(0)=G(a_i)^\top u_i`.  The three
+    spheres move side by side; the chart shows each collapse gap, the common
+    gauge-frame gap and the prediction :math:`1-v_3^2` (:math:`v` the
+    normalised mean of the gauge-frame points), up to :math:`T=20`.
+
+    Parameters
+    ----------
+    beta : float
+        In [0.25, 4], a multiple of 0.25.
+    n : int
+        In [16, 128], a multiple of 16.
+    seed : int
+        In [0, 9].
+
+    Returns
+    -------
+    Explorer
+    """
+    options = _options("collapse_layers", beta=beta, n=n, seed=seed)
+    return Explorer("collapse_layers", options,
+                    summary=f"baseline, RoPE and prompts, {options['n']} tokens, β = {options['beta']:g}")
+
+
+def scenario_knob(*, scenario: str = "toeplitz", m: int = 3, beta: float = 1.0):
+    r"""One §6.2 scenario and its integer knob ``m`` (MODEL.md §6.2; :func:`usaav.experiments.gallery_setup`).
+
+    ``m`` is the Toeplitz mode (:math:`c(r)=0.2+\cos2\pi mr`: a great circle
+    run ``m`` times), the number of waves of the generalised RoPE
+    (:math:`\alpha=0.5`) or the number of (Haar-random) prompts; the other
+    scenarios ignore it.  150 tokens run up to :math:`T=40`; the readouts
+    give the collapse gap, the relative energy gap and the number of distinct
+    points.
+
+    Parameters
+    ----------
+    scenario : {"baseline", "distance_bias", "toeplitz", "rope", "generalized_rope", "prompts"}
+    m : int
+        In [1, 6].
+    beta : float
+        In [0.5, 3], a multiple of 0.5.
+
+    Returns
+    -------
+    Explorer
+    """
+    options = _options("scenario_knob", scenario=scenario, m=m, beta=beta)
+    return Explorer("scenario_knob", options, summary=f"scenario {scenario}, m = {options['m']}, β = {options['beta']:g}")
+
+
+def sphere_viewer(X, *, values=None, title: str | None = None, label: str = "", vmin=None, vmax=None):
+    """Any configuration on the common sphere view; drag (or use the arrow keys) to turn it.
+
+    Nothing runs: the explorer shows ``X`` as given, coloured by ``values``
+    (viridis, with a colour bar labelled ``label``).
+
+    Parameters
+    ----------
+    X : (n, 3) array_like
+        Points on the sphere (finite; rows are drawn as given).
+    values : (n,) array_like, optional
+        Colour values, e.g. positions or prompt ids.
+    title : str, optional
+    label : str
+        What the colours mean, e.g. ``"position s"``.
+    vmin, vmax : float, optional
+        Colour range (default: the range of ``values``).
+
+    Returns
+    -------
+    Explorer
+    """
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or X.shape[1] != 3 or len(X) == 0:
+        raise ValueError(f"X must have shape (n, 3) with n >= 1 to be shown on S^2, got shape {X.shape}")
+    if not np.all(np.isfinite(X)):
+        raise ValueError("X must be finite")
+    options = {"X": np.round(X, 6).tolist(), "title": title or f"{len(X)} points", "label": str(label)}
+    if values is not None:
+        values = np.asarray(values, dtype=np.float64)
+        if values.shape != (len(X),):
+            raise ValueError(f"values must have shape ({len(X)},) to match X, got shape {values.shape}")
+        if not np.all(np.isfinite(values)):
+            raise ValueError("values must be finite")
+        options["values"] = np.round(values, 6).tolist()
+        options["vmin"] = float(values.min() if vmin is None else vmin)
+        options["vmax"] = float(values.max() if vmax is None else vmax)
+    return Explorer("sphere_viewer", options, summary=f"{options['title']} on the sphere, drag to turn")

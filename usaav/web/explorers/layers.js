@@ -1,0 +1,99 @@
+// Chapter 6, §6.1: collapse through many layers, three models from one
+// gauge-frame cloud (MODEL.md §6.1; usaav.experiments.collapse_setup).  With
+// 4 tokens per label (L = n/4 labels), the cloud u_1..u_n is shared:
+// x_i(0) = G(a_i)^T u_i with G(s) = R_{2πs} (RoPE, positions s_ℓ = ℓ/L) or
+// G_ℓ = R_{φ_ℓ} (prompts, φ_ℓ uniform).  In the gauge frame all three follow
+// the baseline flow, so they share one gauge-frame gap; in the original frame
+// RoPE and the prompts settle near 1 − v_3², v the gauge-frame limit point.
+
+import { defineExplorer } from "../explorer.js";
+import { sliderControl } from "../controls.js";
+import { collapseGap, gaugeGap } from "../observables.js";
+import { makeRng } from "../random.js";
+import { rotateInPlane, uniformSphere } from "../sphere.js";
+import { PALETTE } from "../view.js";
+import {
+  baselineSpec,
+  fullTurnRopeSpec,
+  gridPositions,
+  planeRotations,
+  positionColour,
+  promptColour,
+  rawClockStep,
+  replicateLabels,
+} from "./common.js";
+
+const PER_LABEL = 4;
+
+/** The three §6.1 systems for (β, n, seed): the generator draws u first, then the phases φ_ℓ. */
+export function layerSystems(beta, n, seed) {
+  const rng = makeRng(seed);
+  const U0 = uniformSphere(n, 3, rng);
+  const count = n / PER_LABEL;
+  const phases = Array.from({ length: count }, () => 2 * Math.PI * rng.uniform());
+  const positions = replicateLabels(gridPositions(count), PER_LABEL);
+  const ids = replicateLabels(Float64Array.from({ length: count }, (_, l) => l), PER_LABEL);
+  // G^T u = R_{-φ} u for a rotation in the (x1, x2)-plane.
+  const ropeStart = rotateInPlane(U0, positions.map((s) => -2 * Math.PI * s), [0, 1], n, 3);
+  const promptStart = rotateInPlane(U0, ids.map((l) => -phases[l]), [0, 1], n, 3);
+  return [
+    { key: "baseline", title: "baseline", d: 3, X0: U0, spec: baselineSpec(beta, positions), colour: positionColour(positions) },
+    { key: "rope", title: "RoPE", d: 3, X0: ropeStart, spec: fullTurnRopeSpec(beta, positions), colour: positionColour(positions) },
+    { key: "prompts", title: "prompts", d: 3, X0: promptStart,
+      spec: { type: "prompts", beta, gauges: planeRotations(phases), aux: Array.from(ids) }, colour: promptColour(ids, count) },
+  ];
+}
+
+const gapOf = (key) => (run) => collapseGap(run.byKey[key].X, run.byKey[key].n, 3);
+
+/** 1 − v_3², v the normalised mean of the gauge-frame points (the current estimate of the limit point). */
+export function predictedLayerGap(run) {
+  const system = run.byKey.rope;
+  const U = system.interaction.gaugeFrame(system.X, new Float64Array(system.n * 3));
+  const mean = [0, 0, 0];
+  for (let i = 0; i < system.n; i++) for (let c = 0; c < 3; c++) mean[c] += U[3 * i + c];
+  const norm = Math.hypot(...mean);
+  return norm > 0 ? 1 - (mean[2] / norm) ** 2 : NaN;
+}
+
+function largestGaugeGap(run) {
+  return Math.max(...run.systems.map((s) => gaugeGap(s.interaction, s.X)));
+}
+
+export const collapseLayersExplorer = defineExplorer({
+  name: "collapse_layers",
+  title: "Baseline, RoPE and prompts from one gauge-frame cloud",
+  columns: 3,
+  controls: [
+    sliderControl("beta", "β", { min: 0.25, max: 4, step: 0.25, value: 1, format: (v) => v.toFixed(2) }),
+    sliderControl("n", "tokens n", { min: 16, max: 128, step: 16, value: 64, integer: true }),
+    sliderControl("seed", "seed", { min: 0, max: 9, step: 1, value: 0, integer: true }),
+  ],
+  setup({ beta, n, seed }) {
+    return { systems: layerSystems(beta, n, seed), dt: rawClockStep(beta), clock: "raw", tMax: 20, speed: 4 };
+  },
+  readouts: [
+    { key: "baseline", label: "Γ baseline", value: gapOf("baseline") },
+    { key: "rope", label: "Γ RoPE", value: gapOf("rope") },
+    { key: "prompts", label: "Γ prompts", value: gapOf("prompts") },
+    { key: "gauge", label: "gauge-frame gap (largest of the three)", value: largestGaugeGap },
+    { key: "prediction", label: "1 − v₃²", value: predictedLayerGap },
+  ],
+  charts: [{
+    key: "gaps",
+    label: "collapse gaps of the three models and their common gauge-frame gap against time, logarithmic axis",
+    yLabel: "gap",
+    xLabel: "t",
+    log: true,
+    yMin: 1e-32,
+    yMax: 1,
+    series: [
+      { label: "gauge frame (all three)", colour: "rgba(150,150,150,0.75)", width: 6, value: (run) => gaugeGap(run.byKey.rope.interaction, run.byKey.rope.X) },
+      { label: "baseline", colour: PALETTE.vermillion, width: 3.2, value: gapOf("baseline") },
+      { label: "RoPE", colour: PALETTE.blue, width: 2, value: gapOf("rope") },
+      { label: "prompts", colour: PALETTE.green, width: 1.2, value: gapOf("prompts") },
+    ],
+    lines: (run) => [{ y: predictedLayerGap(run), colour: "rgba(90,90,90,0.9)", dash: [2, 3] }],
+    legendLines: [{ label: "1 − v₃² (v: gauge-frame mean)", colour: "rgba(90,90,90,0.9)", dash: true, width: 2 }],
+  }],
+});
