@@ -120,9 +120,16 @@ print(json.dumps(out))`, laws);
   });
 });
 
-test("orbit law: a broken quantile formula stops the set-up with the parser's message", () => {
+test("orbit law: a broken quantile formula stops its realisation with the parser's message", () => {
   assert.throws(() => runHeadless(orbitLawExplorer, { law: "your quantile", quantile: "__import__('os')" }),
     /formula '__import__\(\\'os\\'\)', character 1: unknown name '__import__'/);
+});
+
+test("orbit law: beside a preset, the typed law is drawn for comparison, or its error is printed", () => {
+  const good = startRun(orbitLawExplorer, initialValues(orbitLawExplorer, { law: "von Mises" }), {});
+  assert.ok(good.systems[0].extra.typed !== null);
+  const bad = runHeadless(orbitLawExplorer, { law: "von Mises", quantile: "pi*(2*s" });
+  assert.equal(bad.readouts.typed, "formula 'pi*(2*s', character 8: unbalanced parenthesis: the '(' at character 4 is never closed");
 });
 
 test("orbit law: the histogram is a density (it integrates to 1)", () => {
@@ -152,9 +159,9 @@ print(json.dumps({"X": X.ravel().tolist(), "gap": relative_energy_gap(kernels.Pr
   }
 });
 
-test("prompt law: the word needs a browser canvas; in node the set-up says so", (t) => {
-  assert.throws(() => runHeadless(promptLawExplorer, { shape: "word" }), /needs a canvas/);
-  t.diagnostic("the word is drawn with a canvas: checked in the browser tests");
+test("prompt law: the word (pixel font in node) is realised exactly", () => {
+  const { readouts } = runHeadless(promptLawExplorer, { shape: "word", word: "USA-AV", n: 400 });
+  assert.ok(Math.abs(readouts.gap) < 1e-13 && readouts.error < 1e-14, JSON.stringify(readouts));
 });
 
 test("prompts: the flow is the library's and ends with one cluster per distinct point G_pᵀ u", () => {

@@ -189,15 +189,27 @@ print(json.dumps(out))`, prompts);
   for (const shape of SHAPES) assertClose(targetMap(shape, Float64Array.from(prompts[shape]), n), expected[shape], 1e-14, shape);
 });
 
-test("sphere targets are unit vectors; the word needs a canvas, which node does not have", (t) => {
-  for (const shape of SHAPES.filter((s) => s !== "word")) {
-    const T = sphereTarget(shape, 100, makeRng(1));
+test("sphere targets are unit vectors, the word included", () => {
+  for (const shape of SHAPES) {
+    const T = sphereTarget(shape, 100, makeRng(1), "Hi!");
     for (let i = 0; i < 100; i++) {
       assert.ok(Math.abs(Math.hypot(T[3 * i], T[3 * i + 1], T[3 * i + 2]) - 1) < 1e-14, shape);
     }
   }
-  assert.throws(() => wordRegion("USA-AV", 10, makeRng(0)), /needs a canvas/);
-  t.diagnostic("the word shape is rasterised with a canvas: covered by the browser tests, skipped in node");
+});
+
+test("without a canvas the word comes from the 5×7 pixel font, uniform on its pixels", (t) => {
+  // "-" is one row of five pixels: unit height, so x uniform on [-2.5, 2.5] and y on [-0.5, 0.5].
+  const p = wordRegion("-", 4000, makeRng(2));
+  let meanX = 0, inside = true;
+  for (let i = 0; i < 4000; i++) {
+    inside &&= Math.abs(p[2 * i]) <= 2.5 && Math.abs(p[2 * i + 1]) <= 0.5;
+    meanX += p[2 * i] / 4000;
+  }
+  assert.ok(inside);
+  assert.ok(Math.abs(meanX) < 0.1);  // s.e. of the mean: 5/sqrt(12·4000) ≈ 0.023
+  assert.throws(() => wordRegion("  ", 10, makeRng(0)), /word must contain visible characters/);
+  t.diagnostic("pages draw the word with a canvas and the page's font: checked in the browser tests");
 });
 
 test("Householder gauges equal usaav.maximizers.gauge_for_targets, identity fallback included", () => {

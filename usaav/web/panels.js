@@ -4,15 +4,24 @@
 // yLabel, data(run)}]`; `data(run)` returns what to draw (below), so a panel
 // knows nothing of the dynamics, like chart.js.
 //
-//   kind "histogram": {bars, lo, hi, barColour, curve: {x, y, colour}, ticks: [[x, label]], legend}
+//   kind "histogram": {bars, lo, hi, barColour, curves: [{x, y, colour, dash}], ticks: [[x, label]], legend}
 //   kind "bars":      {labels, values, colours, yMax, legend}
 //   kind "lines":     {series: [{label, colour, x, y}], xLog, xMin, xMax, yMin, yMax,
 //                      vlines: [{x, colour, dash, label}], hlines: [{y, colour, dash, label}]}
 //
 // `legend` is [[label, colour], ...]; lines take their legend from the labels.
+//
+// The explorer framework (explorer.js) has no place for such figures yet, so
+// `definePanelExplorer` bridges: it defines the explorer with an `overlays`
+// hook that, on every draw, finds the explorer's root element (the one whose
+// handle `usaavExplorer.run` is this run), mounts the panels under its figure
+// once and redraws them.  When mountExplorer calls `mountPanels(figure,
+// definition)` itself (draw → panels.draw(run), resize → panels.resize()),
+// the bridge goes and the definitions stay as they are.
 
 import { axisTicks } from "./chart.js";
 import { buildChartLegend, htmlElement } from "./controls.js";
+import { defineExplorer } from "./explorer.js";
 
 function panelInk(canvas) {
   return (typeof getComputedStyle === "function" && getComputedStyle(canvas).color) || "#222";
@@ -76,7 +85,7 @@ function strokePolyline(ctx, xs, ys, X, Y) {
 const linear = (lo, hi) => (v) => (v - lo) / (hi - lo || 1);
 
 function drawHistogram(ctx, canvas, s, spec, data) {
-  const top = Math.max(...data.bars, ...data.curve.y) * 1.08 || 1;
+  const top = Math.max(...data.bars, ...data.curves.flatMap((c) => Array.from(c.y))) * 1.08 || 1;
   const box = panelAxes(ctx, canvas, s, spec, {
     xTicks: data.ticks.map(([value, label]) => ({ value, label })),
     yTicks: axisTicks(0, top, false),
@@ -92,9 +101,13 @@ function drawHistogram(ctx, canvas, s, spec, data) {
     ctx.fillRect(x0, box.Y(h), x1 - x0, box.Y(0) - box.Y(h));
     ctx.strokeRect(x0, box.Y(h), x1 - x0, box.Y(0) - box.Y(h));
   });
-  ctx.strokeStyle = data.curve.colour;
   ctx.lineWidth = 2 * s;
-  strokePolyline(ctx, data.curve.x, data.curve.y, box.X, box.Y);
+  for (const curve of data.curves) {
+    ctx.setLineDash((curve.dash || []).map((v) => v * s));
+    ctx.strokeStyle = curve.colour;
+    strokePolyline(ctx, curve.x, curve.y, box.X, box.Y);
+  }
+  ctx.setLineDash([]);
 }
 
 function drawBars(ctx, canvas, s, spec, data) {
@@ -204,6 +217,7 @@ export function createPanel(canvas, spec) {
  * @returns {{draw(run), resize(), destroy()}}
  */
 export function mountPanels(container, definition) {
+  const resizer = typeof ResizeObserver === "function" ? new ResizeObserver(() => resize()) : null;
   const panels = (definition.panels || []).map((spec) => {
     const box = htmlElement("div", "usaav-x-chart usaav-x-panel-figure");
     box.dataset.panel = spec.key;
@@ -213,8 +227,11 @@ export function mountPanels(container, definition) {
     const legend = htmlElement("div");
     box.append(canvas, legend);
     container.append(box);
+    resizer?.observe(box);
     return { spec, box, legend, legendKey: "", panel: createPanel(canvas, spec) };
   });
+  function resize() { panels.forEach((item) => item.panel.resize()); }
+  resize();
   return {
     draw(run) {
       for (const item of panels) {
@@ -228,7 +245,40 @@ export function mountPanels(container, definition) {
         item.panel.draw(data);
       }
     },
-    resize() { panels.forEach((item) => item.panel.resize()); },
-    destroy() { panels.forEach((item) => item.box.remove()); },
+    resize,
+    destroy() {
+      resizer?.disconnect();
+      panels.forEach((item) => item.box.remove());
+    },
   };
+}
+
+/** The explorer's root element on the page for this run, or null (node, or before the handle exists). */
+function panelRoot(run) {
+  if (typeof document === "undefined") return null;
+  for (const root of document.querySelectorAll(`.usaav-x[data-explorer="${run.definition.name}"]`)) {
+    if (root.usaavExplorer?.run === run) return root;
+  }
+  return null;
+}
+
+/**
+ * defineExplorer for a definition with `panels` (module header): the panels
+ * are mounted and redrawn from the `overlays` hook, once per draw.
+ */
+export function definePanelExplorer(definition) {
+  const overlays = definition.overlays;
+  return defineExplorer({
+    ...definition,
+    overlays(run, system) {
+      if (system === run.systems.find((s) => s.colour !== null)) {
+        const root = panelRoot(run);
+        if (root) {
+          root.usaavPanels ??= mountPanels(root.querySelector(".usaav-x-figure"), definition);
+          root.usaavPanels.draw(run);
+        }
+      }
+      return overlays ? overlays(run, system) : [];
+    },
+  });
 }

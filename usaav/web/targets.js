@@ -511,48 +511,90 @@ export function targetMap(shape, p, n) {
   return out;
 }
 
-/** Glyph rasters are cached per word: typing re-samples, it does not re-render. */
-const WORD_MASKS = new Map();
+/**
+ * A 5×7 pixel font for the word where no canvas exists (node): rows of five
+ * bits, top to bottom; lower case is drawn as upper case, an unknown
+ * character as a box.  Pages always draw the word with a canvas.
+ */
+const PIXEL_FONT = Object.freeze({
+  A: "01110 10001 10001 11111 10001 10001 10001", B: "11110 10001 10001 11110 10001 10001 11110",
+  C: "01110 10001 10000 10000 10000 10001 01110", D: "11110 10001 10001 10001 10001 10001 11110",
+  E: "11111 10000 10000 11110 10000 10000 11111", F: "11111 10000 10000 11110 10000 10000 10000",
+  G: "01110 10001 10000 10111 10001 10001 01111", H: "10001 10001 10001 11111 10001 10001 10001",
+  I: "01110 00100 00100 00100 00100 00100 01110", J: "00111 00010 00010 00010 00010 10010 01100",
+  K: "10001 10010 10100 11000 10100 10010 10001", L: "10000 10000 10000 10000 10000 10000 11111",
+  M: "10001 11011 10101 10101 10001 10001 10001", N: "10001 10001 11001 10101 10011 10001 10001",
+  O: "01110 10001 10001 10001 10001 10001 01110", P: "11110 10001 10001 11110 10000 10000 10000",
+  Q: "01110 10001 10001 10001 10101 10010 01101", R: "11110 10001 10001 11110 10100 10010 10001",
+  S: "01111 10000 10000 01110 00001 00001 11110", T: "11111 00100 00100 00100 00100 00100 00100",
+  U: "10001 10001 10001 10001 10001 10001 01110", V: "10001 10001 10001 10001 10001 01010 00100",
+  W: "10001 10001 10001 10101 10101 10101 01010", X: "10001 10001 01010 00100 01010 10001 10001",
+  Y: "10001 10001 10001 01010 00100 00100 00100", Z: "11111 00001 00010 00100 01000 10000 11111",
+  0: "01110 10001 10011 10101 11001 10001 01110", 1: "00100 01100 00100 00100 00100 00100 01110",
+  2: "01110 10001 00001 00010 00100 01000 11111", 3: "11111 00010 00100 00010 00001 10001 01110",
+  4: "00010 00110 01010 10010 11111 00010 00010", 5: "11111 10000 11110 00001 00001 10001 01110",
+  6: "00110 01000 10000 11110 10001 10001 01110", 7: "11111 00001 00010 00100 01000 01000 01000",
+  8: "01110 10001 10001 01110 10001 10001 01110", 9: "01110 10001 10001 01111 00001 00010 01100",
+  "-": "00000 00000 00000 11111 00000 00000 00000", ".": "00000 00000 00000 00000 00000 01100 01100",
+  "!": "00100 00100 00100 00100 00100 00000 00100", "?": "01110 10001 00001 00010 00100 00000 00100",
+  " ": "00000 00000 00000 00000 00000 00000 00000",
+});
+const PIXEL_FONT_UNKNOWN = "11111 10001 10001 10001 10001 10001 11111";
 
-function wordMask(word) {
-  if (WORD_MASKS.has(word)) return WORD_MASKS.get(word);
-  const canvas = typeof OffscreenCanvas !== "undefined"
-    ? new OffscreenCanvas(8, 8)
-    : typeof document !== "undefined" ? document.createElement("canvas") : null;
-  if (canvas === null) throw new Error("the word shape needs a canvas to draw the glyphs (run it in a browser)");
+/** Glyph pixels {inside: [x0, y0, x1, y1, ...], top, bottom, left, right} of `word` from the pixel font. */
+function pixelFontMask(word) {
+  const inside = [];
+  let column = 0;
+  for (const char of word) {
+    const rows = (PIXEL_FONT[char.toUpperCase()] ?? PIXEL_FONT_UNKNOWN).split(" ");
+    rows.forEach((bits, y) => [...bits].forEach((bit, x) => { if (bit === "1") inside.push(column + x, y); }));
+    column += 6;
+  }
+  return maskBounds(inside);
+}
+
+/** Glyph pixels of `word` drawn in bold with the page's font on a canvas. */
+function canvasFontMask(word, canvas) {
   const height = 96;
   const font = `bold ${height}px "DejaVu Sans", Verdana, Arial, sans-serif`;
   let context = canvas.getContext("2d");
   context.font = font;
-  const width = Math.ceil(context.measureText(word).width) + 8;
-  canvas.width = width;
+  canvas.width = Math.ceil(context.measureText(word).width) + 8;
   canvas.height = Math.ceil(1.4 * height);
-  context = canvas.getContext("2d");
+  context = canvas.getContext("2d", { willReadFrequently: true });
   context.font = font;
   context.textBaseline = "alphabetic";
   context.fillStyle = "#000";
   context.fillText(word, 4, Math.round(1.1 * height));
   const pixels = context.getImageData(0, 0, canvas.width, canvas.height).data;
   const inside = [];
-  let top = Infinity, bottom = -Infinity, left = Infinity, right = -Infinity;
   for (let y = 0; y < canvas.height; y++) {
-    for (let x = 0; x < canvas.width; x++) {
-      if (pixels[4 * (y * canvas.width + x) + 3] >= 128) {
-        inside.push(x, y);
-        top = Math.min(top, y); bottom = Math.max(bottom, y);
-        left = Math.min(left, x); right = Math.max(right, x);
-      }
-    }
+    for (let x = 0; x < canvas.width; x++) if (pixels[4 * (y * canvas.width + x) + 3] >= 128) inside.push(x, y);
   }
-  const mask = { inside: Int32Array.from(inside), top, bottom: bottom + 1, left, right: right + 1 };
-  if (WORD_MASKS.size > 32) WORD_MASKS.clear();
-  WORD_MASKS.set(word, mask);
-  return mask;
+  return maskBounds(inside);
+}
+
+function maskBounds(inside) {
+  let top = Infinity, bottom = -Infinity, left = Infinity, right = -Infinity;
+  for (let k = 0; k < inside.length; k += 2) {
+    left = Math.min(left, inside[k]); right = Math.max(right, inside[k]);
+    top = Math.min(top, inside[k + 1]); bottom = Math.max(bottom, inside[k + 1]);
+  }
+  return { inside: Int32Array.from(inside), top, bottom: bottom + 1, left, right: right + 1 };
+}
+
+/** The glyph pixels of `word`: a canvas where there is one (pages), the pixel font otherwise (node). */
+function wordMask(word) {
+  const canvas = typeof OffscreenCanvas !== "undefined"
+    ? new OffscreenCanvas(8, 8)
+    : typeof document !== "undefined" ? document.createElement("canvas") : null;
+  return canvas === null ? pixelFontMask(word) : canvasFontMask(word, canvas);
 }
 
 /**
  * n points uniform on the glyphs of `word` in the plane, centred, unit height
- * (the browser's canvas font stands in for matplotlib's glyph outlines in Python).
+ * (the browser's font stands in for matplotlib's glyph outlines in Python;
+ * without a canvas, the 5×7 pixel font).
  */
 export function wordRegion(word, n, rng) {
   if (typeof word !== "string" || word.trim() === "") throw new Error(`word must contain visible characters, got ${JSON.stringify(word)}`);

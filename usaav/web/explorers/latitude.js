@@ -11,7 +11,7 @@
 import { defineExplorer } from "../explorer.js";
 import { choiceControl, sliderControl, toggleControl } from "../controls.js";
 import { bindKernel, ropeSpec } from "../kernels.js";
-import { conditionalDiameter, gaugeGap, relativeEnergyGap } from "../observables.js";
+import { collapseGap, conditionalDiameter, gaugeGap, relativeEnergyGap } from "../observables.js";
 import { makeRng } from "../random.js";
 import { rotateInPlane, uniformSphere } from "../sphere.js";
 import { tiltedStart } from "../targets.js";
@@ -54,7 +54,7 @@ const LATITUDE_N = 240;
 /** Tokens of the flow: 256, as 256 positions or 64 positions with four tokens each (MODEL.md §6.1). */
 const LATITUDE_FLOW_N = 256;
 const LATITUDE_BETA = 1;
-const byKey = (run, key) => run.byKey[key];
+const latitudeSystem = (run, key) => run.byKey[key];
 const flowDiameter = (run) => conditionalDiameter(run.byKey.flow.X, run.byKey.flow.aux, run.byKey.flow.n, 3);
 
 export const latitudeExplorer = defineExplorer({
@@ -65,9 +65,11 @@ export const latitudeExplorer = defineExplorer({
     sliderControl("theta", "frequency θ / π", { min: 0.25, max: 4, step: 0.25, value: 2, format: (v) => v.toFixed(2) }),
     choiceControl("plane", "rotation plane", [["x1x2", "(x₁, x₂)"], ["x1x3", "(x₁, x₃)"], ["x2x3", "(x₂, x₃)"]], "x1x2"),
     toggleControl("flow", "flow from a uniform cloud", true),
-    choiceControl("copies", "tokens per position", [[1, "one"], [4, "four"]], 4),
   ],
-  setup({ polar, theta, plane, flow, copies }, options) {
+  // options.copies (1 or 4, from Python) sets the tokens per position of the flow.
+  setup({ polar, theta, plane, flow }, options) {
+    const copies = options.copies ?? 4;
+    if (copies !== 1 && copies !== 4) throw new RangeError(`copies must be 1 or 4 tokens per position, got ${copies}`);
     const n = options.n ?? LATITUDE_N;
     const beta = options.beta ?? LATITUDE_BETA;
     const angle = Math.PI * theta;
@@ -103,9 +105,15 @@ export const latitudeExplorer = defineExplorer({
     return { systems, dt: 0.05, clock: "raw", tMax: 30, speed: 4 };
   },
   readouts: [
-    { key: "gap", label: "relative energy gap of the maximiser", value: (run) => byKey(run, "maximiser").extra.gap },
-    { key: "height", label: "height along the axis, cos ϑ", digits: 3, value: (run) => byKey(run, "maximiser").extra.v[byKey(run, "maximiser").extra.axis] },
-    { key: "spread", label: "spread of that height", value: (run) => byKey(run, "maximiser").extra.spread },
+    { key: "gap", label: "relative energy gap of the maximiser", value: (run) => latitudeSystem(run, "maximiser").extra.gap },
+    { key: "height", label: "height along the axis, cos ϑ", digits: 3, value: (run) => latitudeSystem(run, "maximiser").extra.v[latitudeSystem(run, "maximiser").extra.axis] },
+    { key: "spread", label: "spread of that height", value: (run) => latitudeSystem(run, "maximiser").extra.spread },
+    { key: "axis", label: "rotation axis", value: (run) => `x${"₁₂₃"[latitudeSystem(run, "maximiser").extra.axis]}` },
+    {
+      key: "collapse",
+      label: "collapse gap Γ of the maximiser",
+      value: (run) => collapseGap(latitudeSystem(run, "maximiser").X, latitudeSystem(run, "maximiser").n, 3),
+    },
     {
       key: "flowSpread",
       label: "flow: spread of the height",

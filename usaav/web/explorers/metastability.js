@@ -10,7 +10,7 @@
 // (usaav.experiments.metastability).  The exponent c = 1 − cos Δ₀ of
 // T₁ ≈ e^{cβ} is this project's reconstruction (the paper's was lost).
 
-import { defineExplorer } from "../explorer.js";
+import { definePanelExplorer } from "../panels.js";
 import { sliderControl } from "../controls.js";
 import { bindKernel } from "../kernels.js";
 import { createSimulation } from "../integrate.js";
@@ -171,15 +171,15 @@ export function metastabilityStart(beta, gap, k, seed = 0) {
   return { spec: { type: "usa", beta, aux: Array(n).fill(0) }, X0, n, reduced, tEnd, delta0: Math.min(...pairAngles(start, k)) };
 }
 
-const meta = (run) => run.systems[0].extra;
+const metastabilityExtra = (run) => run.systems[0].extra;
 /** The recorder, brought up to the current frame (readouts and the chart both call this). */
-function observed(run) {
+function metastabilityRecorder(run) {
   const system = run.systems[0];
   system.extra.recorder.observe(run.t, system.X);
   return system.extra.recorder;
 }
 
-export const metastabilityExplorer = defineExplorer({
+export const metastabilityExplorer = definePanelExplorer({
   name: "metastability",
   title: "Metastability: clusters wait exponentially long in β before they merge",
   controls: [
@@ -207,13 +207,13 @@ export const metastabilityExplorer = defineExplorer({
     };
   },
   readouts: [
-    { key: "T1", label: "first merger T₁ (rescaled clock)", digits: 2, value: (run) => (Number.isFinite(observed(run).T1) ? observed(run).T1 : "not yet") },
-    { key: "reduced", label: "reduced k-point flow predicts", digits: 2, value: (run) => meta(run).reduced },
-    { key: "exponent", label: "β(1 − cos Δ₀)", digits: 2, value: (run) => run.values.beta * (1 - Math.cos(meta(run).delta0)) },
+    { key: "T1", label: "first merger T₁ (rescaled clock)", digits: 2, value: (run) => (Number.isFinite(metastabilityRecorder(run).T1) ? metastabilityRecorder(run).T1 : "not yet") },
+    { key: "reduced", label: "reduced k-point flow predicts", digits: 2, value: (run) => metastabilityExtra(run).reduced },
+    { key: "exponent", label: "β(1 − cos Δ₀)", digits: 2, value: (run) => run.values.beta * (1 - Math.cos(metastabilityExtra(run).delta0)) },
     {
       key: "note",
       label: "exponent c = 1 − cos Δ₀",
-      value: (run) => `${(1 - Math.cos(meta(run).delta0)).toFixed(3)} (this project's reconstruction)`,
+      value: (run) => `${(1 - Math.cos(metastabilityExtra(run).delta0)).toFixed(3)} (this project's reconstruction)`,
     },
   ],
   panels: [{
@@ -223,8 +223,8 @@ export const metastabilityExplorer = defineExplorer({
     xLabel: "rescaled time t′ (log)",
     yLabel: "angle (rad)",
     data(run) {
-      const result = meta(run);
-      const recorder = observed(run);
+      const result = metastabilityExtra(run);
+      const recorder = metastabilityRecorder(run);
       const pairs = recorder.angles[0].length;
       const names = [];
       for (let a = 0; a < run.values.clusters; a++) for (let b = a + 1; b < run.values.clusters; b++) names.push(`centres ${a + 1}–${b + 1}`);

@@ -5,11 +5,14 @@
 // and the histogram of their angles against the target density; the
 // readouts check the energy (the phase-field kernel at its ceiling) and the
 // Kolmogorov–Smirnov distance, whose best value for n points is 1/(2n).
+// While a preset law is shown, the law of the typed quantile is drawn
+// dashed in the histogram for comparison (or its formula's error is printed),
+// and "your quantile" realises it.
 
-import { defineExplorer } from "../explorer.js";
+import { definePanelExplorer } from "../panels.js";
 import { choiceControl, sliderControl, textControl } from "../controls.js";
 import { bindKernel } from "../kernels.js";
-import { relativeEnergyGap } from "../observables.js";
+import { collapseGap, relativeEnergyGap } from "../observables.js";
 import { ANGLE_LAWS, angleLaw, realizeLaw } from "../targets.js";
 import { PALETTE } from "../view.js";
 import { positionColour } from "./common.js";
@@ -28,21 +31,30 @@ export function angleHistogram(angles, bins = ORBIT_BINS) {
 }
 
 /**
- * Law, realisation and its checks for one setting of the controls.
+ * Law, realisation and its checks for one setting of the controls, and the
+ * law of the typed quantile beside a preset (or the parser's message).
  *
- * @returns {{law, result, gap: number, histogram: Float64Array}}
+ * @returns {{law, result, spec, gap: number, histogram: Float64Array, typed: ?object, typedError: ?string}}
  */
 export function orbitRealization(law, width, quantile, n) {
-  const target = angleLaw(law, width, quantile);
+  const target = angleLaw(law, width, quantile);  // "your quantile": a bad formula throws, the page shows why
   const result = realizeLaw(target, n, ORBIT_POLAR, [0, 1]);
   const spec = { type: "phase_field", beta: ORBIT_BETA, phases: result.phases, plane: [0, 1], aux: Array.from(result.positions) };
   const gap = relativeEnergyGap(bindKernel(spec, n, 3), result.X);
-  return { law: target, result, spec, gap, histogram: angleHistogram(result.angles) };
+  let typed = null, typedError = null;
+  if (law !== "your quantile") {
+    try {
+      typed = angleLaw("your quantile", width, quantile);
+    } catch (err) {
+      typedError = err.message;
+    }
+  }
+  return { law: target, result, spec, gap, histogram: angleHistogram(result.angles), typed, typedError };
 }
 
-const realised = (run) => run.systems[0].extra;
+const orbitRealised = (run) => run.systems[0].extra;
 
-export const orbitLawExplorer = defineExplorer({
+export const orbitLawExplorer = definePanelExplorer({
   name: "orbit_law",
   title: "Any law on the orbit: x(s) = R_Q(s) v for the quantile Q of the target",
   controls: [
@@ -67,9 +79,23 @@ export const orbitLawExplorer = defineExplorer({
     };
   },
   readouts: [
-    { key: "gap", label: "relative energy gap (phase field)", value: (run) => realised(run).gap },
-    { key: "ks", label: "KS distance to the target", value: (run) => realised(run).result.ksDistance },
-    { key: "best", label: "best possible, 1/(2n)", value: (run) => 0.5 / realised(run).result.positions.length },
+    { key: "gap", label: "relative energy gap (phase field)", value: (run) => orbitRealised(run).gap },
+    { key: "ks", label: "KS distance to the target", value: (run) => orbitRealised(run).result.ksDistance },
+    { key: "best", label: "best possible, 1/(2n)", value: (run) => 0.5 / orbitRealised(run).result.positions.length },
+    {
+      key: "spread",
+      label: "collapse gap Γ of the tokens",
+      value: (run) => collapseGap(run.systems[0].X, run.systems[0].n, 3),
+    },
+    {
+      key: "typed",
+      label: "your quantile",
+      value: (run) => {
+        const { typedError } = orbitRealised(run);
+        if (run.values.law === "your quantile") return "realised";
+        return typedError ?? "its law is drawn dashed";
+      },
+    },
   ],
   panels: [{
     key: "histogram",
@@ -78,12 +104,17 @@ export const orbitLawExplorer = defineExplorer({
     xLabel: "angle α on the orbit, x = R_α v",
     yLabel: "density",
     data(run) {
-      const { law, histogram } = realised(run);
+      const { law, histogram, typed } = orbitRealised(run);
+      const curves = [{ x: law.grid, y: law.densityValues, colour: PALETTE.vermillion }];
+      const legend = [["realised angles", PALETTE.sky], ["target density", PALETTE.vermillion]];
+      if (typed) {
+        curves.push({ x: typed.grid, y: typed.densityValues, colour: PALETTE.purple, dash: [5, 4] });
+        legend.push(["your quantile's law (dashed)", PALETTE.purple]);
+      }
       return {
-        bars: histogram, lo: -Math.PI, hi: Math.PI, barColour: PALETTE.sky,
-        curve: { x: law.grid, y: law.densityValues, colour: PALETTE.vermillion },
+        bars: histogram, lo: -Math.PI, hi: Math.PI, barColour: PALETTE.sky, curves,
         ticks: [[-Math.PI, "−π"], [-Math.PI / 2, "−π/2"], [0, "0"], [Math.PI / 2, "π/2"], [Math.PI, "π"]],
-        legend: [["realised angles", PALETTE.sky], ["target density", PALETTE.vermillion]],
+        legend,
       };
     },
   }],

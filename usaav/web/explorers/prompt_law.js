@@ -8,7 +8,7 @@
 import { defineExplorer } from "../explorer.js";
 import { choiceControl, sliderControl, textControl } from "../controls.js";
 import { bindKernel } from "../kernels.js";
-import { relativeEnergyGap } from "../observables.js";
+import { collapseGap, relativeEnergyGap } from "../observables.js";
 import { makeRng } from "../random.js";
 import { SHAPES, gaugeImages, householderGauges, sphereTarget } from "../targets.js";
 import { PALETTE } from "../view.js";
@@ -33,14 +33,14 @@ export function promptLawRealization(shape, word, n, seed = 0) {
   return { T, G, X, spec, gap, error };
 }
 
-const built = (run) => run.systems[0].extra;
+const promptLawBuilt = (run) => run.systems[0].extra;
 
 export const promptLawExplorer = defineExplorer({
   name: "prompt_law",
   title: "Any law on the sphere: prompts with Householder gauges, x_p = G_pᵀ v = T_p",
   controls: [
+    textControl("word", "your word", "USA-AV", { maxLength: 24, help: "the target law \"word\" writes it on the sphere" }),
     choiceControl("shape", "target law", SHAPES, "word"),
-    textControl("word", "word", "USA-AV", { maxLength: 24 }),
     sliderControl("n", "prompts n", { min: 100, max: 1600, step: 100, value: 800, integer: true }),
   ],
   setup({ shape, word, n }, options) {
@@ -58,8 +58,9 @@ export const promptLawExplorer = defineExplorer({
     };
   },
   readouts: [
-    { key: "gap", label: "relative energy gap (prompt kernel)", value: (run) => built(run).gap },
-    { key: "error", label: "max |G_pᵀ v − T_p|", value: (run) => built(run).error },
+    { key: "gap", label: "relative energy gap (prompt kernel)", value: (run) => promptLawBuilt(run).gap },
+    { key: "error", label: "max |G_pᵀ v − T_p|", value: (run) => promptLawBuilt(run).error },
+    { key: "spread", label: "collapse gap Γ of the tokens", value: (run) => collapseGap(run.systems[0].X, run.systems[0].n, 3) },
   ],
   overlays() {
     return [{ kind: "marker", at: [...PROMPT_LAW_V], colour: PALETTE.vermillion, size: 7 }];

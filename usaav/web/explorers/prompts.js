@@ -32,7 +32,7 @@ export function predictedClusters(interaction, gauges, m, X) {
   return countClusters(gaugeImages(gaugeFrameDirection(interaction, X), gauges, m), m, 3, CLUSTER_THRESHOLD);
 }
 
-const flowOf = (run) => run.systems[0];
+const promptFlow = (run) => run.systems[0];
 
 export const promptsExplorer = defineExplorer({
   name: "prompts",
@@ -65,16 +65,16 @@ export const promptsExplorer = defineExplorer({
     };
   },
   readouts: [
-    { key: "clusters", label: "clusters now", value: (run) => String(countClusters(flowOf(run).X, flowOf(run).n, 3, CLUSTER_THRESHOLD)) },
+    { key: "clusters", label: "clusters now", value: (run) => String(countClusters(promptFlow(run).X, promptFlow(run).n, 3, CLUSTER_THRESHOLD)) },
     {
       key: "predicted",
       label: "distinct points G_pᵀ u",
-      value: (run) => String(predictedClusters(flowOf(run).interaction, flowOf(run).extra.gauges, flowOf(run).extra.m, flowOf(run).X)),
+      value: (run) => String(predictedClusters(promptFlow(run).interaction, promptFlow(run).extra.gauges, promptFlow(run).extra.m, promptFlow(run).X)),
     },
-    { key: "gauges", label: "distinct gauges", value: (run) => String(flowOf(run).extra.distinctGauges) },
-    { key: "gauge", label: "gauge-frame gap", value: (run) => gaugeGap(flowOf(run).interaction, flowOf(run).X) },
-    { key: "gap", label: "collapse gap Γ (original frame)", value: (run) => collapseGap(flowOf(run).X, flowOf(run).n, 3) },
-    { key: "energy", label: "relative energy gap", value: (run) => relativeEnergyGap(flowOf(run).interaction, flowOf(run).X) },
+    { key: "gauges", label: "distinct gauges", value: (run) => String(promptFlow(run).extra.distinctGauges) },
+    { key: "gauge", label: "gauge-frame gap", value: (run) => gaugeGap(promptFlow(run).interaction, promptFlow(run).X) },
+    { key: "gap", label: "collapse gap Γ (original frame)", value: (run) => collapseGap(promptFlow(run).X, promptFlow(run).n, 3) },
+    { key: "energy", label: "relative energy gap", value: (run) => relativeEnergyGap(promptFlow(run).interaction, promptFlow(run).X) },
   ],
   charts: [{
     key: "gaps",
@@ -85,8 +85,8 @@ export const promptsExplorer = defineExplorer({
     yMin: 1e-17,
     yMax: 1,
     series: [
-      { label: "collapse gap Γ", colour: SERIES_COLOURS[0], width: 2.4, value: (run) => collapseGap(flowOf(run).X, flowOf(run).n, 3) },
-      { label: "gauge-frame gap", colour: SERIES_COLOURS[1], width: 1.5, value: (run) => gaugeGap(flowOf(run).interaction, flowOf(run).X) },
+      { label: "collapse gap Γ", colour: SERIES_COLOURS[0], width: 2.4, value: (run) => collapseGap(promptFlow(run).X, promptFlow(run).n, 3) },
+      { label: "gauge-frame gap", colour: SERIES_COLOURS[1], width: 1.5, value: (run) => gaugeGap(promptFlow(run).interaction, promptFlow(run).X) },
     ],
   }],
 });

@@ -5,7 +5,7 @@
 // approaches ½ max_k ĉ(k) and never exceeds the finite-n bound λ_max(C)/(2n),
 // C_ij = c(s_i − s_j) (MODEL.md §4, Prop. 10 row); the curve winds |k*| times.
 
-import { defineExplorer } from "../explorer.js";
+import { definePanelExplorer } from "../panels.js";
 import { sliderControl } from "../controls.js";
 import { energy } from "../kernels.js";
 import { collapseGap, windingNumber } from "../observables.js";
@@ -46,10 +46,10 @@ export function finiteBound(coefficients, n) {
   return largest / (2 * n);
 }
 
-const flowOf = (run) => run.systems[0];
-const toeplitzEnergy = (run) => energy(flowOf(run).interaction, flowOf(run).X);
+const toeplitzFlow = (run) => run.systems[0];
+const toeplitzEnergy = (run) => energy(toeplitzFlow(run).interaction, toeplitzFlow(run).X);
 
-export const toeplitzExplorer = defineExplorer({
+export const toeplitzExplorer = definePanelExplorer({
   name: "toeplitz",
   title: "Toeplitz kernels: the strongest Fourier mode k* wins",
   controls: [0, 1, 2, 3].map((k) => sliderControl(`c${k}`, `c${"₀₁₂₃"[k]}`, {
@@ -79,15 +79,15 @@ export const toeplitzExplorer = defineExplorer({
     };
   },
   readouts: [
-    { key: "kStar", label: "winning mode k*", value: (run) => String(flowOf(run).extra.kStar) },
+    { key: "kStar", label: "winning mode k*", value: (run) => String(toeplitzFlow(run).extra.kStar) },
     { key: "energy", label: "energy E_n", digits: 5, value: toeplitzEnergy },
-    { key: "bound", label: "bound ½ max ĉ(k)", digits: 5, value: (run) => flowOf(run).extra.bound },
-    { key: "finite", label: "finite-n bound λ_max(C)/(2n)", digits: 5, value: (run) => flowOf(run).extra.finite },
+    { key: "bound", label: "bound ½ max ĉ(k)", digits: 5, value: (run) => toeplitzFlow(run).extra.bound },
+    { key: "finite", label: "finite-n bound λ_max(C)/(2n)", digits: 5, value: (run) => toeplitzFlow(run).extra.finite },
     {
       key: "winding",
       label: "winding number |w|",
       value: (run) => {
-        const system = flowOf(run);
+        const system = toeplitzFlow(run);
         // A (nearly) collapsed cloud has no loop worth counting.
         if (collapseGap(system.X, system.n, 3) < 1e-2) return "– (collapsed)";
         return String(Math.round(Math.abs(windingNumber(system.X, system.extra.positions, system.n, 3))));
@@ -108,8 +108,8 @@ export const toeplitzExplorer = defineExplorer({
       { label: "λ_max(C)/(2n)", colour: SERIES_COLOURS[2], dash: [2, 3] },
     ],
     lines: (run) => [
-      { y: flowOf(run).extra.bound, colour: SERIES_COLOURS[0], dash: [5, 3] },
-      { y: flowOf(run).extra.finite, colour: SERIES_COLOURS[2], dash: [2, 3] },
+      { y: toeplitzFlow(run).extra.bound, colour: SERIES_COLOURS[0], dash: [5, 3] },
+      { y: toeplitzFlow(run).extra.finite, colour: SERIES_COLOURS[2], dash: [2, 3] },
     ],
   }],
   panels: [{
@@ -119,7 +119,7 @@ export const toeplitzExplorer = defineExplorer({
     xLabel: "frequency k",
     yLabel: "ĉ(k)",
     data(run) {
-      const { spectrum, kStar } = flowOf(run).extra;
+      const { spectrum, kStar } = toeplitzFlow(run).extra;
       return {
         labels: spectrum.map((_, k) => String(k)),
         values: spectrum,
