@@ -109,31 +109,3 @@ def test_explore_calls_update_with_the_control_values():
                               k=ipywidgets.IntSlider(value=3), name=["a", "b"])
     assert calls == [(3, "a")]  # initial state drawn at creation (static pages show it)
     assert box.controls["k"].continuous_update is False
-
-
-@pytest.mark.parametrize("name", ["baseline", "RoPE", "prompts", "distance bias"])
-def test_collapse_explorer_shows_the_collapse_gap_of_its_run(name):
-    pytest.importorskip("ipywidgets")
-    from usaav import widgets
-
-    with contextlib.redirect_stdout(io.StringIO()):
-        explorer = widgets.collapse_explorer(kernel=name, n=32)
-    fig, text = explorer.update(beta=1.0, n=32, kernel=name, seed=0)
-    kernel, aux, _ = widgets.scenario(name, 1.0, 32, 0)
-    run = usaav.simulate(kernel, usaav.uniform_sphere(32, 3, 0), aux, 15.0, record_every=10)
-    assert f"{usaav.collapse_gap(run.final):.2e}" in text
-
-
-def test_sphere_viewer_turns_the_camera_and_keeps_the_points():
-    pytest.importorskip("ipywidgets")
-    from usaav import widgets
-
-    X = usaav.uniform_sphere(20, 3, 0)
-    with contextlib.redirect_stdout(io.StringIO()):
-        viewer = widgets.sphere_viewer(X)
-    fig = viewer.update(azimuth=120.0, elevation=-30.0)
-    ax = fig.axes[0]
-    assert (ax.azim, ax.elev) == (120.0, -30.0)
-    np.testing.assert_allclose(np.column_stack(ax.collections[-1]._offsets3d), X)
-    with pytest.raises(ValueError, match="X must have shape"):
-        widgets.sphere_viewer(X[:, :2])

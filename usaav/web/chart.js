@@ -16,10 +16,11 @@ export function powerOfTenLabel(exponent) {
 export function axisTicks(lo, hi, log) {
   if (log) {
     const a = Math.ceil(Math.log10(lo) - 1e-9), b = Math.floor(Math.log10(hi) + 1e-9);
-    const stride = Math.max(1, Math.ceil((b - a) / 5));
+    // At most ~6 decades labelled, at multiples of a round stride (10⁰, 10⁻⁸, 10⁻¹⁶, ...).
+    const stride = [1, 2, 4, 5, 8, 10, 16, 20].find((s) => (b - a) / s <= 5) || Math.ceil((b - a) / 5);
     const ticks = [];
-    for (let e = b; e >= a; e -= stride) ticks.push(e);
-    return ticks.reverse().map((e) => ({ value: 10 ** e, label: powerOfTenLabel(e) }));
+    for (let e = Math.ceil(a / stride) * stride; e <= b; e += stride) ticks.push(e);
+    return ticks.map((e) => ({ value: 10 ** e, label: powerOfTenLabel(e) }));
   }
   const span = hi - lo || 1;
   const raw = span / 5;
@@ -47,6 +48,7 @@ export function createLineChart(canvas, spec) {
   const ctx = canvas.getContext("2d");
   let cssWidth = 0, cssHeight = 0;
   let last = null;
+  let ink = "#222"; // the page's text colour, read on resize (not per frame)
   const aspect = spec.aspect || 0.5;
 
   function resize() {
@@ -61,6 +63,7 @@ export function createLineChart(canvas, spec) {
       canvas.height = Math.round(height * dpr);
       canvas.style.height = `${height}px`;
     }
+    ink = (typeof getComputedStyle === "function" && getComputedStyle(canvas).color) || "#222";
     if (last) draw(...last);
   }
 
@@ -68,7 +71,6 @@ export function createLineChart(canvas, spec) {
     last = [series, lines, xMax];
     if (!cssWidth) return;
     const W = canvas.width, H = canvas.height, s = W / cssWidth;
-    const ink = (typeof getComputedStyle === "function" && getComputedStyle(canvas).color) || "#222";
     const log = !!spec.log;
     const yMin = spec.yMin ?? (log ? 1e-32 : 0), yMax = spec.yMax ?? 1;
     const left = 44 * s, right = 8 * s, top = 8 * s, bottom = 30 * s;

@@ -167,7 +167,7 @@ export function buildTransport({ onPlay, onRestart, onSkip }) {
   const restart = htmlElement("button", "usaav-x-button", "↺ restart");
   restart.type = "button";
   restart.setAttribute("aria-label", "restart from t = 0");
-  const skip = htmlElement("button", "usaav-x-button", "⏭ to the end");
+  const skip = htmlElement("button", "usaav-x-button", "run to the end");
   skip.type = "button";
   skip.setAttribute("aria-label", "run to the end time as fast as possible");
   play.addEventListener("click", () => onPlay());
@@ -187,17 +187,20 @@ export function buildTransport({ onPlay, onRestart, onSkip }) {
 export function buildReadouts(readouts) {
   const list = htmlElement("dl", "usaav-x-readouts");
   const cells = {};
+  const terms = {};
   for (const r of readouts) {
     const term = htmlElement("dt", null, r.label);
     if (r.help) term.title = r.help;
     const value = htmlElement("dd", null, "–");
     value.dataset.key = r.key;
     cells[r.key] = value;
+    terms[r.key] = term;
     list.append(term, value);
   }
   return {
     node: list,
     set(key, text) { if (cells[key] && cells[key].textContent !== text) cells[key].textContent = text; },
+    show(key, visible) { terms[key].hidden = !visible; cells[key].hidden = !visible; },
   };
 }
 

@@ -39,6 +39,8 @@ import { createCamera, createSphereView, pointColours } from "./view.js";
 export const FRAME_BUDGET_MS = 10;
 /** The same when the reader asks to run to the end: still above 30 frames per second. */
 export const FAST_FORWARD_BUDGET_MS = 20;
+/** Milliseconds between two readout updates while playing (observables like the energy cost O(n²)). */
+export const READOUT_INTERVAL_MS = 100;
 /** Seconds between two state messages to Python while the animation runs (never per frame). */
 export const STATE_INTERVAL_S = 0.5;
 
@@ -218,6 +220,8 @@ const EXPLORER_STYLE = `
 .usaav-x-figure { flex: 1 1 300px; min-width: 0; }
 .usaav-x-panel { flex: 1 1 230px; max-width: 100%; display: flex; flex-direction: column; gap: 0.45em; }
 .usaav-x-spheres { display: grid; gap: 0.3em; grid-template-columns: repeat(var(--usaav-x-columns, 1), minmax(0, 1fr)); }
+.usaav-x > .usaav-x-colourbars { margin-bottom: 0.6em; }
+@media (max-width: 520px) { .usaav-x > .usaav-x-spheres { grid-template-columns: repeat(var(--usaav-x-narrow-columns, 2), minmax(0, 1fr)); } }
 .usaav-x-sphere { margin: 0; min-width: 0; text-align: center; }
 .usaav-x-sphere canvas { display: block; width: 100%; max-width: 440px; margin: 0 auto; cursor: grab; border-radius: 4px; }
 .usaav-x-sphere canvas:focus-visible, .usaav-x button:focus-visible, .usaav-x input:focus-visible, .usaav-x select:focus-visible { outline: 2px solid #0072B2; outline-offset: 2px; }
@@ -235,7 +239,8 @@ const EXPLORER_STYLE = `
 .usaav-x-button { font: inherit; font-size: 0.9em; padding: 0.2em 0.7em; color: inherit; background: transparent; border: 1px solid var(--usaav-x-line); border-radius: 4px; cursor: pointer; min-height: 2em; }
 .usaav-x-button:hover { background: rgba(128,128,128,0.12); }
 .usaav-x-button:disabled { opacity: 0.45; cursor: default; }
-.usaav-x-readouts { display: grid; grid-template-columns: auto 1fr; gap: 0.1em 0.8em; margin: 0.3em 0 0; font-variant-numeric: tabular-nums; }
+.usaav-x-readouts { display: grid; grid-template-columns: minmax(0, 1fr) auto; gap: 0.1em 0.8em; margin: 0.3em 0 0; font-variant-numeric: tabular-nums; }
+.usaav-x-readouts dd { text-align: right; white-space: nowrap; }
 .usaav-x-readouts dt { font-weight: normal; opacity: 0.85; }
 .usaav-x-readouts dd { margin: 0; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 0.92em; }
 .usaav-x-legend { list-style: none; padding: 0; margin: 0.2em 0 0; display: flex; flex-wrap: wrap; gap: 0.2em 0.9em; font-size: 0.85em; }
@@ -245,6 +250,7 @@ const EXPLORER_STYLE = `
 .usaav-x-colourbar { display: flex; align-items: center; flex-wrap: wrap; gap: 0.3em 0.5em; font-size: 0.85em; margin-top: 0.2em; justify-content: center; }
 .usaav-x-gradient { display: inline-block; width: 9em; height: 0.7em; border-radius: 2px; }
 .usaav-x-error { color: #b00020; font-size: 0.9em; }
+.usaav-x-hint { font-size: 0.8em; opacity: 0.75; margin: 0.2em 0 0; }
 .usaav-x-error:empty { display: none; }
 `;
 
@@ -282,7 +288,7 @@ export function mountExplorer(el, definition, host = {}) {
   el.replaceChildren(root);
 
   const camera = createCamera(options.camera || undefined);
-  const stats = { frames: 0, draws: 0, lastInputAt: 0, lastLatencyMs: NaN, stepsPerFrame: 0, fps: NaN };
+  const stats = { frames: 0, draws: 0, drawMs: 0, workMs: [], lastInputAt: 0, lastLatencyMs: NaN, stepsPerFrame: 0, fps: NaN };
 
   // --- transport, controls, readouts -------------------------------------
   let run = null;
@@ -312,14 +318,21 @@ export function mountExplorer(el, definition, host = {}) {
   const readouts = buildReadouts(readoutList);
   const error = htmlElement("p", "usaav-x-error");
   error.setAttribute("role", "alert");
-  panel.append(transport.node, controlsBox, readouts.node, error);
+  const hint = htmlElement("p", "usaav-x-hint", "Drag a sphere, or focus it and use the arrow keys, to turn it; Home resets the view.");
+  panel.append(transport.node, controlsBox, readouts.node, error, hint);
 
   // --- figure: spheres, colour legend, charts -----------------------------
   let views = [];
   let colours = [];
   const spheres = htmlElement("div", "usaav-x-spheres");
   const legendBox = htmlElement("div", "usaav-x-colourbars");
-  figure.append(spheres, legendBox);
+  if (definition.wide) {
+    // Small multiples: the spheres take the whole width, chart and controls share the row below.
+    root.insertBefore(legendBox, body);
+    root.insertBefore(spheres, legendBox);
+  } else {
+    figure.append(spheres, legendBox);
+  }
   const charts = definition.charts.map((chart) => {
     const box = htmlElement("div", "usaav-x-chart");
     const canvas = htmlElement("canvas");
@@ -340,6 +353,8 @@ export function mountExplorer(el, definition, host = {}) {
     spheres.replaceChildren();
     const columns = definition.columns ?? Math.min(shown.length, 3);
     spheres.style.setProperty("--usaav-x-columns", String(columns));
+    // On a phone: three small spheres stay in one row, six go in three rows of two.
+    spheres.style.setProperty("--usaav-x-narrow-columns", String(shown.length === 3 ? 3 : Math.min(2, columns)));
     views = shown.map((system) => {
       const fig = htmlElement("figure", "usaav-x-sphere");
       const canvas = htmlElement("canvas");
@@ -369,8 +384,11 @@ export function mountExplorer(el, definition, host = {}) {
   }
 
   // --- drawing ------------------------------------------------------------
-  function draw() {
+  let lastReadout = 0;
+
+  function draw(throttleReadouts = false) {
     if (!run) return;
+    const t0 = performance.now();
     for (const { key, view } of views) {
       const system = run.byKey[key];
       view.draw(system.X, system.n, system.d, colours[key], definition.overlays ? definition.overlays(run, system) : []);
@@ -379,14 +397,18 @@ export function mountExplorer(el, definition, host = {}) {
       const series = chart.spec.series.map((s, k) => ({ ...s, ...samples[c][k] }));
       chart.plot.draw(series, chart.spec.lines ? chart.spec.lines(run) : [], Math.max(run.tMax, run.t));
     });
-    const current = readoutValues(run);
-    for (const r of readoutList) {
-      const text = r.key === "t" && run.animated
-        ? `${formatNumber(run.t, 2)} of ${formatNumber(run.tMax, 0)}`
-        : readoutText(r, current[r.key]);
-      readouts.set(r.key, text);
+    if (!throttleReadouts || t0 - lastReadout >= READOUT_INTERVAL_MS) {
+      lastReadout = t0;
+      const current = readoutValues(run);
+      for (const r of readoutList) {
+        const text = r.key === "t" && run.animated
+          ? `${formatNumber(run.t, 2)} of ${formatNumber(run.tMax, 0)}`
+          : readoutText(r, current[r.key]);
+        readouts.set(r.key, text);
+      }
     }
     stats.draws += 1;
+    stats.drawMs = performance.now() - t0;
     root.dataset.draws = String(stats.draws);
   }
 
@@ -414,7 +436,8 @@ export function mountExplorer(el, definition, host = {}) {
     const target = fastForward ? run.tMax : Math.min(run.tMax, run.t + run.speed * wall);
     const start = performance.now();
     let steps = 0;
-    const budget = fastForward ? FAST_FORWARD_BUDGET_MS : FRAME_BUDGET_MS;
+    // Stepping and drawing together should fit a 60 Hz frame: the budget shrinks when drawing is slow.
+    const budget = fastForward ? FAST_FORWARD_BUDGET_MS : Math.max(3, Math.min(FRAME_BUDGET_MS, 14 - (stats.drawMs || 0)));
     while (run.t + 0.5 * run.dt < target && performance.now() - start < budget) {
       advanceRun(run, 1);
       steps += 1;
@@ -425,7 +448,9 @@ export function mountExplorer(el, definition, host = {}) {
     frameTimes.push(now);
     if (frameTimes.length > 30) frameTimes.shift();
     if (frameTimes.length > 1) stats.fps = (1000 * (frameTimes.length - 1)) / (frameTimes[frameTimes.length - 1] - frameTimes[0]);
-    draw();
+    draw(true);
+    stats.workMs.push(performance.now() - start); // stepping + drawing of this frame
+    if (stats.workMs.length > 240) stats.workMs.shift();
     if (run.t + 0.5 * run.dt >= run.tMax) {
       finish();
       return;
@@ -450,6 +475,7 @@ export function mountExplorer(el, definition, host = {}) {
     transport.setPlaying(false);
     if (frameHandle) cancelAnimationFrame(frameHandle);
     frameHandle = 0;
+    draw(); // the readouts at the paused state, unthrottled
     sendState(true);
   }
 
@@ -476,6 +502,7 @@ export function mountExplorer(el, definition, host = {}) {
     sample();
     transport.setFinished(!run.animated);
     transport.node.hidden = !run.animated;
+    readouts.show("t", run.animated);
     root.dataset.finished = "false";
     layoutSpheres();
     draw();
@@ -508,6 +535,11 @@ export function mountExplorer(el, definition, host = {}) {
     })
     : null;
   visibility?.observe(root);
+  // The page's light/dark switch changes the text colour the canvases use.
+  const themeObserver = typeof MutationObserver === "function" && typeof document !== "undefined"
+    ? new MutationObserver(() => resize())
+    : null;
+  themeObserver?.observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme", "class"] });
 
   rebuild();
   if (autoplay) play();
@@ -542,6 +574,7 @@ export function mountExplorer(el, definition, host = {}) {
       pause();
       resizeObserver?.disconnect();
       visibility?.disconnect();
+      themeObserver?.disconnect();
       views.forEach((v) => v.view.destroy());
       root.remove();
     },

@@ -125,6 +125,9 @@ export function createSphereView(canvas, camera, opts = {}) {
   let order = new Uint32Array(0);
   let last = null; // the arguments of the last draw, to redraw when the camera turns
   let cssSize = 0;
+  let ink = "#222"; // the page's text colour, read on resize and turn (not per frame: no style recalculation)
+  // The wireframe behind and in front of the points, drawn once per camera and size.
+  const layers = { key: "", back: null, front: null };
 
   canvas.tabIndex = 0;
   canvas.setAttribute("role", "img");
@@ -144,7 +147,12 @@ export function createSphereView(canvas, camera, opts = {}) {
       canvas.height = Math.round(size * dpr);
       canvas.style.height = `${size}px`;
     }
+    readInk();
     if (last) draw(...last);
+  }
+
+  function readInk() {
+    ink = (typeof getComputedStyle === "function" && getComputedStyle(canvas).color) || "#222";
   }
 
   // Turning: pointer events cover mouse, pen and touch; keys for keyboard users.
@@ -183,9 +191,10 @@ export function createSphereView(canvas, camera, opts = {}) {
   canvas.addEventListener("pointerup", onUp);
   canvas.addEventListener("pointercancel", onUp);
   canvas.addEventListener("keydown", onKey);
-  const unsubscribe = camera.subscribe(() => { if (last) draw(...last); });
+  const unsubscribe = camera.subscribe(() => { readInk(); if (last) draw(...last); });
 
-  function strokeLine(pts, count, frame, radius, cx, cy, front, style, width) {
+  function strokeLine(pts, count, frame, radius, cx, cy, front, style, width, target = ctx) {
+    const ctx = target;
     ctx.beginPath();
     let pen = false;
     for (let k = 0; k < count; k++) {
@@ -227,10 +236,10 @@ export function createSphereView(canvas, camera, opts = {}) {
     }
   }
 
-  function drawTriad(frame, scale, ink) {
+  function drawTriad(ctx, frame, scale) {
     // Short coordinate axes in the lower-left corner, as in usaav.plotting's bare views.
-    const ox = 18 * scale, oy = canvas.height - 18 * scale, len = 12 * scale;
-    ctx.font = `${10 * scale}px sans-serif`;
+    const ox = 24 * scale, oy = canvas.height - 24 * scale, len = 15 * scale;
+    ctx.font = `${11 * scale}px sans-serif`;
     ctx.textAlign = "center";
     ctx.textBaseline = "middle";
     ["x\u2081", "x\u2082", "x\u2083"].forEach((name, k) => {
@@ -242,8 +251,44 @@ export function createSphereView(canvas, camera, opts = {}) {
       ctx.lineWidth = scale;
       ctx.stroke();
       ctx.fillStyle = ink;
-      ctx.fillText(name, ox + (len + 6 * scale) * ex, oy - (len + 6 * scale) * ey);
+      // Label at the tip, pushed out further when the axis points at the viewer (short on screen).
+      const reach = len + 8 * scale;
+      ctx.fillText(name, ox + reach * ex, oy - reach * ey);
     });
+  }
+
+  function wireframeLayers(W, H, frame, radius, cx, cy, scale) {
+    const key = `${W}x${H}|${camera.elev}|${camera.azim}|${ink}`;
+    if (layers.key === key) return layers;
+    const pal = viewPalette(ink);
+    const make = () => {
+      const layer = document.createElement("canvas");
+      layer.width = W;
+      layer.height = H;
+      return layer;
+    };
+    layers.back = layers.back && layers.back.width === W && layers.back.height === H ? layers.back : make();
+    layers.front = layers.front && layers.front.width === W && layers.front.height === H ? layers.front : make();
+    const back = layers.back.getContext("2d");
+    back.clearRect(0, 0, W, H);
+    for (const line of WIREFRAME) strokeLine(line.pts, line.count, frame, radius, cx, cy, false, pal.wireBack, 0.8 * scale, back);
+    const front = layers.front.getContext("2d");
+    front.clearRect(0, 0, W, H);
+    // The sphere itself: a faint disc between back and front, and its rim.
+    front.beginPath();
+    front.arc(cx, cy, radius, 0, 2 * Math.PI);
+    front.fillStyle = pal.shade;
+    front.fill();
+    front.strokeStyle = pal.rim;
+    front.lineWidth = scale;
+    front.stroke();
+    for (const line of WIREFRAME) {
+      strokeLine(line.pts, line.count, frame, radius, cx, cy, true,
+        line.equator ? pal.equatorFront : pal.wireFront, (line.equator ? 1.1 : 0.8) * scale, front);
+    }
+    if (cssSize >= 200) drawTriad(front, frame, scale); // on small multiples the shared camera says it all
+    layers.key = key;
+    return layers;
   }
 
   /**
@@ -262,19 +307,20 @@ export function createSphereView(canvas, camera, opts = {}) {
     const scale = W / cssSize;
     const radius = 0.43 * Math.min(W, H);
     const cx = W / 2, cy = H / 2;
-    const ink = (typeof getComputedStyle === "function" && getComputedStyle(canvas).color) || "#222";
-    const pal = viewPalette(ink);
     const frame = cameraFrame(camera.elev, camera.azim);
+    const { back, front } = wireframeLayers(W, H, frame, radius, cx, cy, scale);
     ctx.clearRect(0, 0, W, H);
 
     // Back half: wireframe, overlays and points behind the sphere, faded.
-    for (const line of WIREFRAME) strokeLine(line.pts, line.count, frame, radius, cx, cy, false, pal.wireBack, 0.8 * scale);
+    ctx.drawImage(back, 0, 0);
     drawOverlays(overlays, frame, radius, cx, cy, false, scale);
     if (projected.length < 3 * n) { projected = new Float64Array(3 * n); order = new Uint32Array(n); }
     projectPoints(X, n, d, frame, projected);
     for (let i = 0; i < n; i++) order[i] = i;
     const sorted = order.subarray(0, n).sort((a, b) => projected[3 * a + 2] - projected[3 * b + 2]);
-    const dot = Math.max(1.4, Math.min(4.2, 3.4 * Math.sqrt(128 / Math.max(n, 1)))) * scale;
+    // Dot radius: smaller for many points and on small views (small multiples).
+    const viewFactor = Math.max(0.5, Math.min(1.1, cssSize / 340));
+    const dot = Math.max(1.2, Math.min(4.2, 3.4 * Math.sqrt(128 / Math.max(n, 1))) * viewFactor) * scale;
     let k = 0;
     for (; k < n && projected[3 * sorted[k] + 2] < 0; k++) {
       const i = sorted[k];
@@ -287,20 +333,8 @@ export function createSphereView(canvas, camera, opts = {}) {
     }
     ctx.globalAlpha = 1;
 
-    // The sphere itself: a faint disc between back and front, and its rim.
-    ctx.beginPath();
-    ctx.arc(cx, cy, radius, 0, 2 * Math.PI);
-    ctx.fillStyle = pal.shade;
-    ctx.fill();
-    ctx.strokeStyle = pal.rim;
-    ctx.lineWidth = scale;
-    ctx.stroke();
-
-    // Front half: wireframe, overlays, points (with a thin outline).
-    for (const line of WIREFRAME) {
-      strokeLine(line.pts, line.count, frame, radius, cx, cy, true,
-        line.equator ? pal.equatorFront : pal.wireFront, (line.equator ? 1.1 : 0.8) * scale);
-    }
+    // The disc, the rim and the front wireframe, then the points in front (with a thin outline).
+    ctx.drawImage(front, 0, 0);
     ctx.lineWidth = 0.6 * scale;
     ctx.strokeStyle = "rgba(255,255,255,0.7)";
     for (; k < n; k++) {
@@ -313,7 +347,6 @@ export function createSphereView(canvas, camera, opts = {}) {
       ctx.stroke();
     }
     drawOverlays(overlays, frame, radius, cx, cy, true, scale);
-    drawTriad(frame, scale, ink);
   }
 
   return {

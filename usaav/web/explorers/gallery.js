@@ -16,6 +16,7 @@ export const kernelGalleryExplorer = defineExplorer({
   name: "kernel_gallery",
   title: "Six kernels, one initial cloud",
   columns: 3,
+  wide: true,
   controls: [
     sliderControl("beta", "β", { min: 0.5, max: 6, step: 0.5, value: 2, format: (v) => v.toFixed(1) }),
     sliderControl("n", "tokens n", { min: 24, max: 240, step: 24, value: 96, integer: true }),

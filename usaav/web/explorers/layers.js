@@ -64,6 +64,7 @@ export const collapseLayersExplorer = defineExplorer({
   name: "collapse_layers",
   title: "Baseline, RoPE and prompts from one gauge-frame cloud",
   columns: 3,
+  wide: true,
   controls: [
     sliderControl("beta", "β", { min: 0.25, max: 4, step: 0.25, value: 1, format: (v) => v.toFixed(2) }),
     sliderControl("n", "tokens n", { min: 16, max: 128, step: 16, value: 64, integer: true }),
@@ -76,7 +77,7 @@ export const collapseLayersExplorer = defineExplorer({
     { key: "baseline", label: "Γ baseline", value: gapOf("baseline") },
     { key: "rope", label: "Γ RoPE", value: gapOf("rope") },
     { key: "prompts", label: "Γ prompts", value: gapOf("prompts") },
-    { key: "gauge", label: "gauge-frame gap (largest of the three)", value: largestGaugeGap },
+    { key: "gauge", label: "gauge-frame gap", help: "the largest of the three models' gauge-frame gaps", value: largestGaugeGap },
     { key: "prediction", label: "1 − v₃²", value: predictedLayerGap },
   ],
   charts: [{

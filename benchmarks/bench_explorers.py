@@ -1,0 +1,228 @@
+"""Explorers in headless Chromium: update latency, frames per second, page weight.
+
+    python benchmarks/bench_explorers.py            # after make book; about 2 minutes
+    python benchmarks/bench_explorers.py --pages book/01_introduction.html
+
+For every explorer on every page of the built book (served locally, network
+cut, as in tests/browser):
+
+* **latency**: a slider (or select) of the explorer gets a new value and an
+  ``input``/``change`` event; the time from the event to the next animation
+  frame after the explorer has rebuilt its run, redrawn and printed its
+  readouts (median of 12 inputs cycling over its controls), and the part of
+  it spent in the explorer's handler.  Baseline, measured in the same round:
+  the same event on a bare ``<input>`` with no listener, to the next frame.
+* **frames per second** while the explorer plays at its default settings,
+  over 3 s of wall time, with the simulated time reached and the median work
+  per frame (Heun steps + drawing).  Baseline, in the same round: an empty
+  ``requestAnimationFrame`` loop over 3 s.
+
+The machine is shared, so each explorer is measured in 3 rounds and each
+number keeps its best round.
+* **page weight**: bytes transferred for the page and everything it loads
+  (HTML, scripts, styles, fonts, images), caches off.
+
+Prints markdown tables; exits 1 if a latency exceeds 50 ms, a frame rate is
+below 30 frames per second, or a page weighs more than 5 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "browser"))
+
+from harness import BUILT_BOOK, book_pages, browser, missing_requirements, open_page, serve, wait_for_math  # noqa: E402
+
+LATENCY_LIMIT_MS = 50.0
+FPS_FLOOR = 30.0
+WEIGHT_LIMIT = 5 * 1024 * 1024
+
+# In the page: move control k of an explorer, resolve after the next frame.
+MOVE_JS = """async ([root, k]) => {
+  const controls = [...root.querySelectorAll('.usaav-x-slider input, .usaav-x-choice select')];
+  if (!controls.length) return null;
+  const input = controls[k % controls.length];
+  if (input.tagName === 'SELECT') {
+    input.selectedIndex = (input.selectedIndex + 1) % input.options.length;
+  } else {
+    const step = Number(input.step), value = Number(input.value);
+    input.value = String(value + step <= Number(input.max) ? value + step : Number(input.min));
+  }
+  const t0 = performance.now();
+  input.dispatchEvent(new Event(input.tagName === 'SELECT' ? 'change' : 'input', { bubbles: true }));
+  await new Promise((resolve) => requestAnimationFrame(() => resolve()));
+  return { total: performance.now() - t0, handler: root.usaavExplorer.stats.lastLatencyMs };
+}"""
+
+BARE_INPUT_JS = """async () => {
+  const input = document.createElement('input');
+  input.type = 'range';
+  document.body.append(input);
+  const t0 = performance.now();
+  input.value = '60';
+  input.dispatchEvent(new Event('input', { bubbles: true }));
+  await new Promise((resolve) => requestAnimationFrame(() => resolve()));
+  input.remove();
+  return performance.now() - t0;
+}"""
+
+FPS_JS = """async ([root, seconds]) => {
+  const c = root.usaavExplorer;
+  c.restart();
+  const frames0 = c.stats.frames, t0 = performance.now();
+  c.stats.workMs.length = 0;
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  const frames = c.stats.frames - frames0, elapsed = (performance.now() - t0) / 1000;
+  const simulated = c.run.t;
+  c.pause();
+  const work = [...c.stats.workMs].sort((a, b) => a - b);
+  return { fps: frames / elapsed, simulated, tMax: c.run.tMax, work: work[Math.floor(work.length / 2)] };
+}"""
+
+EMPTY_LOOP_JS = """async (seconds) => {
+  let frames = 0;
+  const t0 = performance.now();
+  await new Promise((resolve) => {
+    const tick = () => { frames += 1; if (performance.now() - t0 < seconds * 1000) requestAnimationFrame(tick); else resolve(); };
+    requestAnimationFrame(tick);
+  });
+  return frames / ((performance.now() - t0) / 1000);
+}"""
+
+WEIGHT_JS = """() => {
+  const entries = [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')];
+  const by = {};
+  let total = 0;
+  for (const e of entries) {
+    const size = e.transferSize || e.encodedBodySize || 0;
+    const path = new URL(e.name).pathname;
+    const kind = e.entryType === 'navigation' ? 'html'
+      : /\\.(png|jpe?g|svg|gif)$/.test(path) ? 'images'
+      : /\\.(woff2?|ttf|otf)$/.test(path) ? 'fonts'
+      : /mathjax/.test(path) ? 'mathjax'
+      : /usaav-web/.test(path) ? 'explorers'
+      : /\\.css$/.test(path) ? 'css' : 'other js';
+    by[kind] = (by[kind] || 0) + size;
+    total += size;
+  }
+  return { total, by, requests: entries.length };
+}"""
+
+
+def _mb(size: float) -> str:
+    return f"{size / 1024 / 1024:.2f} MB" if size >= 1024 * 1024 else f"{size / 1024:.0f} kB"
+
+
+def measure(pages: list[str], fps_seconds: float, inputs: int, n_rounds: int) -> tuple[list[dict], list[dict], list[str]]:
+    explorers, weights, problems = [], [], []
+    with serve() as origin, browser() as instance:
+        for page_path in pages:
+            page, log = open_page(instance, origin, width=1400, height=900)
+            client = page.context.new_cdp_session(page)
+            client.send("Network.setCacheDisabled", {"cacheDisabled": True})
+            page.goto(f"{origin}/{page_path}", wait_until="networkidle")
+            wait_for_math(page)
+            placeholders = page.locator("div.usaav-explorer").count()
+            if placeholders:
+                page.wait_for_function(f"() => document.querySelectorAll('.usaav-x').length === {placeholders}")
+            page.wait_for_timeout(300)
+            weight = page.evaluate(WEIGHT_JS)
+            weights.append({"page": page_path, **weight})
+            roots = page.locator(".usaav-x")
+            for k in range(roots.count()):
+                root = roots.nth(k)
+                root.scroll_into_view_if_needed()
+                name = root.get_attribute("data-explorer")
+                handle = root.element_handle()
+                playable = root.locator(".usaav-x-play").is_visible()
+                rounds = []
+                for _ in range(n_rounds):
+                    # One round: inputs to this explorer, then bare inputs, then 3 s playing, then an
+                    # empty loop; each measure keeps its best round (a burst of load spoils a few).
+                    moves = [m for m in (page.evaluate(MOVE_JS, [handle, j]) for j in range(inputs)) if m]
+                    bare = [page.evaluate(BARE_INPUT_JS) for _ in range(inputs)]
+                    run = page.evaluate(FPS_JS, [handle, fps_seconds]) if playable else None
+                    empty_fps = page.evaluate(EMPTY_LOOP_JS, fps_seconds)
+                    rounds.append({
+                        "latency_median": statistics.median(m["total"] for m in moves) if moves else None,
+                        "latency_max": max(m["total"] for m in moves) if moves else None,
+                        "handler_median": statistics.median(m["handler"] for m in moves) if moves else None,
+                        "handler_max": max(m["handler"] for m in moves) if moves else None,
+                        "bare_median": statistics.median(bare),
+                        "fps": run["fps"] if run else None,
+                        "work": run["work"] if run else None,
+                        "empty_fps": empty_fps,
+                        "simulated": run["simulated"] if run else None,
+                        "t_max": run["tMax"] if run else None,
+                    })
+
+                def best(key, pick=min):
+                    values = [r[key] for r in rounds if r[key] is not None]
+                    return pick(values) if values else None
+
+                row = {"page": page_path, "explorer": name,
+                       **{k: best(k) for k in ("latency_median", "latency_max", "handler_median", "handler_max",
+                                               "bare_median", "work")},
+                       **{k: best(k, max) for k in ("fps", "empty_fps", "simulated")},
+                       "t_max": rounds[0]["t_max"]}
+                explorers.append(row)
+                if row["latency_median"] is not None and row["latency_median"] > LATENCY_LIMIT_MS:
+                    problems.append(f"{page_path} {name}: latency {row['latency_median']:.1f} ms > {LATENCY_LIMIT_MS} ms")
+                if row["fps"] is not None and row["fps"] < FPS_FLOOR:
+                    problems.append(f"{page_path} {name}: {row['fps']:.1f} frames per second < {FPS_FLOOR}")
+            if weight["total"] > WEIGHT_LIMIT:
+                problems.append(f"{page_path}: {_mb(weight['total'])} > 5 MB")
+            problems += [f"{page_path}: {p}" for p in log.problems()]
+            page.context.close()
+    return explorers, weights, problems
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pages", nargs="*", help="pages of the built book (default: every page)")
+    parser.add_argument("--seconds", type=float, default=3.0, help="animation time per frame-rate measurement")
+    parser.add_argument("--inputs", type=int, default=12, help="inputs per latency measurement")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds per explorer; each measure keeps its best")
+    args = parser.parse_args(argv)
+    reason = missing_requirements()
+    if reason:
+        print(f"cannot run: {reason}", file=sys.stderr)
+        return 2
+    pages = args.pages or book_pages(BUILT_BOOK)
+    explorers, weights, problems = measure(pages, args.seconds, args.inputs, args.rounds)
+
+    print("| page | explorer | input → next frame (median of 12) | explorer's handler, median (worst) | bare input → next frame | ratio | frames/s playing | empty rAF loop | ratio | work per frame (median) | simulated t in 3 s |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in explorers:
+        if r["latency_median"] is None:
+            lat = handler = ratio = "–"
+        else:
+            lat = f"{r['latency_median']:.1f} ms"
+            handler = f"{r['handler_median']:.1f} ms ({r['handler_max']:.1f})"
+            ratio = f"{r['latency_median'] / r['bare_median']:.2f}"
+        fps = f"{r['fps']:.1f}" if r["fps"] is not None else "– (still picture)"
+        fratio = f"{r['fps'] / r['empty_fps']:.2f}" if r["fps"] is not None else "–"
+        work = f"{r['work']:.1f} ms" if r["work"] is not None else "–"
+        sim = f"{r['simulated']:.1f} of {r['t_max']:g}" if r["simulated"] is not None else "–"
+        print(f"| {r['page']} | {r['explorer']} | {lat} | {handler} | {r['bare_median']:.1f} ms | {ratio} | {fps} | "
+              f"{r['empty_fps']:.1f} | {fratio} | {work} | {sim} |")
+    print()
+    print("| page | total | HTML | images | MathJax | explorers | theme JS | CSS | fonts | requests |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for w in weights:
+        by = w["by"]
+        print(f"| {w['page']} | **{_mb(w['total'])}** | {_mb(by.get('html', 0))} | {_mb(by.get('images', 0))} | "
+              f"{_mb(by.get('mathjax', 0))} | {_mb(by.get('explorers', 0))} | {_mb(by.get('other js', 0))} | "
+              f"{_mb(by.get('css', 0))} | {_mb(by.get('fonts', 0))} | {w['requests']} |")
+    for problem in problems:
+        print(f"PROBLEM: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
