@@ -185,4 +185,5 @@ def test_metastability_state_is_clustered_and_the_reduced_prediction_is_the_libr
     # The reduced flow is autonomous: from the centres at t' = 1 it needs T1 - 1 more (up to the clusters'
     # finite size, which the reduced flow ignores).
     assert result["readouts"]["reduced"] == pytest.approx(1.0 + reduced_merger_time(4.0, initial, 0.1), rel=1e-2)
-    assert "reconstruction" in result["readouts"]["note"]
+    # c = 1 - cos Δ0 of the sampled start: Δ0 is 1 up to the caps' radius 0.05.
+    assert result["readouts"]["c"] == pytest.approx(1 - np.cos(1.0), abs=0.05 * np.sin(1.0) + 1e-3)

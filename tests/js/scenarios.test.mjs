@@ -4,25 +4,13 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import path from "node:path";
 
 import { scenarioPrediction, scenarioSpec } from "../../usaav/web/scenarios.js";
 import { bindKernel, plainSpec } from "../../usaav/web/kernels.js";
 import { vectorField } from "../../usaav/web/integrate.js";
 import { makeRng } from "../../usaav/web/random.js";
 import { uniformSphere } from "../../usaav/web/sphere.js";
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-const PYTHON = process.env.USAAV_PYTHON
-  ?? [path.join(ROOT, ".venv", "bin", "python"), "python3"].find((p) => p === "python3" || existsSync(p));
-
-function python(code, input = null) {
-  const script = `import json, sys\nimport numpy as np\ndata = json.loads(sys.stdin.read())\n${code}`;
-  return JSON.parse(execFileSync(PYTHON, ["-c", script], { cwd: ROOT, input: JSON.stringify(input), encoding: "utf8" }));
-}
+import { python } from "./python.mjs";
 
 const TABLE = python("from usaav import scenarios\nprint(json.dumps(scenarios.as_json()))");
 const N = 14;

@@ -6,10 +6,6 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import path from "node:path";
 
 import { advanceRun, initialValues, readoutValues, runHeadless, startRun } from "../../usaav/web/explorer.js";
 import { heightSpread, latitudeExplorer, ropeMaximizer } from "../../usaav/web/explorers/latitude.js";
@@ -27,15 +23,7 @@ import {
 import { plainSpec } from "../../usaav/web/kernels.js";
 import { makeRng } from "../../usaav/web/random.js";
 import { tiltedStart } from "../../usaav/web/targets.js";
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-const PYTHON = process.env.USAAV_PYTHON
-  ?? [path.join(ROOT, ".venv", "bin", "python"), "python3"].find((p) => p === "python3" || existsSync(p));
-
-function python(code, input = null) {
-  const script = `import json, sys\nimport numpy as np\ndata = json.loads(sys.stdin.read())\n${code}`;
-  return JSON.parse(execFileSync(PYTHON, ["-c", script], { cwd: ROOT, input: JSON.stringify(input), encoding: "utf8" }));
-}
+import { python } from "./python.mjs";
 
 function maxDifference(a, b) {
   assert.equal(a.length, b.length);
@@ -128,8 +116,10 @@ test("orbit law: a broken quantile formula stops its realisation with the parser
 test("orbit law: beside a preset, the typed law is drawn for comparison, or its error is printed", () => {
   const good = startRun(orbitLawExplorer, initialValues(orbitLawExplorer, { law: "von Mises" }), {});
   assert.ok(good.systems[0].extra.typed !== null);
-  const bad = runHeadless(orbitLawExplorer, { law: "von Mises", quantile: "pi*(2*s" });
-  assert.equal(bad.readouts.typed, "formula 'pi*(2*s', character 8: unbalanced parenthesis: the '(' at character 4 is never closed");
+  const bad = startRun(orbitLawExplorer, initialValues(orbitLawExplorer, { law: "von Mises", quantile: "pi*(2*s" }), {});
+  assert.equal(bad.systems[0].extra.typedError,
+    "formula 'pi*(2*s', character 8: unbalanced parenthesis: the '(' at character 4 is never closed");
+  assert.equal(readoutValues(bad).typed, "invalid (see the legend)");
 });
 
 test("orbit law: the histogram is a density (it integrates to 1)", () => {
@@ -276,5 +266,6 @@ print(json.dumps(X.ravel().tolist()))`, { beta: 4, X0, steps: run.steps, dt: run
   // The particles follow the reduced 2-point flow closely (MODEL.md §4 Thm. 5 (3)): well within 1 %.
   assert.ok(Math.abs(recorder.T1 - start.reduced) < 0.01 * start.reduced, `T1 = ${recorder.T1}, reduced ${start.reduced}`);
   const readouts = readoutValues(run);
-  assert.match(readouts.note, /reconstruction/);
+  assert.ok(Math.abs(readouts.c - (1 - Math.cos(start.delta0))) < 1e-15);
+  assert.match(metastabilityExplorer.readouts.find((r) => r.key === "c").label, /reconstruction/);
 });

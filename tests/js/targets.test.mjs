@@ -7,10 +7,6 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import path from "node:path";
 
 import {
   ANGLE_LAWS,
@@ -33,17 +29,7 @@ import {
   wordRegion,
 } from "../../usaav/web/targets.js";
 import { makeRng } from "../../usaav/web/random.js";
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-const PYTHON = process.env.USAAV_PYTHON
-  ?? [path.join(ROOT, ".venv", "bin", "python"), "python3"].find((p) => p === "python3" || existsSync(p));
-
-/** Run `code` in Python with `input` (JSON) bound to the name `data`; return the JSON it prints. */
-function python(code, input = null) {
-  const script = `import json, sys\nimport numpy as np\ndata = json.loads(sys.stdin.read())\n${code}`;
-  const output = execFileSync(PYTHON, ["-c", script], { cwd: ROOT, input: JSON.stringify(input), encoding: "utf8" });
-  return JSON.parse(output);
-}
+import { python } from "./python.mjs";
 
 function assertClose(actual, expected, tolerance, what) {
   assert.equal(actual.length, expected.length, `${what}: length`);

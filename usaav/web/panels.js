@@ -4,7 +4,8 @@
 // yLabel, data(run)}]`; `data(run)` returns what to draw (below), so a panel
 // knows nothing of the dynamics, like chart.js.
 //
-//   kind "histogram": {bars, lo, hi, barColour, curves: [{x, y, colour, dash}], ticks: [[x, label]], legend}
+//   kind "histogram": {bars, lo, hi, barColour, curves: [{x, y, colour, dash, compare}], ticks: [[x, label]], legend}
+//                     (a `compare` curve does not set the vertical scale; it is clipped)
 //   kind "bars":      {labels, values, colours, yMax, legend}
 //   kind "lines":     {series: [{label, colour, x, y}], xLog, xMin, xMax, yMin, yMax,
 //                      vlines: [{x, colour, dash, label}], hlines: [{y, colour, dash, label}]}
@@ -85,7 +86,8 @@ function strokePolyline(ctx, xs, ys, X, Y) {
 const linear = (lo, hi) => (v) => (v - lo) / (hi - lo || 1);
 
 function drawHistogram(ctx, canvas, s, spec, data) {
-  const top = Math.max(...data.bars, ...data.curves.flatMap((c) => Array.from(c.y))) * 1.08 || 1;
+  const scaled = data.curves.filter((c) => !c.compare).flatMap((c) => Array.from(c.y));
+  const top = Math.max(...data.bars, ...scaled) * 1.08 || 1;
   const box = panelAxes(ctx, canvas, s, spec, {
     xTicks: data.ticks.map(([value, label]) => ({ value, label })),
     yTicks: axisTicks(0, top, false),
@@ -101,13 +103,17 @@ function drawHistogram(ctx, canvas, s, spec, data) {
     ctx.fillRect(x0, box.Y(h), x1 - x0, box.Y(0) - box.Y(h));
     ctx.strokeRect(x0, box.Y(h), x1 - x0, box.Y(0) - box.Y(h));
   });
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(box.left, box.top, box.pw, box.ph);
+  ctx.clip();
   ctx.lineWidth = 2 * s;
   for (const curve of data.curves) {
     ctx.setLineDash((curve.dash || []).map((v) => v * s));
     ctx.strokeStyle = curve.colour;
     strokePolyline(ctx, curve.x, curve.y, box.X, box.Y);
   }
-  ctx.setLineDash([]);
+  ctx.restore();
 }
 
 function drawBars(ctx, canvas, s, spec, data) {

@@ -71,8 +71,9 @@ function formulaError(text, position, problem) {
  *
  * @param {string} text
  * @param {string} [variable="s"]
- * @returns {{text: string, variable: string, tree: Array}} tree nodes
- *   ["number", x], ["variable", name], ["negate", a], ["binary", op, a, b], ["call", name, [a, ...]]
+ * @returns {{text: string, variable: string, tree: Array, evaluate: (x: number) => number}} tree nodes
+ *   ["number", x], ["variable", name], ["negate", a], ["binary", op, a, b], ["call", name, [a, ...]];
+ *   evaluate(x) carries them out (formulaValues checks that the values are finite)
  * @throws {Error} naming the formula, the 1-based character position and the problem
  */
 export function parseFormula(text, variable = "s") {
@@ -191,26 +192,41 @@ export function parseFormula(text, variable = "s") {
   const tree = expression();
   const [kind, value] = peek();
   if (kind !== "end") throw error(value === ")" ? "unbalanced parenthesis: no '(' to close" : `unexpected ${quoteFormula(value)}`);
-  return Object.freeze({ text, variable, tree });
+  return Object.freeze({ text, variable, tree, evaluate: compileFormulaTree(tree) });
 }
 
-function evaluateFormulaTree(tree, x) {
+/**
+ * The tree as a function x ↦ value, built from closures over the nodes (no
+ * code is generated from text): the same operations as walking the tree,
+ * without its dispatch on every evaluation.
+ */
+function compileFormulaTree(tree) {
   switch (tree[0]) {
-    case "number": return tree[1];
-    case "variable": return x;
-    case "negate": return -evaluateFormulaTree(tree[1], x);
+    case "number": {
+      const value = tree[1];
+      return () => value;
+    }
+    case "variable": return (x) => x;
+    case "negate": {
+      const operand = compileFormulaTree(tree[1]);
+      return (x) => -operand(x);
+    }
     case "binary": {
-      const a = evaluateFormulaTree(tree[2], x);
-      const b = evaluateFormulaTree(tree[3], x);
+      const left = compileFormulaTree(tree[2]), right = compileFormulaTree(tree[3]);
       switch (tree[1]) {
-        case "+": return a + b;
-        case "-": return a - b;
-        case "*": return a * b;
-        case "/": return a / b;
-        default: return a ** b;
+        case "+": return (x) => left(x) + right(x);
+        case "-": return (x) => left(x) - right(x);
+        case "*": return (x) => left(x) * right(x);
+        case "/": return (x) => left(x) / right(x);
+        default: return (x) => left(x) ** right(x);
       }
     }
-    default: return FORMULA_FUNCTIONS[tree[1]][1](...tree[2].map((arg) => evaluateFormulaTree(arg, x)));
+    default: {
+      const fn = FORMULA_FUNCTIONS[tree[1]][1];
+      const args = tree[2].map(compileFormulaTree);
+      if (args.length === 1) return (x) => fn(args[0](x));
+      return (x) => fn(...args.map((arg) => arg(x)));
+    }
   }
 }
 
@@ -220,7 +236,7 @@ function evaluateFormulaTree(tree, x) {
  */
 export function formulaValues(formula, xs, out = new Float64Array(xs.length)) {
   for (let k = 0; k < xs.length; k++) {
-    const value = evaluateFormulaTree(formula.tree, xs[k]);
+    const value = formula.evaluate(xs[k]);
     if (!Number.isFinite(value)) {
       const shown = Number.isNaN(value) ? "nan" : value > 0 ? "inf" : "-inf";
       throw new Error(`formula ${quoteFormula(formula.text)} is not finite at ${formula.variable} = `

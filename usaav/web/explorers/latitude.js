@@ -59,7 +59,7 @@ const flowDiameter = (run) => conditionalDiameter(run.byKey.flow.X, run.byKey.fl
 
 export const latitudeExplorer = defineExplorer({
   name: "latitude",
-  title: "The RoPE maximiser x(s) = R₋θs v and its latitude circle",
+  title: "The RoPE maximiser x(s) = R(−θs) v and its latitude circle",
   controls: [
     sliderControl("polar", "polar angle ϑ of v", { min: 0, max: 180, step: 5, value: 60, integer: true, format: (v) => `${v}°` }),
     sliderControl("theta", "frequency θ / π", { min: 0.25, max: 4, step: 0.25, value: 2, format: (v) => v.toFixed(2) }),
@@ -80,12 +80,12 @@ export const latitudeExplorer = defineExplorer({
     const X = ropeMaximizer(v, angle, positions, axes);
     const spec = ropeSpec(beta, angle, positions, axes);
     const interaction = bindKernel(spec, n, 3);
-    const axisPath = new Float64Array(6);
-    axisPath[axis] = -1.25;
-    axisPath[3 + axis] = 1.25;
+    // Sampled finely: the view draws the part in front of the sphere and the part behind it apart.
+    const axisPath = new Float64Array(3 * 51);
+    for (let k = 0; k <= 50; k++) axisPath[3 * k + axis] = -1.25 + (2.5 * k) / 50;
     const systems = [{
       key: "maximiser",
-      title: "maximiser x(s) = R₋θs v",
+      title: "maximiser x(s) = R(−θs) v",
       X0: X,
       aux: positions,
       colour: positionColour(positions),

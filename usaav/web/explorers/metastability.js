@@ -21,7 +21,8 @@ import { CATEGORICAL } from "../view.js";
 const CLUSTER_SIZE = 20;
 const CAP_RADIUS = 0.05;
 const MERGE_ANGLE = 0.1;
-const META_DT = 0.1;
+/** Heun step in the rescaled clock, as in MODEL.md §6 (App. C check). */
+const META_DT = 0.05;
 /** Longest rescaled time simulated when no merger comes (far beyond every setting of the sliders). */
 const META_T_LIMIT = 5000;
 
@@ -81,6 +82,19 @@ export function blockCentres(X, k, size) {
   return normalizeRows(C, k, 3);
 }
 
+/** The largest cluster diameter max_a max_{i,j ∈ C_a} |x_i − x_j| (Thm. 5 (1): it contracts exponentially). */
+export function largestClusterDiameter(X, k, size) {
+  let largest = 0;
+  for (let a = 0; a < k; a++) {
+    for (let i = a * size; i < (a + 1) * size; i++) {
+      for (let j = i + 1; j < (a + 1) * size; j++) {
+        largest = Math.max(largest, Math.hypot(X[3 * i] - X[3 * j], X[3 * i + 1] - X[3 * j + 1], X[3 * i + 2] - X[3 * j + 2]));
+      }
+    }
+  }
+  return largest;
+}
+
 /** Angles between the centres, pairs (0,1), (0,2), ..., (1,2), ... as in the library. */
 export function pairAngles(C, k) {
   const out = [];
@@ -117,10 +131,11 @@ export function reducedMergerTime(beta, angle, mergeAngle = MERGE_ANGLE, interva
 }
 
 /**
- * The angles between cluster centres along the animated run, recorded as the
- * frames are drawn (the run itself is stepped by the explorer framework), and
- * the first merger T₁, interpolated linearly between two recorded times.
- * Recording is idempotent in t, so redraws (a turned camera) add nothing.
+ * The angles between cluster centres along the animated run, recorded at
+ * every step (the framework samples the diameter chart every step, and its
+ * series calls `observe`), and the first merger T₁, interpolated linearly
+ * between two steps as in the library.  Recording is idempotent in t, so
+ * redraws (a turned camera) add nothing.
  */
 export function createMergerRecorder(k) {
   const t = [];
@@ -200,10 +215,12 @@ export const metastabilityExplorer = definePanelExplorer({
         extra: { ...start, recorder: createMergerRecorder(clusters) },
       }],
       dt: META_DT,
+      sampleDt: META_DT,
       clock: "rescaled",
       tMax: start.tEnd,
-      // About eight seconds to the end; the chart's log axis shows the early contraction too.
-      speed: start.tEnd / 8,
+      // About eight seconds to the end, and at least one step per frame at 60 frames per second
+      // (the loop steps towards t + speed × frame time, so a slower speed would never step).
+      speed: Math.max(start.tEnd / 8, 60 * META_DT),
     };
   },
   readouts: [
@@ -211,11 +228,30 @@ export const metastabilityExplorer = definePanelExplorer({
     { key: "reduced", label: "reduced k-point flow predicts", digits: 2, value: (run) => metastabilityExtra(run).reduced },
     { key: "exponent", label: "β(1 − cos Δ₀)", digits: 2, value: (run) => run.values.beta * (1 - Math.cos(metastabilityExtra(run).delta0)) },
     {
-      key: "note",
-      label: "exponent c = 1 − cos Δ₀",
-      value: (run) => `${(1 - Math.cos(metastabilityExtra(run).delta0)).toFixed(3)} (this project's reconstruction)`,
+      key: "c",
+      label: "exponent c = 1 − cos Δ₀ in T₁ ≈ exp(cβ): this project's reconstruction (the paper's value was lost)",
+      digits: 3,
+      value: (run) => 1 - Math.cos(metastabilityExtra(run).delta0),
     },
   ],
+  charts: [{
+    key: "diameter",
+    label: "the largest cluster diameter against the rescaled time, logarithmic axis",
+    yLabel: "diameter",
+    xLabel: "t′",
+    log: true,
+    yMin: 1e-8,
+    yMax: 2,
+    series: [{
+      label: "largest cluster diameter",
+      colour: "#555555",
+      width: 1.8,
+      value: (run) => {
+        metastabilityRecorder(run);  // every sampled step: the merger time below is exact to one step
+        return largestClusterDiameter(run.systems[0].X, run.values.clusters, CLUSTER_SIZE);
+      },
+    }],
+  }],
   panels: [{
     key: "angles",
     kind: "lines",

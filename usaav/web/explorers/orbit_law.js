@@ -56,7 +56,7 @@ const orbitRealised = (run) => run.systems[0].extra;
 
 export const orbitLawExplorer = definePanelExplorer({
   name: "orbit_law",
-  title: "Any law on the orbit: x(s) = R_Q(s) v for the quantile Q of the target",
+  title: "Any law on the orbit: x(s) = R(Q(s)) v for the quantile Q of the target",
   controls: [
     choiceControl("law", "target law", ANGLE_LAWS, "bimodal mixture"),
     sliderControl("width", "width w", { min: 0.1, max: 1, step: 0.05, value: 0.4, format: (v) => v.toFixed(2) }),
@@ -80,20 +80,20 @@ export const orbitLawExplorer = definePanelExplorer({
   },
   readouts: [
     { key: "gap", label: "relative energy gap (phase field)", value: (run) => orbitRealised(run).gap },
-    { key: "ks", label: "KS distance to the target", value: (run) => orbitRealised(run).result.ksDistance },
-    { key: "best", label: "best possible, 1/(2n)", value: (run) => 0.5 / orbitRealised(run).result.positions.length },
+    { key: "ks", label: "KS distance to the target", digits: 5, value: (run) => orbitRealised(run).result.ksDistance },
+    { key: "best", label: "best possible, 1/(2n)", digits: 5, value: (run) => 0.5 / orbitRealised(run).result.positions.length },
     {
       key: "spread",
       label: "collapse gap Γ of the tokens",
+      digits: 4,
       value: (run) => collapseGap(run.systems[0].X, run.systems[0].n, 3),
     },
     {
       key: "typed",
       label: "your quantile",
       value: (run) => {
-        const { typedError } = orbitRealised(run);
         if (run.values.law === "your quantile") return "realised";
-        return typedError ?? "its law is drawn dashed";
+        return orbitRealised(run).typedError ? "invalid (see the legend)" : "drawn dashed";
       },
     },
   ],
@@ -104,12 +104,15 @@ export const orbitLawExplorer = definePanelExplorer({
     xLabel: "angle α on the orbit, x = R_α v",
     yLabel: "density",
     data(run) {
-      const { law, histogram, typed } = orbitRealised(run);
+      const { law, histogram, typed, typedError } = orbitRealised(run);
       const curves = [{ x: law.grid, y: law.densityValues, colour: PALETTE.vermillion }];
       const legend = [["realised angles", PALETTE.sky], ["target density", PALETTE.vermillion]];
       if (typed) {
-        curves.push({ x: typed.grid, y: typed.densityValues, colour: PALETTE.purple, dash: [5, 4] });
+        // For comparison only: drawn on the target's scale, clipped where it is taller.
+        curves.push({ x: typed.grid, y: typed.densityValues, colour: PALETTE.purple, dash: [5, 4], compare: true });
         legend.push(["your quantile's law (dashed)", PALETTE.purple]);
+      } else if (typedError) {
+        legend.push([`your quantile: ${typedError}`, PALETTE.purple]);
       }
       return {
         bars: histogram, lo: -Math.PI, hi: Math.PI, barColour: PALETTE.sky, curves,

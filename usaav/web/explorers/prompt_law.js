@@ -60,7 +60,7 @@ export const promptLawExplorer = defineExplorer({
   readouts: [
     { key: "gap", label: "relative energy gap (prompt kernel)", value: (run) => promptLawBuilt(run).gap },
     { key: "error", label: "max |G_pᵀ v − T_p|", value: (run) => promptLawBuilt(run).error },
-    { key: "spread", label: "collapse gap Γ of the tokens", value: (run) => collapseGap(run.systems[0].X, run.systems[0].n, 3) },
+    { key: "spread", label: "collapse gap Γ of the tokens", digits: 4, value: (run) => collapseGap(run.systems[0].X, run.systems[0].n, 3) },
   ],
   overlays() {
     return [{ kind: "marker", at: [...PROMPT_LAW_V], colour: PALETTE.vermillion, size: 7 }];
