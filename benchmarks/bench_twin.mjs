@@ -105,6 +105,9 @@ for (const n of SIZES) {
 }
 
 console.log(`Projected Heun step of the twin, d = ${d}, node ${process.version}`);
+const bare = rows.find((row) => row.n === SIZES.at(-1) && row.kernel.startsWith("bare"));
+const nsPerExp = (bare.ms * 1e6) / (bare.n * (bare.n + 1));
+console.log(`Math.exp costs ${nsPerExp.toFixed(1)} ns in this run; the ms scale with it, the ratios do not.`);
 console.log("n".padStart(4), "kernel".padEnd(18), "ms/step".padStart(9), "× bare exps".padStart(12), "steps per 33 ms frame".padStart(22));
 for (const { n, kernel, ms, ratio } of rows) {
   console.log(

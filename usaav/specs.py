@@ -1,4 +1,4 @@
-r"""Kernels as JSON specs, shared with the browser twin (``usaav/web/kernels.js``).
+r"""Kernels as JSON specs, shared with the browser twin (``kernels.js`` in the package's ``web`` folder).
 
 A spec is a JSON-ready ``dict`` with a ``"type"``, the ``"aux"`` labels (a
 list of n numbers) and the kernel's parameters:

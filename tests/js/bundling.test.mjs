@@ -1,4 +1,4 @@
-// The bundling rule of the web contract, for every .js file under usaav/web
+// The bundle rules of usaav/web/README.md, for every .js file under usaav/web
 // (including the explorers' modules added later; the static page's entry
 // loader.js excepted): unique top-level names,
 // only named relative imports of sibling files that export those names, no
@@ -23,7 +23,7 @@ function jsFiles(folder) {
   });
 }
 
-// The static page's entry (WEB_CONTRACT.md): loaded by its own
+// The static page's entry (usaav/web/README.md): loaded by its own
 // <script type="module">, never bundled, and meant to run when loaded, so
 // the rules of bundled modules do not apply to it.
 const ENTRY_POINTS = new Set(["loader.js"]);

@@ -64,6 +64,13 @@ test("vectorField gives tangent vectors; the raw clock is e^β times the rescale
   assert.throws(() => vectorField(interaction, "slow"), /clock must be "raw" or "rescaled", got "slow"/);
 });
 
+test("the raw clock refuses β whose e^β overflows, the rescaled clock runs (never NaN)", () => {
+  const interaction = bindKernel({ type: "usa", beta: 800, aux: positions }, n, d);
+  assert.throws(() => vectorField(interaction, "raw"), /e\^β overflows in the raw clock \(β = 800 > 709\); use clock "rescaled"/);
+  const simulation = createSimulation({ interaction, X0: uniformSphere(n, d, makeRng(16)), dt: 0.1, clock: "rescaled" });
+  assert.ok(simulation.step(20).X.every(Number.isFinite));
+});
+
 test("Heun keeps every row on the sphere and the energy never decreases (paper Prop. 6)", () => {
   for (const spec of [{ type: "usa", beta: 2, aux: positions }, ropeSpec(1, 2 * Math.PI, positions)]) {
     const interaction = bindKernel(spec, n, d);

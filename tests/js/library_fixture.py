@@ -25,7 +25,6 @@ import numpy as np
 
 import usaav
 from usaav import kernels
-from usaav.experiments.gallery import WavyGauge
 from usaav.sphere import normalize
 from usaav.specs import from_spec, to_spec
 
@@ -43,10 +42,21 @@ def _phase(s):
     return 2 * np.pi * s**2 + np.sin(6 * np.pi * s)
 
 
-def _haar(count, d, seed):
-    from scipy.stats import special_ortho_group
+def _orthogonal(count, d, seed):
+    """Random orthogonal matrices (QR of Gaussian matrices); any orthogonal gauge will do here."""
+    Q, R = np.linalg.qr(np.random.default_rng(seed).standard_normal((count, d, d)))
+    return Q * np.sign(np.diagonal(R, axis1=1, axis2=2))[:, None, :]
 
-    return special_ortho_group.rvs(d, size=count, random_state=seed).reshape(count, d, d)
+
+class _WavyGauge:
+    """The generalised RoPE gauge R^(12)_{2πs} R^(13)_{α sin 2πms} (MODEL.md §3, §6.2 (v)), from usaav.rotation."""
+
+    def __init__(self, alpha, m):
+        self.alpha, self.m = alpha, m
+
+    def __call__(self, s):
+        s = np.asarray(s, dtype=np.float64)
+        return usaav.rotation(2 * np.pi * s, 3, (0, 1)) @ usaav.rotation(self.alpha * np.sin(2 * np.pi * self.m * s), 3, (0, 2))
 
 
 def _grid(n, copies=1):
@@ -71,12 +81,12 @@ def _cases():
         ("rope beta=1 3 per label", kernels.RoPE(1.0), _grid(33, 3), 3, 0.05, "raw", {}),
         ("rope beta=4 d=5 plane (3, 1)", kernels.RoPE(4.0, 3.0, (3, 1)), _grid(20), 5, 0.25, "rescaled", {}),
         ("phase_field beta=1 plane (2, 0)", kernels.PhaseField(1.0, _phase, (2, 0)), _grid(21), 3, 0.05, "raw", {}),
-        ("gauge generalized rope beta=1", kernels.Gauge(1.0, WavyGauge(0.5, 3)), _grid(31), 3, 0.05, "raw",
+        ("gauge generalized rope beta=1", kernels.Gauge(1.0, _WavyGauge(0.5, 3)), _grid(31), 3, 0.05, "raw",
          {"wavy": {"alpha": 0.5, "m": 3}}),
-        ("gauge haar beta=1 d=4", kernels.Gauge(1.0, _TableGauge(random_positions, _haar(13, 4, 3))),
+        ("gauge haar beta=1 d=4", kernels.Gauge(1.0, _TableGauge(random_positions, _orthogonal(13, 4, 3))),
          random_positions, 4, 0.05, "raw", {}),
-        ("prompts beta=1 m=3", kernels.Prompts(1.0, _haar(3, 3, 4)), np.arange(19) % 3, 3, 0.05, "raw", {}),
-        ("prompts beta=4 m=4 d=4", kernels.Prompts(4.0, _haar(4, 4, 5)), np.arange(22) % 4, 4, 0.25, "rescaled",
+        ("prompts beta=1 m=3", kernels.Prompts(1.0, _orthogonal(3, 3, 4)), np.arange(19) % 3, 3, 0.05, "raw", {}),
+        ("prompts beta=4 m=4 d=4", kernels.Prompts(4.0, _orthogonal(4, 4, 5)), np.arange(22) % 4, 4, 0.25, "rescaled",
          {}),
         ("toeplitz great circle twice", kernels.Toeplitz({0: 0.2, 2: 1.0}), _grid(27), 3, 0.1, "raw", {}),
         ("toeplitz d=2 rescaled", kernels.Toeplitz({1: 1.0, 3: 0.4}), _grid(16), 2, 0.1, "rescaled", {}),

@@ -1,5 +1,5 @@
 // A small static scanner of the ES modules in usaav/web, for the bundling
-// rule of the web contract: the Python side concatenates the modules into
+// rules of usaav/web/README.md: the Python side concatenates the modules into
 // one ES module for anywidget (import lines dropped, no build tool), so
 //
 // * top-level names must be unique across all modules,

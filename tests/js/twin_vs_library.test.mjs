@@ -17,7 +17,7 @@
 // about √200 · 1e-16 / 1e-15 ≈ 1.4 envelopes (measured: at most 2.4 over all
 // cases), and 10 leaves room for an unlucky state while any real error in a
 // force (relative 1e-12 or more) exceeds the envelope by orders of magnitude.
-// Where β ≤ 1 (and for Toeplitz) the flow contracts and the brief's absolute
+// Where β ≤ 1 (and for Toeplitz) the flow contracts and an absolute
 // rule holds as well: positions to 1e-10, energies to 1e-10 relative.
 
 import { test } from "node:test";
@@ -186,7 +186,7 @@ for (const c of library.cases) {
   }
 
   if (c.wavy) {
-    test(`${label}: generalizedRopeGauges equals the library's WavyGauge`, () => {
+    test(`${label}: generalizedRopeGauges equals the gauge built with usaav.rotation`, () => {
       const gauges = generalizedRopeGauges(c.spec.aux, c.wavy.alpha, c.wavy.m, c.d);
       assert.ok(maxAbsDifference(gauges, c.spec.gauges.flat(2)) <= 1e-15);
     });

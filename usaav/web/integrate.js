@@ -11,7 +11,8 @@ import { normalizeRows, sphereDrift } from "./sphere.js";
 /**
  * The right-hand side X ↦ (e^σ P_{x_i} v_i)_i of the finite-particle system
  * (MODEL.md §2), with v the interaction's drift; the factor e^σ is dropped
- * in the rescaled clock t' = e^σ t (MODEL.md §3).
+ * in the rescaled clock t' = e^σ t (MODEL.md §3). Throws a RangeError when
+ * e^σ overflows (β > 709 in the raw clock) instead of producing NaN.
  *
  * @param {object} interaction  from bindKernel
  * @param {"raw"|"rescaled"} [clock="raw"]
@@ -19,6 +20,11 @@ import { normalizeRows, sphereDrift } from "./sphere.js";
  */
 export function vectorField(interaction, clock = "raw") {
   const factor = clockFactor(interaction, clock);
+  if (!Number.isFinite(factor)) {
+    throw new RangeError(
+      `e^β overflows in the raw clock (β = ${interaction.logScale} > 709); use clock "rescaled" (MODEL.md §3)`,
+    );
+  }
   const { n, d } = interaction;
   const drift = new Float64Array(n * d);
   return function field(X, out = new Float64Array(n * d)) {
