@@ -13,9 +13,8 @@ cut, as in tests/browser):
   it spent in the explorer's handler.  Baseline, measured in the same round:
   the same event on a bare ``<input>`` with no listener, to the next frame.
 * **frames per second** while the explorer plays at its default settings,
-  over 3 s of wall time, with the simulated time reached and the median work
-  per frame (Heun steps + drawing).  Baseline, in the same round: an empty
-  ``requestAnimationFrame`` loop over 3 s.
+  over 3 s of wall time, with the simulated time reached.  Baseline, in the
+  same round: an empty ``requestAnimationFrame`` loop over 3 s.
 
 The machine is shared, so each explorer is measured in 3 rounds and each
 number keeps its best round.
@@ -75,14 +74,14 @@ FPS_JS = """async ([root, seconds]) => {
   const c = root.usaavExplorer;
   c.restart();
   const frames0 = c.stats.frames, t0 = performance.now();
-  c.stats.workMs.length = 0;
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
   const frames = c.stats.frames - frames0, elapsed = (performance.now() - t0) / 1000;
   const simulated = c.run.t;
   c.pause();
-  const work = [...c.stats.workMs].sort((a, b) => a - b);
-  return { fps: frames / elapsed, simulated, tMax: c.run.tMax, work: work[Math.floor(work.length / 2)] };
+  return { fps: frames / elapsed, simulated, tMax: c.run.tMax };
 }"""
+
+RESET_JS = "([r, values]) => { for (const [k, v] of Object.entries(values)) r.usaavExplorer.set(k, v); }"
 
 EMPTY_LOOP_JS = """async (seconds) => {
   let frames = 0;
@@ -140,12 +139,14 @@ def measure(pages: list[str], fps_seconds: float, inputs: int, n_rounds: int) ->
                 name = root.get_attribute("data-explorer")
                 handle = root.element_handle()
                 playable = root.locator(".usaav-x-play").is_visible()
+                defaults = page.evaluate("(r) => r.usaavExplorer.values()", handle)
                 rounds = []
                 for _ in range(n_rounds):
                     # One round: inputs to this explorer, then bare inputs, then 3 s playing, then an
                     # empty loop; each measure keeps its best round (a burst of load spoils a few).
                     moves = [m for m in (page.evaluate(MOVE_JS, [handle, j]) for j in range(inputs)) if m]
                     bare = [page.evaluate(BARE_INPUT_JS) for _ in range(inputs)]
+                    page.evaluate(RESET_JS, [handle, defaults])  # frames per second at the default settings
                     run = page.evaluate(FPS_JS, [handle, fps_seconds]) if playable else None
                     empty_fps = page.evaluate(EMPTY_LOOP_JS, fps_seconds)
                     rounds.append({
@@ -155,7 +156,6 @@ def measure(pages: list[str], fps_seconds: float, inputs: int, n_rounds: int) ->
                         "handler_max": max(m["handler"] for m in moves) if moves else None,
                         "bare_median": statistics.median(bare),
                         "fps": run["fps"] if run else None,
-                        "work": run["work"] if run else None,
                         "empty_fps": empty_fps,
                         "simulated": run["simulated"] if run else None,
                         "t_max": run["tMax"] if run else None,
@@ -167,7 +167,7 @@ def measure(pages: list[str], fps_seconds: float, inputs: int, n_rounds: int) ->
 
                 row = {"page": page_path, "explorer": name,
                        **{k: best(k) for k in ("latency_median", "latency_max", "handler_median", "handler_max",
-                                               "bare_median", "work")},
+                                               "bare_median")},
                        **{k: best(k, max) for k in ("fps", "empty_fps", "simulated")},
                        "t_max": rounds[0]["t_max"]}
                 explorers.append(row)
@@ -196,8 +196,8 @@ def main(argv=None) -> int:
     pages = args.pages or book_pages(BUILT_BOOK)
     explorers, weights, problems = measure(pages, args.seconds, args.inputs, args.rounds)
 
-    print("| page | explorer | input → next frame (median of 12) | explorer's handler, median (worst) | bare input → next frame | ratio | frames/s playing | empty rAF loop | ratio | work per frame (median) | simulated t in 3 s |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| page | explorer | input → next frame (median of 12) | explorer's handler, median (worst) | bare input → next frame | ratio | frames/s playing | empty rAF loop | ratio | simulated t in 3 s |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in explorers:
         if r["latency_median"] is None:
             lat = handler = ratio = "–"
@@ -207,10 +207,9 @@ def main(argv=None) -> int:
             ratio = f"{r['latency_median'] / r['bare_median']:.2f}"
         fps = f"{r['fps']:.1f}" if r["fps"] is not None else "– (still picture)"
         fratio = f"{r['fps'] / r['empty_fps']:.2f}" if r["fps"] is not None else "–"
-        work = f"{r['work']:.1f} ms" if r["work"] is not None else "–"
         sim = f"{r['simulated']:.1f} of {r['t_max']:g}" if r["simulated"] is not None else "–"
         print(f"| {r['page']} | {r['explorer']} | {lat} | {handler} | {r['bare_median']:.1f} ms | {ratio} | {fps} | "
-              f"{r['empty_fps']:.1f} | {fratio} | {work} | {sim} |")
+              f"{r['empty_fps']:.1f} | {fratio} | {sim} |")
     print()
     print("| page | total | HTML | images | MathJax | explorers | theme JS | CSS | fonts | requests |")
     print("|---|---|---|---|---|---|---|---|---|---|")

@@ -227,3 +227,16 @@ def test_state_of_a_multi_system_explorer_needs_the_system_key():
     with pytest.raises(ValueError, match="system must be one of"):
         state_from_snapshot(snapshot, "c")
     assert state_from_snapshot(snapshot, "b").kernel is None
+
+
+def test_the_colab_setup_cell_switches_on_the_custom_widget_manager():
+    """Colab serves ipywidgets 7 by default; anywidget needs its custom widget manager."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "book" / "_ext" / "usaav_book.py"
+    spec = importlib.util.spec_from_file_location("usaav_book", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    cell = module.colab_cell_source()
+    assert 'if "google.colab" in sys.modules:' in cell
+    assert "output.enable_custom_widget_manager()" in cell.split('if "google.colab" in sys.modules:')[1]

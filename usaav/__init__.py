@@ -11,6 +11,7 @@ Layout (each module one idea, each depending only on those above it):
 ``maximizers``   closed-form maximisers of MODEL.md §4
 ``experiments``  the paper's experiments (§6, App. C)
 ``plotting``, ``widgets``  figures and explorers (matplotlib / ipywidgets)
+``explorers``    explorers that run in the browser (anywidget; ``usaav/web``)
 """
 
 from . import kernels, labels, maximizers

@@ -28,8 +28,8 @@ Examples
 >>> w = explorers.collapse(kernel="RoPE", beta=1.5)
 >>> w.name, w.options["kernel"], w.options["beta"]
 ('collapse', 'RoPE', 1.5)
->>> "usaav-explorer" in w._repr_mimebundle_()[0]["text/html"]
-True
+>>> w.systems()        # filled once the browser has run it and reported back
+[]
 """
 
 from __future__ import annotations

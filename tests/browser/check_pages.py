@@ -37,6 +37,14 @@ def _load(site, page_path, **kwargs):
     return page, log
 
 
+def _wait_for_explorers(page) -> int:
+    """Wait until loader.js has mounted every placeholder; returns how many."""
+    placeholders = page.locator("div.usaav-explorer").count()
+    if placeholders:
+        page.wait_for_function(f"() => document.querySelectorAll('.usaav-x').length === {placeholders}")
+    return placeholders
+
+
 @pytest.mark.parametrize("page_path", PAGES)
 def test_page_is_offline_typeset_and_error_free(site, page_path):
     page, log = _load(site, page_path)
@@ -44,9 +52,7 @@ def test_page_is_offline_typeset_and_error_free(site, page_path):
         formulas = wait_for_math(page)
         if page.locator(".math").count():
             assert formulas > 0, "the page has math but MathJax typeset none of it"
-        placeholders = page.locator("div.usaav-explorer").count()
-        if placeholders:
-            page.wait_for_function(f"() => document.querySelectorAll('.usaav-x').length === {placeholders}")
+        _wait_for_explorers(page)
         page.wait_for_timeout(500)  # let explorers run a few frames: errors in the loop show up here
         assert not log.problems(), "\n".join(log.problems())
     finally:
@@ -102,8 +108,7 @@ def _move(page, root, control):
 def test_every_control_changes_the_picture_and_the_readouts(site, page_path):
     page, log = _load(site, page_path, reduced_motion=True)
     try:
-        placeholders = page.locator("div.usaav-explorer").count()
-        page.wait_for_function(f"() => document.querySelectorAll('.usaav-x').length === {placeholders}")
+        _wait_for_explorers(page)
         roots = page.locator(".usaav-x")
         for k in range(roots.count()):
             root = roots.nth(k)
@@ -144,8 +149,7 @@ def test_every_control_changes_the_picture_and_the_readouts(site, page_path):
 def test_dragging_turns_the_sphere_and_play_advances_time(site, page_path):
     page, log = _load(site, page_path, reduced_motion=True)
     try:
-        placeholders = page.locator("div.usaav-explorer").count()
-        page.wait_for_function(f"() => document.querySelectorAll('.usaav-x').length === {placeholders}")
+        _wait_for_explorers(page)
         root = page.locator(".usaav-x").first
         root.scroll_into_view_if_needed()
         canvas = root.locator(".usaav-x-sphere canvas").first
@@ -177,10 +181,29 @@ def test_dragging_turns_the_sphere_and_play_advances_time(site, page_path):
 def test_explorers_fit_a_narrow_screen(site, page_path):
     page, log = _load(site, page_path, width=400, height=800)
     try:
-        placeholders = page.locator("div.usaav-explorer").count()
-        page.wait_for_function(f"() => document.querySelectorAll('.usaav-x').length === {placeholders}")
+        _wait_for_explorers(page)
         widths = page.evaluate("() => [...document.querySelectorAll('.usaav-x')].map((r) => [r.scrollWidth, r.clientWidth])")
         for scroll, client in widths:
             assert scroll <= client + 1, f"an explorer overflows at 400 px: {scroll} > {client}"
+    finally:
+        page.context.close()
+
+
+@pytest.mark.parametrize("page_path", EXPLORER_PAGES)
+def test_controls_are_labelled_and_print_shows_figures_not_explorers(site, page_path):
+    page, log = _load(site, page_path)
+    try:
+        _wait_for_explorers(page)
+        unlabelled = page.evaluate("() => [...document.querySelectorAll('.usaav-x input, .usaav-x select')]"
+                                   ".filter((e) => !(e.labels && e.labels.length && e.labels[0].textContent.trim()))"
+                                   ".map((e) => e.outerHTML)")
+        assert not unlabelled, f"controls without a label: {unlabelled}"
+        assert page.evaluate("() => [...document.querySelectorAll('.usaav-x-sphere canvas')]"
+                             ".every((c) => c.tabIndex === 0 && c.getAttribute('aria-label'))")
+        hidden = "(sel) => [...document.querySelectorAll(sel)].map((e) => getComputedStyle(e).display === 'none')"
+        assert all(page.evaluate(hidden, ".tag_print-figure")), "print figures must be hidden on screen once explorers run"
+        page.emulate_media(media="print")
+        assert all(page.evaluate(hidden, "div.usaav-explorer")), "explorers must not print"
+        assert not any(page.evaluate(hidden, ".tag_print-figure")), "print figures must print"
     finally:
         page.context.close()

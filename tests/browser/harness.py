@@ -54,7 +54,8 @@ def missing_requirements(book: Path = BUILT_BOOK) -> str | None:
     except ImportError:
         return "playwright is not installed (pip install -r requirements-dev.txt)"
     if chromium_path() is None:
-        return "no Chromium at /usr/bin/chromium (apt-get install chromium, or set USAAV_CHROMIUM)"
+        where = os.environ.get("USAAV_CHROMIUM") or "/usr/bin/chromium"
+        return f"no Chromium at {where} (apt-get install chromium, or set USAAV_CHROMIUM)"
     if not (book / "index.html").is_file():
         return f"no built book in {book} (run make book first)"
     return None

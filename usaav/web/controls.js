@@ -101,6 +101,7 @@ export function buildControl(control, value, onChange) {
 
   if (control.type === "slider") {
     input = htmlElement("input");
+    input.id = id;
     input.type = "range";
     input.min = String(control.min);
     input.max = String(control.max);

@@ -239,8 +239,11 @@ const EXPLORER_STYLE = `
 .usaav-x-button { font: inherit; font-size: 0.9em; padding: 0.2em 0.7em; color: inherit; background: transparent; border: 1px solid var(--usaav-x-line); border-radius: 4px; cursor: pointer; min-height: 2em; }
 .usaav-x-button:hover { background: rgba(128,128,128,0.12); }
 .usaav-x-button:disabled { opacity: 0.45; cursor: default; }
-.usaav-x-readouts { display: grid; grid-template-columns: minmax(0, 1fr) auto; gap: 0.1em 0.8em; margin: 0.3em 0 0; font-variant-numeric: tabular-nums; }
-.usaav-x-readouts dd { text-align: right; white-space: nowrap; }
+.usaav-x .usaav-x-panel dl.usaav-x-readouts { display: grid; grid-template-columns: minmax(0, 1fr) auto; gap: 0.1em 0.8em; margin: 0.3em 0 0; font-variant-numeric: tabular-nums; }
+/* Above the theme's dl[class]:not(...) rules for API docs. */
+.usaav-x .usaav-x-panel .usaav-x-readouts dd { text-align: right; white-space: nowrap; margin: 0; padding: 0; }
+.usaav-x .usaav-x-panel .usaav-x-readouts dt { margin: 0; padding: 0; }
+.usaav-x p { margin: 0; }
 .usaav-x-readouts dt { font-weight: normal; opacity: 0.85; }
 .usaav-x-readouts dd { margin: 0; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 0.92em; }
 .usaav-x-legend { list-style: none; padding: 0; margin: 0.2em 0 0; display: flex; flex-wrap: wrap; gap: 0.2em 0.9em; font-size: 0.85em; }
@@ -288,7 +291,7 @@ export function mountExplorer(el, definition, host = {}) {
   el.replaceChildren(root);
 
   const camera = createCamera(options.camera || undefined);
-  const stats = { frames: 0, draws: 0, drawMs: 0, workMs: [], lastInputAt: 0, lastLatencyMs: NaN, stepsPerFrame: 0, fps: NaN };
+  const stats = { frames: 0, draws: 0, drawMs: 0, lastInputAt: 0, lastLatencyMs: NaN, stepsPerFrame: 0, fps: NaN };
 
   // --- transport, controls, readouts -------------------------------------
   let run = null;
@@ -449,8 +452,6 @@ export function mountExplorer(el, definition, host = {}) {
     if (frameTimes.length > 30) frameTimes.shift();
     if (frameTimes.length > 1) stats.fps = (1000 * (frameTimes.length - 1)) / (frameTimes[frameTimes.length - 1] - frameTimes[0]);
     draw(true);
-    stats.workMs.push(performance.now() - start); // stepping + drawing of this frame
-    if (stats.workMs.length > 240) stats.workMs.shift();
     if (run.t + 0.5 * run.dt >= run.tMax) {
       finish();
       return;

@@ -9,47 +9,22 @@ import { choiceControl, sliderControl } from "../controls.js";
 import { collapseGap, gaugeGap, relativeEnergyGap } from "../observables.js";
 import { makeRng } from "../random.js";
 import { uniformSphere } from "../sphere.js";
-import {
-  SERIES_COLOURS,
-  baselineSpec,
-  distanceBiasSpec,
-  fullTurnRopeSpec,
-  gridPositions,
-  planeRotations,
-  positionColour,
-  promptColour,
-  rawClockStep,
-} from "./common.js";
+import { SERIES_COLOURS, gapChart, rawClockStep } from "./common.js";
+import { bookScenario } from "./scenarios.js";
 
-/** The kernels of the chapter-1 explorer, in the order of the drop-down. */
+/** The kernels of the chapter-1 explorer, in the order of the drop-down (chapter 2's set-ups). */
 export const COLLAPSE_KERNELS = Object.freeze(["baseline", "RoPE", "prompts", "distance bias"]);
-const COLLAPSE_PROMPTS = 4;
-const COLLAPSE_BIAS_LENGTH = 0.1;
 
 /**
- * Kernel spec and colours for one choice of the chapter-1 explorer.  The
- * initial cloud comes first from the seed's generator, then the prompt
- * phases φ_p, uniform on [0, 2π) (gauges R^{(12)}_{φ_p}, MODEL.md §6.1).
+ * Initial cloud, kernel spec and colours for one choice of the chapter-1
+ * explorer: the seed's generator draws the cloud first, then (for the
+ * prompts) the phases φ_p of the gauges R^{(12)}_{φ_p} (scenarios.bookScenario).
  */
 export function collapseSystem(kernel, beta, n, seed) {
+  if (!COLLAPSE_KERNELS.includes(kernel)) throw new Error(`kernel must be one of ${COLLAPSE_KERNELS.join(", ")}, got ${kernel}`);
   const rng = makeRng(seed);
   const X0 = uniformSphere(n, 3, rng);
-  const positions = gridPositions(n);
-  if (kernel === "baseline") return { X0, spec: baselineSpec(beta, positions), colour: positionColour(positions) };
-  if (kernel === "RoPE") return { X0, spec: fullTurnRopeSpec(beta, positions), colour: positionColour(positions) };
-  if (kernel === "distance bias") {
-    return { X0, spec: distanceBiasSpec(beta, positions, COLLAPSE_BIAS_LENGTH), colour: positionColour(positions) };
-  }
-  if (kernel === "prompts") {
-    const phases = Array.from({ length: COLLAPSE_PROMPTS }, () => 2 * Math.PI * rng.uniform());
-    const ids = Float64Array.from({ length: n }, (_, i) => i % COLLAPSE_PROMPTS);
-    return {
-      X0,
-      spec: { type: "prompts", beta, gauges: planeRotations(phases), aux: Array.from(ids) },
-      colour: promptColour(ids, COLLAPSE_PROMPTS),
-    };
-  }
-  throw new Error(`kernel must be one of ${COLLAPSE_KERNELS.join(", ")}, got ${kernel}`);
+  return { X0, ...bookScenario(kernel, beta, n, rng) };
 }
 
 const only = (run) => run.systems[0];
@@ -78,17 +53,8 @@ export const collapseExplorer = defineExplorer({
     { key: "gauge", label: "gauge-frame gap", value: (run) => gaugeGap(only(run).interaction, only(run).X) },
     { key: "energy", label: "relative energy gap", value: (run) => relativeEnergyGap(only(run).interaction, only(run).X) },
   ],
-  charts: [{
-    key: "gaps",
-    label: "collapse gap and gauge-frame gap against time, logarithmic axis",
-    yLabel: "gap",
-    xLabel: "t",
-    log: true,
-    yMin: 1e-32,
-    yMax: 1,
-    series: [
+  charts: [gapChart("gaps", "collapse gap and gauge-frame gap against time, logarithmic axis", "gap", [
       { label: "collapse gap Γ", colour: SERIES_COLOURS[0], width: 3.2, value: (run) => collapseGap(only(run).X, only(run).n, 3) },
       { label: "gauge-frame gap", colour: SERIES_COLOURS[1], width: 1.5, value: (run) => gaugeGap(only(run).interaction, only(run).X) },
-    ],
-  }],
+    ])],
 });

@@ -68,3 +68,11 @@ export function distanceBiasSpec(beta, positions, length) {
 
 /** Series colours of the charts (usaav.plotting.PALETTE order). */
 export const SERIES_COLOURS = Object.freeze([PALETTE.vermillion, PALETTE.blue, PALETTE.green, PALETTE.orange, PALETTE.purple, PALETTE.sky]);
+
+/**
+ * A chart of gaps against time on a log axis from 10⁻³² (round-off of a
+ * squared distance) to 1: the collapse gap Γ and its kin (MODEL.md §6).
+ */
+export function gapChart(key, label, yLabel, series, extra = {}) {
+  return { key, label, yLabel, xLabel: "t", log: true, yMin: 1e-32, yMax: 1, series, ...extra };
+}

@@ -7,7 +7,7 @@ import { choiceControl, sliderControl } from "../controls.js";
 import { collapseGap } from "../observables.js";
 import { makeRng } from "../random.js";
 import { uniformSphere } from "../sphere.js";
-import { SERIES_COLOURS, rawClockStep } from "./common.js";
+import { SERIES_COLOURS, gapChart, rawClockStep } from "./common.js";
 import { BOOK_GALLERY, bookScenario } from "./scenarios.js";
 
 const systemGap = (key) => (run) => collapseGap(run.byKey[key].X, run.byKey[key].n, 3);
@@ -30,14 +30,6 @@ export const kernelGalleryExplorer = defineExplorer({
     return { systems, dt: rawClockStep(beta), clock: "raw", tMax, speed: tMax / 6 };
   },
   readouts: BOOK_GALLERY.map((name) => ({ key: name, label: `Γ ${name}`, value: systemGap(name) })),
-  charts: [{
-    key: "gaps",
-    label: "collapse gap of each kernel against time, logarithmic axis",
-    yLabel: "Γ",
-    xLabel: "t",
-    log: true,
-    yMin: 1e-32,
-    yMax: 1,
-    series: BOOK_GALLERY.map((name, k) => ({ label: name, colour: SERIES_COLOURS[k], width: 1.6, value: systemGap(name) })),
-  }],
+  charts: [gapChart("gaps", "collapse gap of each kernel against time, logarithmic axis", "Γ", 
+    BOOK_GALLERY.map((name, k) => ({ label: name, colour: SERIES_COLOURS[k], width: 1.6, value: systemGap(name) })))],
 });

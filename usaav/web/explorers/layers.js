@@ -15,6 +15,7 @@ import { PALETTE } from "../view.js";
 import {
   baselineSpec,
   fullTurnRopeSpec,
+  gapChart,
   gridPositions,
   planeRotations,
   positionColour,
@@ -80,21 +81,13 @@ export const collapseLayersExplorer = defineExplorer({
     { key: "gauge", label: "gauge-frame gap", help: "the largest of the three models' gauge-frame gaps", value: largestGaugeGap },
     { key: "prediction", label: "1 − v₃²", value: predictedLayerGap },
   ],
-  charts: [{
-    key: "gaps",
-    label: "collapse gaps of the three models and their common gauge-frame gap against time, logarithmic axis",
-    yLabel: "gap",
-    xLabel: "t",
-    log: true,
-    yMin: 1e-32,
-    yMax: 1,
-    series: [
+  charts: [gapChart("gaps", "collapse gaps of the three models and their common gauge-frame gap against time, logarithmic axis", "gap", [
       { label: "gauge frame (all three)", colour: "rgba(150,150,150,0.75)", width: 6, value: (run) => gaugeGap(run.byKey.rope.interaction, run.byKey.rope.X) },
       { label: "baseline", colour: PALETTE.vermillion, width: 3.2, value: gapOf("baseline") },
       { label: "RoPE", colour: PALETTE.blue, width: 2, value: gapOf("rope") },
       { label: "prompts", colour: PALETTE.green, width: 1.2, value: gapOf("prompts") },
-    ],
-    lines: (run) => [{ y: predictedLayerGap(run), colour: "rgba(90,90,90,0.9)", dash: [2, 3] }],
-    legendLines: [{ label: "1 − v₃² (v: gauge-frame mean)", colour: "rgba(90,90,90,0.9)", dash: true, width: 2 }],
-  }],
+    ], {
+      lines: (run) => [{ y: predictedLayerGap(run), colour: "rgba(90,90,90,0.9)", dash: [2, 3] }],
+      legendLines: [{ label: "1 − v₃² (v: gauge-frame mean)", colour: "rgba(90,90,90,0.9)", dash: true, width: 2 }],
+    })],
 });
