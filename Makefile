@@ -34,7 +34,7 @@ js-test: $(BIN)/.installed
 # The built book in headless Chromium, network cut (after make book; skips with
 # the reason when there is no built book or no Chromium).
 browser-test: $(BIN)/.installed
-	$(BIN)/python -m pytest -p no:cacheprovider tests/browser/check_pages.py
+	$(BIN)/python -m pytest -p no:cacheprovider tests/browser/check_pages.py tests/browser/check_target_explorers.py
 
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/bench_velocity.py

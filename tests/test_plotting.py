@@ -109,15 +109,3 @@ def test_explore_calls_update_with_the_control_values():
                               k=ipywidgets.IntSlider(value=3), name=["a", "b"])
     assert calls == [(3, "a")]  # initial state drawn at creation (static pages show it)
     assert box.controls["k"].continuous_update is False
-
-
-def test_thm5_metastability_explorer_merger_time_matches_the_reduced_two_point_flow():
-    """The explorer's T1 for two clusters agrees with the reduced-flow integral (seed Thm. 5 (3)-(4))."""
-    pytest.importorskip("ipywidgets")
-    from usaav import widgets
-    from usaav.experiments.metastability import reduced_merger_time
-
-    fig, text = widgets.metastability_figure(beta=6.0, gap=1.0, clusters=2)
-    measured = float(text.split("T1 = ")[1].split()[0])
-    # Caps of radius 0.05 shift the initial centre angle by O(0.05²): a 5% band.
-    assert measured == pytest.approx(reduced_merger_time(6.0, 1.0, 0.1), rel=0.05)

@@ -9,6 +9,8 @@ Layout (each module one idea, each depending only on those above it):
 ``dynamics``     velocity, energy, simulate
 ``observables``  collapse observables of MODEL.md §6
 ``maximizers``   closed-form maximisers of MODEL.md §4
+``targets``      target laws the reader picks (angle laws, sphere shapes, prompt gauges)
+``scenarios``    the standard kernel set-ups of MODEL.md §6.2, one table for all
 ``experiments``  the paper's experiments (§6, App. C)
 ``plotting``, ``widgets``  figures and explorers (matplotlib / ipywidgets)
 ``explorers``    explorers that run in the browser (anywidget; ``usaav/web``)

@@ -31,7 +31,6 @@ import numpy as np
 from ._validation import (
     MAX_ARRAY_BYTES,
     as_float_array,
-    check_aux,
     check_choice,
     check_int,
     check_points,

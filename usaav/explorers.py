@@ -516,3 +516,260 @@ def sphere_viewer(X, *, values=None, title: str | None = None, label: str = "", 
         options["vmin"] = float(values.min() if vmin is None else vmin)
         options["vmax"] = float(values.max() if vmax is None else vmax)
     return Explorer("sphere_viewer", options, summary=f"{options['title']} on the sphere, drag to turn")
+
+
+# ==========================================================================
+# Chapters 3, 4, 5 and 7: target laws, prompts, Toeplitz, metastability
+# (usaav/web/explorers/{latitude,orbit_law,prompt_law,prompts,toeplitz,
+# metastability}.js; maintained with usaav.targets)
+# ==========================================================================
+
+from . import targets as _targets  # noqa: E402  (this block is appended to the module)
+
+#: Option ranges of these explorers, as OPTION_RANGES plus two kinds:
+#: ("toggle",) for a checkbox and ("text", max_length) for a text field.
+#: Every one is a control of the explorer, except those in TARGET_SETUP_OPTIONS.
+TARGET_OPTION_RANGES = {
+    "latitude": {
+        "polar": ("number", 0, 180, True, 5),
+        "theta": ("number", 0.25, 4.0, False, 0.25),
+        "plane": ("choice", ("x1x2", "x1x3", "x2x3")),
+        "flow": ("toggle",),
+        "copies": ("choice", (1, 4)),  # an option from Python, not a control
+    },
+    "orbit_law": {
+        "law": ("choice", _targets.ANGLE_LAWS),
+        "width": ("number", 0.1, 1.0, False, 0.05),
+        "quantile": ("text", 200),
+        "n": ("number", 50, 800, True, 50),
+    },
+    "prompt_law": {
+        "word": ("text", 24),
+        "shape": ("choice", _targets.SHAPES),
+        "n": ("number", 100, 1600, True, 100),
+    },
+    "prompts": {
+        "m": ("number", 1, 10, True, None),
+        "layout": ("choice", _targets.PROMPT_LAYOUTS),
+        "seed": ("number", 0, 20, True, None),
+    },
+    "toeplitz": {f"c{k}": ("number", 0.0, 1.0, False, 0.05) for k in range(4)},
+    "metastability": {
+        "beta": ("number", 2, 10, True, None),
+        "gap": ("number", 0.6, 1.2, False, 0.1),
+        "clusters": ("number", 2, 3, True, None),
+    },
+}
+
+
+#: Options that set an explorer up without being one of its controls.
+TARGET_SETUP_OPTIONS = {"latitude": {"copies"}}
+
+
+def _target_options(explorer: str, **values) -> dict:
+    """Check the options of one of these explorers against :data:`TARGET_OPTION_RANGES`.
+
+    Choices and numbers are checked as in :func:`_options` (range, integer,
+    multiple of the slider's step); toggles must be booleans and texts strings
+    no longer than the text field.
+    """
+    ranges = TARGET_OPTION_RANGES[explorer]
+    options = {}
+    for key, value in values.items():
+        rule = ranges[key]
+        if rule[0] == "toggle":
+            if not isinstance(value, (bool, np.bool_)):
+                raise TypeError(f"{key} must be True or False, got {type(value).__name__} {value!r}")
+            options[key] = bool(value)
+        elif rule[0] == "text":
+            if not isinstance(value, str):
+                raise TypeError(f"{key} must be a string, got {type(value).__name__} {value!r}")
+            if len(value) > rule[1]:
+                raise ValueError(f"{key} must have at most {rule[1]} characters, got {len(value)}")
+            options[key] = value
+        elif rule[0] == "choice":
+            options[key] = _check_choice(value, key, rule[1])
+        else:
+            _, low, high, integer, step = rule
+            checked = _check_number(value, key, low, high, integer=integer)
+            if step and abs(checked / step - round(checked / step)) > 1e-9:
+                raise ValueError(f"{key} must be a multiple of {step} (the slider's step), got {value!r}")
+            options[key] = checked
+    return options
+
+
+def latitude(*, polar: int = 60, theta: float = 2.0, plane: str = "x1x2", flow: bool = True, copies: int = 4):
+    r"""The RoPE maximiser :math:`x(s)=R_{-\theta s}v` and its latitude circle (chapter 3; Thm. 1, Cor. 1).
+
+    Shows the maximiser for :math:`v` at polar angle ``polar`` (degrees)
+    from the axis of the rotation ``plane``, the frequency
+    :math:`\theta=` ``theta`` :math:`\pi`, with the orbit of :math:`v` and
+    the axis; readouts: the relative energy gap (0: the ceiling
+    :math:`e^\beta/(2\beta)`), the height :math:`\cos\vartheta` along the
+    axis and its spread (0).  With ``flow`` the RoPE dynamics run next to
+    it from a uniform cloud of 256 tokens, ``copies`` per position: the
+    tokens of a position meet (conditional diameter → 0, Thm. 3) and the
+    positions settle on a latitude circle of their own height.
+
+    Parameters
+    ----------
+    polar : int
+        ϑ in degrees, in [0, 180], a multiple of 5.
+    theta : float
+        θ/π, in [0.25, 4], a multiple of 0.25.
+    plane : {"x1x2", "x1x3", "x2x3"}
+    flow : bool
+    copies : {1, 4}
+        Tokens per position in the flow.
+
+    Returns
+    -------
+    Explorer
+    """
+    options = _target_options("latitude", polar=polar, theta=theta, plane=plane, flow=flow, copies=copies)
+    return Explorer("latitude", options,
+                    summary=f"RoPE maximiser, ϑ = {options['polar']}°, θ = {options['theta']:g}π"
+                            + (", with the flow" if options["flow"] else ""))
+
+
+def orbit_law(*, law: str = "bimodal mixture", width: float = 0.4, quantile: str = "pi * (2*s - 1)**3",
+              n: int = 400):
+    r"""Any law on the orbit, realised exactly (chapter 3; Thm. 2 (ii)).
+
+    The maximiser :math:`x(s_i)=R_{Q(s_i)}v` at :math:`s_i=(i+\frac12)/n`
+    for the quantile :math:`Q` of the target law (:func:`usaav.targets.angle_law`;
+    ``"your quantile"`` reads the formula ``quantile`` with the safe parser
+    of :func:`usaav.targets.parse_formula`), drawn on the orbit of
+    :math:`v`, with the histogram of the realised angles against the target
+    density; readouts: the phase-field kernel's relative energy gap (0), the
+    Kolmogorov–Smirnov distance and its best value :math:`1/(2n)`.
+
+    Parameters
+    ----------
+    law : one of :data:`usaav.targets.ANGLE_LAWS`
+    width : float
+        In [0.1, 1], a multiple of 0.05.
+    quantile : str
+        Formula of :math:`Q(s)`; a formula the parser refuses raises its ``ValueError`` here.
+    n : int
+        In [50, 800], a multiple of 50.
+
+    Returns
+    -------
+    Explorer
+    """
+    options = _target_options("orbit_law", law=law, width=width, quantile=quantile, n=n)
+    _targets.user_quantile(quantile)  # the browser parses the same grammar: fail here, with the same message
+    return Explorer("orbit_law", options, summary=f"{law} realised on an orbit by {options['n']} tokens")
+
+
+def prompt_law(*, shape: str = "word", word: str = "USA-AV", n: int = 800):
+    r"""Any law on the sphere, realised by prompts (chapter 4; Thm. 4 (ii)–(iii)).
+
+    ``n`` prompts drawn from a nonatomic law are mapped to targets
+    :math:`T_p` of ``shape`` (:func:`usaav.targets.sphere_target`; the word
+    is drawn with the browser's font), the Householder reflection
+    exchanging :math:`v=e_3` and :math:`T_p` is the gauge :math:`G_p`, and
+    the maximiser :math:`x_p=G_p^\top v` is shown; readouts: the prompt
+    kernel's relative energy gap and :math:`\max_p|G_p^\top v-T_p|`
+    (both 0 up to round-off).
+
+    Parameters
+    ----------
+    shape : one of :data:`usaav.targets.SHAPES`
+    word : str
+        At most 24 characters, with a visible one when ``shape="word"``.
+    n : int
+        In [100, 1600], a multiple of 100.
+
+    Returns
+    -------
+    Explorer
+    """
+    options = _target_options("prompt_law", shape=shape, word=word, n=n)
+    if shape == "word" and not word.strip():
+        raise ValueError(f"word must contain visible characters, got {word!r}")
+    what = f"the word {word!r}" if shape == "word" else f"the {shape} law"
+    return Explorer("prompt_law", options, summary=f"{what} realised by {options['n']} prompts")
+
+
+def prompts(*, m: int = 4, layout: str = "random rotations", seed: int = 0):
+    r"""Finitely many prompts: one cluster per distinct point :math:`G_p^\top u` (chapter 4; Cor. 2).
+
+    ``m`` prompts with 24 tokens each (gauges of ``layout``, see
+    :func:`usaav.targets.prompt_gauges`; random ones drawn in the browser
+    from ``seed``) start from a uniform cloud.  Readouts, live: the number
+    of clusters, the number of distinct points :math:`G_p^\top u`
+    (:math:`u` where the tokens agree in the gauge frame) and of distinct
+    gauges, the gauge-frame and original-frame gaps, the relative energy
+    gap; the chart follows both gaps.
+
+    Parameters
+    ----------
+    m : int
+        In [1, 10].
+    layout : one of :data:`usaav.targets.PROMPT_LAYOUTS`
+    seed : int
+        In [0, 20].
+
+    Returns
+    -------
+    Explorer
+    """
+    options = _target_options("prompts", m=m, layout=layout, seed=seed)
+    return Explorer("prompts", options, summary=f"{options['m']} prompts, {layout}")
+
+
+def toeplitz(*, c0: float = 0.2, c1: float = 0.0, c2: float = 1.0, c3: float = 0.0):
+    r"""Toeplitz kernels: the strongest Fourier mode wins (chapter 5; Prop. 10).
+
+    The flow of :math:`c(r)=c_0+c_1\cos2\pi r+c_2\cos4\pi r+c_3\cos6\pi r`
+    from a uniform cloud of 200 tokens on the grid :math:`s_i=i/n`, with the
+    spectrum :math:`\hat c(k)` (:math:`k^*` highlighted), the energy against
+    :math:`\frac12\max_k\hat c(k)` and the finite-:math:`n` bound
+    :math:`\lambda_{\max}(C)/(2n)`, and the winding number of the curve.
+
+    Parameters
+    ----------
+    c0, c1, c2, c3 : float
+        In [0, 1], multiples of 0.05.
+
+    Returns
+    -------
+    Explorer
+    """
+    options = _target_options("toeplitz", c0=c0, c1=c1, c2=c2, c3=c3)
+    terms = " + ".join(f"{options[f'c{k}']:g}·cos {2 * k}πr" if k else f"{options['c0']:g}" for k in range(4))
+    return Explorer("toeplitz", options, summary=f"Toeplitz flow, c(r) = {terms}")
+
+
+def metastability(*, beta: int = 6, gap: float = 1.0, clusters: int = 2):
+    r"""Metastability: clusters wait exponentially long in β before they merge (chapter 7; Thm. 5).
+
+    ``clusters`` clusters of 20 tokens start in caps of radius 0.05 around
+    centres ``gap`` radians apart and follow the baseline flow in the
+    rescaled clock :math:`t'=e^\beta t`; the chart shows the angles between
+    the centres against :math:`\log t'` with the first merger :math:`T_1`
+    (centres within 0.1 rad) and the prediction of the reduced
+    :math:`k`-point flow.  The exponent :math:`c=1-\cos\Delta_0` of
+    :math:`T_1\approx e^{c\beta}` is this project's reconstruction (the
+    paper's value was lost), as the readout says.
+
+    Parameters
+    ----------
+    beta : int
+        In [2, 10].
+    gap : float
+        In [0.6, 1.2], a multiple of 0.1.
+    clusters : {2, 3}
+
+    Returns
+    -------
+    Explorer
+    """
+    options = _target_options("metastability", beta=beta, gap=gap, clusters=clusters)
+    return Explorer("metastability", options,
+                    summary=f"{options['clusters']} clusters, β = {options['beta']}, Δ = {options['gap']:g}")
+
+
+__all__ += ["TARGET_OPTION_RANGES", "TARGET_SETUP_OPTIONS", "latitude", "metastability", "orbit_law", "prompt_law", "prompts", "toeplitz"]

@@ -44,6 +44,8 @@ __all__ = [
     "plot_circle",
     "plot_gallery",
     "plot_points",
+    "plot_realization",
+    "plot_realizations",
     "plot_series",
     "sphere_axes",
 ]
@@ -528,3 +530,59 @@ def plot_series(t, series: Mapping[str, np.ndarray], *, ax=None, log: bool = Tru
     if legend and len(names) > 0:
         ax.legend(fontsize=FONT_SIZE - 1, frameon=False)
     return ax
+
+
+# --------------------------------------------------------------------------
+# Target laws realised (usaav.targets; Thm. 2 (ii))
+# --------------------------------------------------------------------------
+
+
+def plot_realization(result, ax_sphere=None, ax_hist=None, *, bins: int = 36):
+    """A realisation on the sphere (coloured by position, orbit in grey) next to a histogram of its angles.
+
+    Parameters
+    ----------
+    result : usaav.targets.OrbitRealization
+    ax_sphere, ax_hist : axes, optional
+        With both omitted a two-panel figure is made; with only ``ax_hist``
+        given, only the histogram (against the target density) is drawn.
+    bins : int
+
+    Returns
+    -------
+    The figure.
+    """
+    if ax_sphere is None and ax_hist is None:
+        fig = plt.figure(figsize=(7.6, 3.4), layout="constrained")
+        ax_sphere = fig.add_subplot(1, 2, 1, projection="3d")
+        ax_hist = fig.add_subplot(1, 2, 2)
+    if ax_sphere is not None:
+        from .sphere import rotation
+
+        sphere_axes(ax_sphere, bare=True)
+        orbit = rotation(np.linspace(-np.pi, np.pi, 181), 3) @ result.v
+        ax_sphere.plot(*orbit.T, color="#777777", lw=0.8)
+        plot_points(result.X, ax_sphere, values=result.positions, size=9, vmin=0, vmax=1)
+    if ax_hist is not None:
+        ax_hist.hist(result.angles, bins=bins, range=(-np.pi, np.pi), density=True, color=PALETTE.sky,
+                     edgecolor="white", lw=0.4, label=f"{len(result.angles)} realised angles")
+        ax_hist.plot(result.law.grid, result.law.density_values, color=PALETTE.vermillion, lw=1.8,
+                     label="target density")
+        ax_hist.set_xlim(-np.pi, np.pi)
+        ax_hist.set_xticks(np.pi * np.array([-1, -0.5, 0, 0.5, 1]), ["−π", "−π/2", "0", "π/2", "π"])
+        ax_hist.set_xlabel("angle α on the orbit, x = R_α v")
+        ax_hist.set_title(f"{result.law.name}\nKS = {result.ks_distance:.1e}", fontsize=TITLE_SIZE - 1)
+        ax_hist.legend(fontsize=8, frameon=True, framealpha=0.85, edgecolor="none", loc="upper left")
+    return (ax_sphere if ax_sphere is not None else ax_hist).figure
+
+
+def plot_realizations(results, *, ncols: int = 2):
+    """Histograms of several realisations (``usaav.targets.OrbitRealization``) against their target densities."""
+    results = list(results)
+    nrows = -(-len(results) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.4 * ncols, 3.0 * nrows), layout="constrained", squeeze=False)
+    for ax, result in zip(axes.flat, results):
+        plot_realization(result, ax_hist=ax)
+    for ax in axes.flat[len(results):]:
+        ax.set_visible(False)
+    return fig

@@ -78,7 +78,6 @@ the nearest twisted state, not only the gap.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np

@@ -27,12 +27,10 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from scipy.stats import special_ortho_group
 
-from .. import kernels
+from .. import scenarios
 from .._validation import check_int, check_positive_scalar
 from ..dynamics import simulate
-from ..labels import grid_positions
 from ..observables import (
     collapse_gap,
     count_clusters,
@@ -41,46 +39,21 @@ from ..observables import (
     relative_energy_gap,
     winding_number,
 )
-from ..sphere import rotation, uniform_sphere
+from ..scenarios import WavyGauge
+from ..sphere import uniform_sphere
 from ._pieces import PieceStore, make_piece, run_pieces
 from ._results import ExperimentResult, Verdict
 
 __all__ = ["SCENARIOS", "GalleryResult", "WavyGauge", "gallery_setup", "representation_gallery"]
 
-#: Scenario keys in the order (i)–(vi) of MODEL.md §6.2.
-SCENARIOS = ("baseline", "distance_bias", "toeplitz", "rope", "generalized_rope", "prompts")
-TITLES = {
-    "baseline": "(i) baseline USA",
-    "distance_bias": "(ii) distance bias",
-    "toeplitz": "(iii) Toeplitz",
-    "rope": "(iv) RoPE",
-    "generalized_rope": "(v) generalised RoPE",
-    "prompts": "(vi) fixed prompts",
-}
-
-
-@dataclass(frozen=True)
-class WavyGauge:
-    r"""Generalised RoPE gauge :math:`G(s)=R^{(12)}_{2\pi s}\,R^{(13)}_{\alpha\sin(2\pi m s)}` (MODEL.md §3).
-
-    A picklable callable for :class:`usaav.kernels.Gauge`.
-
-    >>> G = WavyGauge(0.5, 3)(np.array([0.0, 0.25]))
-    >>> G.shape, bool(np.allclose(G[0], np.eye(3)))
-    ((2, 3, 3), True)
-    """
-
-    alpha: float
-    m: int
-
-    def __call__(self, s):
-        s = np.asarray(s, dtype=np.float64)
-        return rotation(2 * np.pi * s, 3, (0, 1)) @ rotation(self.alpha * np.sin(2 * np.pi * self.m * s), 3, (0, 2))
+#: Scenario keys in the order (i)–(vi) of MODEL.md §6.2 (the shared table :data:`usaav.scenarios.TABLE`).
+SCENARIOS = scenarios.KEYS
+TITLES = {key: row.title for key, row in scenarios.TABLE.items()}
 
 
 def gallery_setup(scenario: str, n: int = 400, seed: int = 0, *, beta: float = 1.0, length: float = 0.25,
                   toeplitz: tuple = (0.2, 1.0, 2), wavy: tuple = (0.5, 3), n_prompts: int = 5):
-    r"""Kernel, initial tokens and labels of one §6.2 scenario.
+    r"""Kernel, initial tokens and labels of one §6.2 scenario (:data:`usaav.scenarios.TABLE`).
 
     ``numpy.random.default_rng(seed)`` draws the ``n`` uniform tokens (the
     same for every scenario), then the ``n_prompts`` Haar-random rotations.
@@ -114,21 +87,18 @@ def gallery_setup(scenario: str, n: int = 400, seed: int = 0, *, beta: float = 1
         raise ValueError(f"scenario must be one of {SCENARIOS}, got {scenario!r}")
     rng = np.random.default_rng(seed)
     X0 = uniform_sphere(n, 3, rng)
-    gauges = special_ortho_group.rvs(3, size=n_prompts, random_state=rng).reshape(n_prompts, 3, 3)
-    positions = grid_positions(n)
-    if scenario == "baseline":
-        return kernels.USA(beta), X0, positions
-    if scenario == "distance_bias":
-        return kernels.DistanceBias(beta, length, "exponential"), X0, positions
-    if scenario == "toeplitz":
-        a0, a1, m = toeplitz
-        return kernels.Toeplitz({0: float(a0), int(m): float(a1)}), X0, positions
-    if scenario == "rope":
-        return kernels.RoPE(beta, theta=2 * np.pi), X0, positions
-    if scenario == "generalized_rope":
-        alpha, m = wavy
-        return kernels.Gauge(beta, WavyGauge(float(alpha), int(m))), X0, positions
-    return kernels.Prompts(beta, gauges), X0, np.arange(n) % n_prompts
+    a0, a1, m = toeplitz
+    alpha, wave = wavy
+    parameters = {
+        "baseline": dict(beta=beta),
+        "distance_bias": dict(beta=beta, length=length, profile="exponential"),
+        "toeplitz": dict(a0=a0, a1=a1, m=m),
+        "rope": dict(beta=beta, theta=2 * np.pi),
+        "generalized_rope": dict(beta=beta, alpha=alpha, m=wave),
+        "prompts": dict(beta=beta, n_prompts=n_prompts, layout="random rotations"),  # Haar, drawn after X0
+    }[scenario]
+    built = scenarios.setup(scenario, n, rng, **parameters)
+    return built.kernel, X0, built.aux
 
 
 def gallery_piece(scenarios: tuple, n: int, seed: int, beta: float, length: float, toeplitz: tuple,

@@ -91,7 +91,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import functools
-import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -103,7 +102,7 @@ from ..dynamics import simulate
 from ..labels import grid_positions
 from ..sphere import rotation
 from ..transport import wasserstein
-from ..zonal import GOLDEN_ANGLE, sample_vmf, zonal_mean_field
+from ..zonal import sample_vmf, zonal_mean_field
 from ._pieces import PieceStore, make_piece, run_pieces
 from ._results import ExperimentResult, Verdict, linear_fit, mean_sem
 

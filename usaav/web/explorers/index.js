@@ -6,7 +6,13 @@ import { explorerRegistry } from "../explorer.js";
 import { collapseExplorer } from "./collapse.js";
 import { kernelGalleryExplorer } from "./gallery.js";
 import { scenarioKnobExplorer } from "./knob.js";
+import { latitudeExplorer } from "./latitude.js";
 import { collapseLayersExplorer } from "./layers.js";
+import { metastabilityExplorer } from "./metastability.js";
+import { orbitLawExplorer } from "./orbit_law.js";
+import { promptLawExplorer } from "./prompt_law.js";
+import { promptsExplorer } from "./prompts.js";
+import { toeplitzExplorer } from "./toeplitz.js";
 import { sphereViewerExplorer } from "./viewer.js";
 
 export const EXPLORERS = explorerRegistry([
@@ -15,4 +21,10 @@ export const EXPLORERS = explorerRegistry([
   collapseLayersExplorer,
   scenarioKnobExplorer,
   sphereViewerExplorer,
+  latitudeExplorer,
+  orbitLawExplorer,
+  promptLawExplorer,
+  promptsExplorer,
+  toeplitzExplorer,
+  metastabilityExplorer,
 ]);
