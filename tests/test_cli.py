@@ -229,16 +229,16 @@ def test_a_changed_library_recomputes_every_piece_and_says_which_file_changed(tm
 
 def test_verdicts_of_every_experiment_are_kept(reference, tmp_path, capsys):
     out = _copy_run(reference[0], tmp_path)
-    status, _ = _run_here(capsys, "reproduce", "mean-field", "--quick", "--seeds", "1", "--workers", "0",
+    status, _ = _run_here(capsys, "reproduce", "gallery", "--quick", "--workers", "0",
                           "--no-figures", "--out", str(out))
     assert status == 0
     summary = json.loads((out / "verdicts.json").read_text())
-    assert sorted(summary["experiments"]) == ["collapse", "mean-field"]
+    assert sorted(summary["experiments"]) == ["collapse", "gallery"]
     collapse = json.loads((out / "collapse.json").read_text())["result"]["verdicts"]
-    mean_field = json.loads((out / "mean_field.json").read_text())["result"]["verdicts"]
+    gallery = json.loads((out / "gallery.json").read_text())["result"]["verdicts"]
     assert summary["experiments"]["collapse"]["verdicts"] == collapse
-    assert summary["experiments"]["mean-field"]["verdicts"] == mean_field
-    assert summary["passed"] == len(collapse) + len(mean_field) and summary["failed"] == 0
+    assert summary["experiments"]["gallery"]["verdicts"] == gallery
+    assert summary["passed"] == len(collapse) + len(gallery) and summary["failed"] == 0
     assert summary["experiments"]["collapse"]["library_digest"] == ex.library_digest()
 
 

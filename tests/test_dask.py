@@ -57,21 +57,22 @@ def test_dask_gives_bit_identical_numbers_and_resumes(client, tmp_path):
 
 
 def test_command_on_a_dask_scheduler_matches_the_default_executor(client, tmp_path, capsys):
-    argv = ["reproduce", "mean-field", "--quick", "--seeds", "1", "--no-figures"]
+    # the gallery: one seed by design, a second on the quick sizes (the issue's own check)
+    argv = ["reproduce", "gallery", "--quick", "--no-figures"]
     assert cli.main([*argv, "--workers", "0", "--out", str(tmp_path / "here")]) == 0
     address = client.scheduler.address
     assert cli.main([*argv, "--dask-scheduler", address, "--out", str(tmp_path / "dask")]) == 0
     first = capsys.readouterr().out
     assert cli.main([*argv, "--dask-scheduler", address, "--out", str(tmp_path / "dask")]) == 0
     second = capsys.readouterr().out
-    result = {name: json.loads((tmp_path / name / "mean_field.json").read_text())["result"] for name in ("here", "dask")}
+    result = {name: json.loads((tmp_path / name / "gallery.json").read_text())["result"] for name in ("here", "dask")}
     assert result["dask"] == result["here"]
     assert "0 reused" in first and f"Dask scheduler {address}" in first
     assert "0 computed" in second
 
 
 def test_command_starts_a_local_cluster(tmp_path, capsys):
-    status = cli.main(["reproduce", "mean-field", "--quick", "--seeds", "1", "--no-figures", "--workers", "1",
+    status = cli.main(["reproduce", "gallery", "--quick", "--no-figures", "--workers", "1",
                        "--dask-scheduler", "local", "--out", str(tmp_path)])
     assert status == 0
     assert "Dask scheduler local" in capsys.readouterr().out

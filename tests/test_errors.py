@@ -462,7 +462,8 @@ def test_observables_check_every_frame_of_a_stack(taker, frame):
         X_TAKERS[taker](frames)
 
 
-@pytest.mark.parametrize("taker", ["count_clusters", "winding_number", "velocity", "energy", "project_tangent"])
+# velocity and energy take a stack (B, n, d) as a batch of systems (tests/test_batch.py)
+@pytest.mark.parametrize("taker", ["count_clusters", "winding_number", "project_tangent"])
 def test_single_configuration_functions_refuse_stacks(taker):
     with pytest.raises(ValueError, match="X must"):
         X_TAKERS[taker](np.stack([X8, X8]))

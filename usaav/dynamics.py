@@ -86,9 +86,9 @@ def _check_states(X, name: str = "X") -> np.ndarray:
     Rows within the tolerance but more than a few ulps off the sphere are
     projected onto it (:func:`usaav._validation.check_points`).
     """
-    if np.ndim(X) == 2:
-        return check_points(X, name, project=True)
-    array = as_float_array(X, name)
+    array = as_float_array(X, name)  # refuses None, strings, complex, ragged lists ...
+    if array.ndim == 2:
+        return check_points(array, name, project=True)
     if array.ndim != 3:
         raise ValueError(f"{name} must have shape (n, d), or (B, n, d) for a batch, got shape {array.shape}")
     B, n, d = array.shape
@@ -558,7 +558,8 @@ def _initial_states(X0, aux, seed, d):
     if seed is not None and not several:
         seed = check_int(seed, "seed", minimum=0)
     if X0 is not None:
-        if np.ndim(X0) != 3:
+        X0 = as_float_array(X0, "X")  # named as bind() names it; refuses strings, complex, ragged ...
+        if X0.ndim != 3:
             return X0, (seed,)
         count = len(X0)
         if not several:

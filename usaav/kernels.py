@@ -239,7 +239,7 @@ class DistanceBias(Kernel):
         X, aux, Y, aux_Y = self._pair(X, aux, Y, aux_Y)
         a = _check_positions(aux, len(X))
         b = _check_positions(aux_Y, len(Y), "aux_Y")
-        return np.exp(self._log_weight(a, b) + self.beta * (X @ Y.T)) / self.beta
+        return np.exp(_distance_log_weight(a, b, self.length, self.profile) + self.beta * (X @ Y.T)) / self.beta
 
 
 @dataclass(frozen=True)

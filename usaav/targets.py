@@ -43,7 +43,7 @@ from typing import Callable
 import numpy as np
 from scipy.stats import kstest, special_ortho_group
 
-from ._validation import check_int, check_plane
+from ._validation import check_int, check_orthogonal, check_plane
 from .kernels import PhaseField
 from .maximizers import orbit_angles, phase_field, realize_on_orbit
 from .observables import count_clusters, relative_energy_gap
@@ -753,7 +753,8 @@ def count_distinct(gauges, tol: float = 1e-9) -> int:
     Cor. 2 counts clusters as distinct points :math:`G_p^\\top v`; distinct
     gauges give that many clusters unless two of them agree on ``v``.
     """
-    G = np.asarray(gauges, dtype=np.float64)
-    if G.ndim != 3:
-        raise ValueError(f"gauges must have shape (m, d, d), got {G.shape}")
-    return count_clusters(G.reshape(len(G), -1), tol)
+    G = check_orthogonal(gauges, "gauges")
+    d = G.shape[-1]
+    # An orthogonal d x d matrix has Frobenius norm sqrt(d): flattened and
+    # divided by it, the gauges are unit vectors, which count_clusters takes.
+    return count_clusters(G.reshape(len(G), -1) / np.sqrt(d), tol / np.sqrt(d))
