@@ -1,4 +1,4 @@
-r"""Figures of the experiments (MODEL.md §6; seed §6, App. C): matplotlib only.
+r"""Figures of the experiments (MODEL.md §6; the paper's §6, App. C): matplotlib only.
 
 Each function takes a result of :mod:`usaav.experiments` and returns a
 :class:`matplotlib.figure.Figure`; :func:`save_figure` writes it as PNG and

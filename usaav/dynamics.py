@@ -160,7 +160,7 @@ def vector_field(interaction: Interaction, clock: str = "raw") -> VectorField:
 
 
 def velocity(kernel, X, aux, *, clock: str = "raw") -> np.ndarray:
-    r"""Velocities :math:`\dot x_i` of the finite-particle system (MODEL.md §2, seed eq. (1)).
+    r"""Velocities :math:`\dot x_i` of the finite-particle system (MODEL.md §2, the paper's eq. (1)).
 
     .. math::
         \dot x_i = P_{x_i}\Big(\frac1n\sum_{j=1}^n \nabla_x K\big((x_i,a_i),(x_j,a_j)\big)\Big).
@@ -217,7 +217,7 @@ def velocity(kernel, X, aux, *, clock: str = "raw") -> np.ndarray:
 
 
 def energy(kernel, X, aux, *, clock: str = "raw"):
-    r"""Discrete energy :math:`E_n = \frac1{2n^2}\sum_{i,j}K(z_i,z_j)` (MODEL.md §2, seed Def. 8).
+    r"""Discrete energy :math:`E_n = \frac1{2n^2}\sum_{i,j}K(z_i,z_j)` (MODEL.md §2, the paper's Def. 8).
 
     With ``clock="rescaled"`` the value is :math:`e^{-\beta}E_n`, finite for
     every β; the raw clock refuses β > 709.78 (:math:`e^\beta` overflows).
@@ -411,7 +411,7 @@ def simulate(
         Heun step :math:`h` (> 0); for ``solve_ivp``, the spacing of the
         output grid.
     method : {"heun", "solve_ivp"}
-        Projected Heun with renormalisation (seed App. B.1), or
+        Projected Heun with renormalisation (the paper's App. B.1), or
         :func:`scipy.integrate.solve_ivp` on the flattened system (reference;
         a batch is integrated one system after the other).
     record_every : int, optional

@@ -7,7 +7,7 @@ principle 1), nor whether ``X`` is one system ``(n, d)`` or a batch
 acts row by row on the last axis.
 
 * :func:`heun_step` is the projected second-order Runge–Kutta (Heun) step
-  of seed App. B.1: step, then renormalise onto the sphere.
+  of the paper's App. B.1: step, then renormalise onto the sphere.
 * :func:`solve_ivp_adapter` is the one place where the ``(n, d)`` state is
   flattened for :func:`scipy.integrate.solve_ivp` and unflattened again.
 """
@@ -56,7 +56,7 @@ def check_ivp_options(ivp_method, rtol, atol) -> tuple:
 
 
 def heun_step(field: VectorField, X: np.ndarray, dt: float) -> np.ndarray:
-    r"""One projected Heun step (MODEL.md §5, seed App. B.1).
+    r"""One projected Heun step (MODEL.md §5, the paper's App. B.1).
 
     .. math::
         k_1 = V(X),\quad \tilde X = \mathrm{normalize}(X + h k_1),\quad

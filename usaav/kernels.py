@@ -101,7 +101,7 @@ def _periodic_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _distance_log_weight(a: np.ndarray, b: np.ndarray, length, profile: str) -> np.ndarray:
-    r"""The distance-bias weight in the exponent, :math:`\log w(a,b)` (MODEL.md §3; seed Ex. 2, 4).
+    r"""The distance-bias weight in the exponent, :math:`\log w(a,b)` (MODEL.md §3; the paper's Ex. 2, 4).
 
     :math:`-\mathrm d(a,b)/\ell` ("exponential") or
     :math:`-\mathrm d(a,b)^2/(2\ell^2)` ("gaussian"), with the periodic
@@ -164,7 +164,7 @@ def _exp_interaction(beta, n, frame=IDENTITY_FRAME, labels=None, log_weight=None
 
 @dataclass(frozen=True)
 class USA(Kernel):
-    r"""Baseline unnormalised self-attention kernel (MODEL.md §3, seed Ex. 1).
+    r"""Baseline unnormalised self-attention kernel (MODEL.md §3, the paper's Ex. 1).
 
     .. math:: K((x,a),(y,b)) = \frac1\beta e^{\beta\langle x,y\rangle},
               \qquad \nabla_xK = e^{\beta\langle x,y\rangle}\,y .
@@ -196,7 +196,7 @@ class USA(Kernel):
 
 @dataclass(frozen=True)
 class DistanceBias(Kernel):
-    r"""Exponential kernel with a nonnegative positional weight (MODEL.md §3; seed Ex. 2, 4; App. C).
+    r"""Exponential kernel with a nonnegative positional weight (MODEL.md §3; the paper's Ex. 2, 4; App. C).
 
     .. math:: K((x,a),(y,b)) = w(a,b)\,\frac1\beta e^{\beta\langle x,y\rangle},
               \quad w(a,b) = e^{-\mathrm{d}(a,b)/\ell}\ \text{("exponential")}
@@ -244,7 +244,7 @@ class DistanceBias(Kernel):
 
 @dataclass(frozen=True)
 class Separated(Kernel):
-    r"""General separated kernel :math:`w(a,b)\,e^{\beta\langle x,y\rangle}/\beta` (MODEL.md §3; seed Ex. 2).
+    r"""General separated kernel :math:`w(a,b)\,e^{\beta\langle x,y\rangle}/\beta` (MODEL.md §3; the paper's Ex. 2).
 
     Parameters
     ----------
@@ -329,7 +329,7 @@ def _scan_symmetric_weight(weights, aux: np.ndarray) -> float:
 
 
 class _GaugeKernel(Kernel):
-    r"""Shared machinery of the gauge kernels (MODEL.md §3, seed eq. (6)).
+    r"""Shared machinery of the gauge kernels (MODEL.md §3, the paper's eq. (6)).
 
     .. math:: K((x,a),(y,b)) = \frac1\beta e^{\beta\langle G(a)x,\,G(b)y\rangle},
               \qquad \nabla_xK = e^{\beta\langle G(a)x,G(b)y\rangle}\,G(a)^\top G(b)\,y .
@@ -365,7 +365,7 @@ class _GaugeKernel(Kernel):
 
 @dataclass(frozen=True, eq=False)
 class Gauge(_GaugeKernel):
-    r"""Gauge kernel with a user-supplied gauge :math:`G:\mathcal A\to O(d)` (seed eq. (6), Thm. 4).
+    r"""Gauge kernel with a user-supplied gauge :math:`G:\mathcal A\to O(d)` (the paper's eq. (6), Thm. 4).
 
     Parameters
     ----------
@@ -392,7 +392,7 @@ class Gauge(_GaugeKernel):
 
 @dataclass(frozen=True)
 class RoPE(_GaugeKernel):
-    r"""Rotary positional encoding, gauge :math:`G(s)=R_{\theta s}` (MODEL.md §3; seed Ex. 3, Thm. 1).
+    r"""Rotary positional encoding, gauge :math:`G(s)=R_{\theta s}` (MODEL.md §3; the paper's Ex. 3, Thm. 1).
 
     .. math:: K((x,s),(y,t)) = \frac1\beta e^{\beta\langle R_{\theta s}x,\,R_{\theta t}y\rangle}
               = \frac1\beta e^{\beta\langle x,\,R_{\theta(t-s)}y\rangle}.
@@ -433,7 +433,7 @@ class RoPE(_GaugeKernel):
 
 @dataclass(frozen=True, eq=False)
 class PhaseField(_GaugeKernel):
-    r"""Phase-field kernel, gauge :math:`G(s)=R_{\phi(s)}` (MODEL.md §3; seed Thm. 2).
+    r"""Phase-field kernel, gauge :math:`G(s)=R_{\phi(s)}` (MODEL.md §3; the paper's Thm. 2).
 
     .. math:: K((x,s),(y,t)) = \frac1\beta e^{\beta\langle x,\,R_{\psi(s,t)}y\rangle},
               \qquad \psi(s,t)=\phi(t)-\phi(s).
@@ -468,7 +468,7 @@ class PhaseField(_GaugeKernel):
 
 @dataclass(frozen=True, eq=False)
 class Prompts(_GaugeKernel):
-    r"""Finitely many fixed prompts, one orthogonal gauge each (MODEL.md §3; seed §4, Cor. 2).
+    r"""Finitely many fixed prompts, one orthogonal gauge each (MODEL.md §3; the paper's §4, Cor. 2).
 
     Particle ``i`` carries the prompt id ``aux[i]`` in ``0..m-1`` and sees the
     others through :math:`G_{a_i}`:
@@ -522,7 +522,7 @@ class Prompts(_GaugeKernel):
 
 @dataclass(frozen=True, eq=False)
 class Toeplitz(Kernel):
-    r"""Linear content kernel with a Toeplitz positional weight (MODEL.md §3; seed Prop. 10, Ex. 6).
+    r"""Linear content kernel with a Toeplitz positional weight (MODEL.md §3; the paper's Prop. 10, Ex. 6).
 
     .. math:: K((x,a),(y,b)) = c(a-b)\,\langle x,y\rangle,
               \qquad c(r) = \sum_k c_k\cos(2\pi k r),

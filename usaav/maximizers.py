@@ -63,7 +63,7 @@ def _angles(phase, s: np.ndarray, name: str) -> np.ndarray:
 
 
 def rope(v, theta: float, positions, plane: tuple[int, int] = (0, 1)) -> np.ndarray:
-    r"""RoPE maximiser :math:`x(s)=R_{-\theta s}v` (seed Thm. 1).
+    r"""RoPE maximiser :math:`x(s)=R_{-\theta s}v` (the paper's Thm. 1).
 
     Every gauge-frame point :math:`R_{\theta s}x(s)` equals :math:`v`, so each
     interaction attains :math:`e^\beta/\beta` and :math:`E=e^\beta/(2\beta)`.
@@ -90,7 +90,7 @@ def rope(v, theta: float, positions, plane: tuple[int, int] = (0, 1)) -> np.ndar
 
 
 def phase_field(v, phase: Callable, positions, plane: tuple[int, int] = (0, 1)) -> np.ndarray:
-    r"""Phase-field maximiser :math:`x(s)=R_{-\phi(s)}v` (seed Thm. 2 (i)).
+    r"""Phase-field maximiser :math:`x(s)=R_{-\phi(s)}v` (the paper's Thm. 2 (i)).
 
     Parameters
     ----------
@@ -116,7 +116,7 @@ def phase_field(v, phase: Callable, positions, plane: tuple[int, int] = (0, 1)) 
 
 
 def realize_on_orbit(angles_target) -> Callable[[np.ndarray], np.ndarray]:
-    r"""A phase whose maximiser realises a target law on the orbit of ``v`` (seed Thm. 2 (ii)).
+    r"""A phase whose maximiser realises a target law on the orbit of ``v`` (the paper's Thm. 2 (ii)).
 
     If :math:`Q` is the quantile function of the target angle law
     :math:`\nu`, the phase :math:`\phi=-Q` gives the maximiser
@@ -193,7 +193,7 @@ def orbit_angles(X, v, plane: tuple[int, int] = (0, 1)) -> np.ndarray:
 
 
 def gauge(v, gauges) -> np.ndarray:
-    r"""Prompt maximiser :math:`x_p=G_p^\top v` for each gauge (seed Thm. 4 (i), Cor. 2).
+    r"""Prompt maximiser :math:`x_p=G_p^\top v` for each gauge (the paper's Thm. 4 (i), Cor. 2).
 
     Parameters
     ----------
@@ -216,7 +216,7 @@ def gauge(v, gauges) -> np.ndarray:
 
 
 def gauge_for_targets(v, targets, kind: str = "householder") -> np.ndarray:
-    r"""Orthogonal gauges with :math:`G_p^\top v = T_p` (seed Thm. 4 (ii)).
+    r"""Orthogonal gauges with :math:`G_p^\top v = T_p` (the paper's Thm. 4 (ii)).
 
     ``kind="householder"`` uses the reflection exchanging ``v`` and
     :math:`T_p`, :math:`H = I - 2ww^\top/|w|^2`, :math:`w=v-T_p` (symmetric,
@@ -287,7 +287,7 @@ GRID_TOL = 1e-9
 
 
 def toeplitz(coefficients, positions, d: int = 3, *, require_grid: bool = True) -> np.ndarray:
-    r"""Maximiser of a Toeplitz kernel on the uniform grid (seed Prop. 10, Ex. 6).
+    r"""Maximiser of a Toeplitz kernel on the uniform grid (the paper's Prop. 10, Ex. 6).
 
     :math:`x(s)=\cos(2\pi k^*s)e_1+\sin(2\pi k^*s)e_2` with
     :math:`k^*=\arg\max_k\hat c(k)`: a great circle run :math:`|k^*|` times

@@ -254,7 +254,7 @@ def relative_energy_gap(kernel, X, aux):
 
 
 def euler_lagrange_residual(kernel, X, aux):
-    r"""Largest projected gradient, :math:`\max_i|P_{x_i}v_i|`, in the rescaled clock (seed Prop. 8).
+    r"""Largest projected gradient, :math:`\max_i|P_{x_i}v_i|`, in the rescaled clock (the paper's Prop. 8).
 
     Vanishes at every maximiser of the energy.  Measured with the factor
     :math:`e^\beta` removed, so for the exponential kernels it is relative to

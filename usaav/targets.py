@@ -396,7 +396,7 @@ def _von_mises(alpha, centre, kappa):
 
 @dataclass(frozen=True, eq=False)
 class AngleLaw:
-    r"""A target law :math:`\nu` for the orbit angle, tabulated on :math:`[-\pi,\pi]` (seed Thm. 2 (ii)).
+    r"""A target law :math:`\nu` for the orbit angle, tabulated on :math:`[-\pi,\pi]` (the paper's Thm. 2 (ii)).
 
     Attributes
     ----------
@@ -439,7 +439,7 @@ class AngleLaw:
 
 def angle_law(name: str, width: float = 0.4, expression: str = "pi * (2*s - 1)**3", *,
               points: int = 4097) -> AngleLaw:
-    r"""One of the target laws :data:`ANGLE_LAWS` for the orbit angle (seed Thm. 2 (ii)).
+    r"""One of the target laws :data:`ANGLE_LAWS` for the orbit angle (the paper's Thm. 2 (ii)).
 
     Parameters
     ----------
@@ -504,7 +504,7 @@ def tilted_start(polar: float, plane=(0, 1)) -> np.ndarray:
     For ``plane = (i, j)`` and :math:`k` the remaining axis,
     :math:`v=\cos\vartheta\,e_k+\sin\vartheta\,e_i`.  Its orbit
     :math:`\{R_\alpha v\}` under rotations in ``plane`` is the circle at
-    polar angle :math:`\vartheta` about :math:`e_k` (seed Cor. 1: the
+    polar angle :math:`\vartheta` about :math:`e_k` (the paper's Cor. 1: the
     latitude circle when ``plane = (0, 1)``).
 
     >>> tilted_start(np.pi / 2)
@@ -520,7 +520,7 @@ def tilted_start(polar: float, plane=(0, 1)) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class OrbitRealization:
-    """A target law realised on an orbit by a phase-field maximiser (seed Thm. 2 (ii)); see :func:`realize_law`.
+    """A target law realised on an orbit by a phase-field maximiser (the paper's Thm. 2 (ii)); see :func:`realize_law`.
 
     Attributes
     ----------
@@ -549,7 +549,7 @@ class OrbitRealization:
 
 
 def realize_law(law: AngleLaw, *, n: int = 400, polar: float = np.pi / 3, beta: float = 1.0) -> OrbitRealization:
-    r"""Realise ``law`` on the orbit of ``v`` with the phase :math:`\phi=-Q` (seed Thm. 2 (ii)).
+    r"""Realise ``law`` on the orbit of ``v`` with the phase :math:`\phi=-Q` (the paper's Thm. 2 (ii)).
 
     Builds the phase with :func:`usaav.maximizers.realize_on_orbit`, the
     maximiser :math:`x(s_i)=R_{Q(s_i)}v` with
@@ -627,7 +627,7 @@ def _word_region(word: str, n: int, rng) -> np.ndarray:
 
 
 def target_map(shape: str, p) -> np.ndarray:
-    r"""The target map :math:`T:[0,1]^k\to\mathbb S^2` of a shape, applied to prompts ``p`` (seed Thm. 4 (iii)).
+    r"""The target map :math:`T:[0,1]^k\to\mathbb S^2` of a shape, applied to prompts ``p`` (the paper's Thm. 4 (iii)).
 
     Pushing the uniform law on the prompt space :math:`[0,1]^k` through
     :math:`T` gives the target law of the shape (see :func:`sphere_target`);
@@ -673,7 +673,7 @@ def target_map(shape: str, p) -> np.ndarray:
 
 
 def sphere_target(shape: str, n: int, rng, *, word: str = "USA-AV") -> np.ndarray:
-    r"""``n`` target points :math:`T(p_i)` for prompts :math:`p_i` drawn from a nonatomic law (seed Thm. 4 (iii)).
+    r"""``n`` target points :math:`T(p_i)` for prompts :math:`p_i` drawn from a nonatomic law (the paper's Thm. 4 (iii)).
 
     Each shape is a measurable map :math:`T` (:func:`target_map`) from a
     prompt space with a nonatomic law :math:`\pi` to :math:`\mathbb S^2`; the
@@ -716,7 +716,7 @@ PROMPT_LAYOUTS = ("random rotations", "phases in one plane", "random phases", "o
 
 
 def prompt_gauges(m: int, layout: str, rng) -> np.ndarray:
-    r"""``m`` orthogonal gauges :math:`G_0,\dots,G_{m-1}` in :math:`O(3)` (seed Cor. 2).
+    r"""``m`` orthogonal gauges :math:`G_0,\dots,G_{m-1}` in :math:`O(3)` (the paper's Cor. 2).
 
     ``layout`` is ``"random rotations"`` (Haar on SO(3), drawn by
     :data:`scipy.stats.special_ortho_group`), ``"phases in one plane"`` (:math:`R^{(12)}_{2\pi p/m}`),

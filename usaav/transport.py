@@ -175,7 +175,7 @@ class NestedLawDistances:
 def nested_law_distances(kernel, X, aux, sizes, t_max: float, *, dt: float = 0.05,
                          record_every: int | None = None, p: int = 2,
                          aux_weight: float = 1.0) -> NestedLawDistances:
-    r"""How far the first-:math:`n` subsystems stay from the full system (mean-field limit, seed Prop. 4).
+    r"""How far the first-:math:`n` subsystems stay from the full system (mean-field limit, the paper's Prop. 4).
 
     The particles :math:`(x_j, a_j)_{j\le N}` (``X``, ``aux``) define the
     reference system; for each :math:`n` in ``sizes`` the system made of the

@@ -1,4 +1,4 @@
-r"""The paper's experiments, at full size, as functions (MODEL.md §6; seed §6, App. B, C, H).
+r"""The paper's experiments, at full size, as functions (MODEL.md §6; the paper's §6, App. B, C, H).
 
 One function per experiment, each returning a frozen result dataclass of
 NumPy arrays plus the ``params`` used, with ``table()``, ``to_json()`` and
@@ -7,10 +7,10 @@ NumPy arrays plus the ``params`` used, with ``table()``, ``to_json()`` and
 =================================  =========================================  ==========================
 function                           experiment                                 reference
 =================================  =========================================  ==========================
-:func:`collapse_through_layers`    baseline vs RoPE vs prompts over time      MODEL.md §6.1, seed §6.1
-:func:`representation_gallery`     six kernels, six final clouds              MODEL.md §6.2, seed §6.2
-:func:`metastability`              clusters, plateaus, first merger vs β      MODEL.md §6, seed App. C/H
-:func:`mean_field_convergence`     :math:`W_2` to a large-n reference vs n    seed Prop. 4
+:func:`collapse_through_layers`    baseline vs RoPE vs prompts over time      MODEL.md §6.1, the paper's §6.1
+:func:`representation_gallery`     six kernels, six final clouds              MODEL.md §6.2, the paper's §6.2
+:func:`metastability`              clusters, plateaus, first merger vs β      MODEL.md §6, the paper's App. C/H
+:func:`mean_field_convergence`     :math:`W_2` to a large-n reference vs n    the paper's Prop. 4
 =================================  =========================================  ==========================
 
 Each experiment is split into independent pieces (:func:`make_piece`) that

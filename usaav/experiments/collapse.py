@@ -1,6 +1,6 @@
-r"""Collapse through many layers: baseline, RoPE and fixed prompts (MODEL.md §6.1; seed §6.1, App. B.2).
+r"""Collapse through many layers: baseline, RoPE and fixed prompts (MODEL.md §6.1; the paper's §6.1, App. B.2).
 
-Setup (MODEL.md §6.1; the numbers are the project's choices, the seed's were
+Setup (MODEL.md §6.1; the numbers are the project's choices, the paper's were
 lost): :math:`d=3`, :math:`\beta=1`, :math:`n\in\{64,256,1024\}` particles
 with 4 per label (:math:`L=n/4` labels), Heun step :math:`h=0.05` up to
 :math:`T=30`, observables recorded every 0.5 time units, 10 seeds.
@@ -247,7 +247,7 @@ class CollapseResult(ExperimentResult):
         b = list(self.models).index("baseline")
         out.append(Verdict.check(
             "collapse", f"baseline: largest collapse gap at T={t_end:g} over sizes and seeds",
-            self.final("collapse_gap")[b].max(), "<", 1e-8, ref + ", seed §6.1"))
+            self.final("collapse_gap")[b].max(), "<", 1e-8, ref + ", the paper's §6.1"))
         for model in ("rope", "prompts"):
             if model not in self.models:
                 continue
@@ -292,7 +292,7 @@ def collapse_through_layers(
     store: PieceStore | None = None,
     progress: Callable[[str, bool, int], None] | None = None,
 ) -> CollapseResult:
-    r"""Collapse through many layers: baseline vs RoPE vs fixed prompts (MODEL.md §6.1; seed §6.1, App. B.2).
+    r"""Collapse through many layers: baseline vs RoPE vs fixed prompts (MODEL.md §6.1; the paper's §6.1, App. B.2).
 
     Runs the three models of :func:`collapse_setup` for every size and seed
     and records the four observables of MODEL.md §6,

@@ -1,10 +1,10 @@
-r"""Representation of distributions: six kernels, six final clouds (MODEL.md §6.2; seed §6.2, App. B.3).
+r"""Representation of distributions: six kernels, six final clouds (MODEL.md §6.2; the paper's §6.2, App. B.3).
 
 All six scenarios start from the same ``n`` tokens drawn uniformly on
 :math:`\mathbb S^2` and (where labels are positions) the uniform grid
 :math:`s_i=i/n`, use one β, and run the projected Heun scheme until the
 relative energy increment over one time unit falls below ``stop_tol``
-(seed App. B.1).  The project's parameter choices (the seed's were lost):
+(the paper's App. B.1).  The project's parameter choices (the paper's were lost):
 
 =====  ======================  ==============================================  =================================
 case   kernel                  parameters                                      predicted final law
@@ -212,9 +212,9 @@ class GalleryResult(ExperimentResult):
         i = self.index
         m = int(self.params["toeplitz"][2])
         out.append(Verdict.check("gallery", "(i) baseline: collapse gap (Dirac)",
-                                 self.collapse_gap[i("baseline")], "<", 1e-8, "seed Ex. 1"))
+                                 self.collapse_gap[i("baseline")], "<", 1e-8, "the paper's Ex. 1"))
         out.append(Verdict.check("gallery", "(i) baseline: clusters",
-                                 self.n_clusters[i("baseline")], "==", 1, "seed Ex. 1"))
+                                 self.n_clusters[i("baseline")], "==", 1, "the paper's Ex. 1"))
         out.append(Verdict.check("gallery", "(ii) distance bias: collapse gap (Dirac)",
                                  self.collapse_gap[i("distance_bias")], "<", 1e-8, "Prop. 11, Ex. 4"))
         out.append(Verdict.check("gallery", "(iii) Toeplitz: third singular value (great circle)",
@@ -257,11 +257,11 @@ def representation_gallery(
     store: PieceStore | None = None,
     progress: Callable[[str, bool, int], None] | None = None,
 ) -> GalleryResult:
-    r"""Six kernels, six final clouds on :math:`\mathbb S^2` (MODEL.md §6.2; seed §6.2, App. B.3).
+    r"""Six kernels, six final clouds on :math:`\mathbb S^2` (MODEL.md §6.2; the paper's §6.2, App. B.3).
 
     See the module docstring for the scenarios and the predicted laws.
     Each run stops when the relative energy increment over one time unit is
-    below ``stop_tol`` (seed App. B.1), or at ``t_max``.
+    below ``stop_tol`` (the paper's App. B.1), or at ``t_max``.
 
     Parameters
     ----------
