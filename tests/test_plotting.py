@@ -1,4 +1,4 @@
-"""The visual layer: usaav.plotting and the core of usaav.widgets.
+"""The visual layer: usaav.plotting, usaav.tables and the core of usaav.widgets.
 
 Figures are checked through what they contain (data on the axes, labels,
 the common camera), not through pixels.
@@ -109,3 +109,12 @@ def test_explore_calls_update_with_the_control_values():
                               k=ipywidgets.IntSlider(value=3), name=["a", "b"])
     assert calls == [(3, "a")]  # initial state drawn at creation (static pages show it)
     assert box.controls["k"].continuous_update is False
+
+
+def test_table_markdown_escapes_bars_and_refuses_rows_of_the_wrong_width():
+    from usaav.tables import table_markdown
+
+    text = table_markdown(["a", "b"], [["x|y", 1.5]])
+    assert text.splitlines()[2] == r"| x\|y | 1.5 |"
+    with pytest.raises(ValueError, match=r"rows\[0\] has 1 cells but header has 2 columns"):
+        table_markdown(["a", "b"], [["only one"]])

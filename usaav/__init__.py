@@ -4,16 +4,24 @@ Transformer via Auxiliary Variables" (arXiv 2605.30229).
 Layout (each module one idea, each depending only on those above it):
 
 ``sphere``       geometry of the unit sphere
-``kernels``      the interaction kernels of MODEL.md §3
+``labels``       auxiliary labels: position grids, replicated labels
+``kernels``      the interaction kernels of MODEL.md §3 (bound by ``_interaction``)
 ``integrate``    projected Heun and the solve_ivp adapter (kernel-agnostic)
-``dynamics``     velocity, energy, simulate
+``dynamics``     velocity, energy, simulate (one system or a batch)
 ``observables``  collapse observables of MODEL.md §6
 ``maximizers``   closed-form maximisers of MODEL.md §4
+``transport``    exact Wasserstein distances between empirical laws
+``zonal``        the exact mean-field flow of zonal laws on S²
+``twisted``      twisted states on the circle and their linear stability
 ``targets``      target laws the reader picks (angle laws, sphere shapes, prompt gauges)
 ``scenarios``    the standard kernel set-ups of MODEL.md §6.2, one table for all
-``experiments``  the paper's experiments (§6, App. C)
-``plotting``, ``widgets``  figures and explorers (matplotlib / ipywidgets)
+``experiments``  the paper's experiments (§6, App. C); ``cli``: the ``usaav`` command
+``exercises``    self-checks for the book's coding exercises
+``specs``        kernels as JSON specs, shared with the browser twin (``usaav/web``)
+``plotting``     every matplotlib figure (``plotting.experiments``: the experiments')
+``tables``       tables of numbers on a notebook page
 ``explorers``    explorers that run in the browser (anywidget; ``usaav/web``)
+``widgets``      an ipywidgets explorer for Python-side computations
 """
 
 from . import kernels, labels, maximizers

@@ -365,7 +365,7 @@ def _figures(name: str, result, directory: Path) -> list[Path]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from . import _figures_experiments as figs
+    from .plotting import experiments as figs
 
     makers = {
         "collapse": [("collapse", figs.figure_collapse), ("collapse_prediction", figs.figure_collapse_prediction)],

@@ -28,14 +28,12 @@ from typing import Callable
 
 import ipywidgets as ipw
 import matplotlib.pyplot as plt
-from IPython.display import Markdown, display
+from IPython.display import display
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 __all__ = [
     "explore",
-    "show_table",
-    "show_verdicts",
 ]
 
 
@@ -114,26 +112,3 @@ def explore(update: Callable, /, **controls) -> ipw.VBox:
     box.output = output
     box.update = update
     return box
-
-
-# --------------------------------------------------------------------------
-# Tables of numbers on a page
-# --------------------------------------------------------------------------
-
-
-def show_table(header, rows) -> None:
-    """Display rows of formatted cells as a Markdown table (first column left, others right)."""
-    def cell(text):
-        return str(text).replace("|", r"\|")  # a bare | would end the cell
-    rule = "|:---|" + "---:|" * (len(header) - 1)
-    lines = ["| " + " | ".join(header) + " |", rule]
-    lines += ["| " + " | ".join(map(cell, row)) + " |" for row in rows]
-    display(Markdown("\n".join(lines)))
-
-
-def show_verdicts(result) -> None:
-    """The paper's predictions checked by an experiment ``result``, as a table with PASS/FAIL."""
-    show_table(["prediction", "measured", "threshold", "source", "verdict"],
-               [[v.name, f"{v.value:.3g}", f"{v.relation} {v.threshold:.3g}",
-                 v.reference, "**PASS**" if v.passed else "**FAIL**"]
-                for v in result.verdicts()])

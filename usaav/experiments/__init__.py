@@ -21,7 +21,7 @@ only if it is intact and was computed by the same code: the store keys on
 :func:`library_digest`, a digest of every source file of usaav and of the
 NumPy and SciPy versions (the book's execution cache keys on it too).  The
 numerics here import NumPy and SciPy only; figures live in
-:mod:`usaav._figures_experiments` and the command line in :mod:`usaav.cli`
+:mod:`usaav.plotting.experiments` and the command line in :mod:`usaav.cli`
 (``usaav reproduce``).
 """
 

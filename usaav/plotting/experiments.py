@@ -5,7 +5,7 @@ Each function takes a result of :mod:`usaav.experiments` and returns a
 SVG.  Colours are the Okabe–Ito palette of :mod:`usaav.plotting`, sphere
 views use its common camera, gaps are drawn on log axes.  The numerical
 modules never import this one; the command line ``python -m usaav
-reproduce`` and the book do.
+reproduce`` and the book do (``usaav.plotting.experiments``).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from . import plotting
-from .plotting import PALETTE
+from .. import plotting
+from . import PALETTE
 
 __all__ = ["figure_collapse", "figure_collapse_prediction", "figure_gallery", "figure_mean_field",
            "figure_metastability", "save_figure"]
@@ -39,7 +39,7 @@ def save_figure(fig, directory, stem: str) -> list[Path]:
     Each file is written whole to a temporary file and moved into place, so a
     reader (or a concurrent run saving the same figure) never sees half a file.
     """
-    from .experiments import atomic_writer
+    from ..experiments import atomic_writer
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
