@@ -118,3 +118,27 @@ def test_table_markdown_escapes_bars_and_refuses_rows_of_the_wrong_width():
     assert text.splitlines()[2] == r"| x\|y | 1.5 |"
     with pytest.raises(ValueError, match=r"rows\[0\] has 1 cells but header has 2 columns"):
         table_markdown(["a", "b"], [["only one"]])
+
+
+def test_panels_show_every_figure_as_one_wrapping_html_block():
+    X = usaav.uniform_sphere(20, 3, rng=0)
+    panels = plotting.plot_panels({"a": X, "b": X, "c": X[:, :2] / np.linalg.norm(X[:, :2], axis=1, keepdims=True)},
+                                  values=np.linspace(0, 1, 20), key="position s", vmin=0, vmax=1)
+    html = panels._repr_html_()
+    assert html.startswith('<div class="usaav-panels">') and html.count("<img ") == 4 == len(panels)
+    with pytest.raises(TypeError, match="figures must be a non-empty sequence of matplotlib figures"):
+        plotting.Panels([])
+
+
+def test_categorical_color_key_uses_the_colours_plot_points_gives_the_ids():
+    import matplotlib.colors as mcolors
+
+    ids = np.arange(12) % 4
+    ax = plotting.plot_points(usaav.uniform_sphere(12, 3, rng=1), values=ids, cmap="tab10", vmin=-0.5, vmax=9.5)
+    point_colours = ax.collections[0].get_facecolors()
+    key = plotting.color_key("prompt id", cmap="tab10", vmin=-0.5, vmax=9.5, categories=["0", "1", "2", "3"])
+    swatches = [mcolors.to_rgba(h.get_color()) for h in key.axes[0].get_legend().legend_handles]
+    for k in range(4):
+        np.testing.assert_allclose(swatches[k], point_colours[list(ids).index(k)])
+    plotting.close(ax)
+    plotting.close(key)

@@ -40,11 +40,14 @@ __all__ = [
     "CAMERA",
     "PALETTE",
     "Camera",
+    "Panels",
     "animate_sphere",
     "animation_html",
     "close",
+    "color_key",
     "plot_circle",
     "plot_gallery",
+    "plot_panels",
     "plot_points",
     "plot_realization",
     "plot_realizations",
@@ -371,6 +374,140 @@ def plot_gallery(configs: Mapping[str, np.ndarray], *, values=None, ncols: int =
     if suptitle:
         fig.suptitle(suptitle, fontsize=TITLE_SIZE + 1)
     return fig
+
+
+class Panels:
+    """Several single-panel figures shown as one output that wraps: side by side, stacked on a phone.
+
+    A notebook (and the book) displays it as one HTML block of PNG images
+    in a row that wraps (class ``usaav-panels``), so a numbered figure caption
+    (myst-nb cell metadata ``mystnb: figure:``) covers all panels, and the
+    panels stack at phone width instead of shrinking.  Iterating gives the
+    matplotlib figures, e.g. to save them.  The figures are rendered once,
+    when the object is made, and closed.
+
+    Parameters
+    ----------
+    figures : sequence of matplotlib.figure.Figure
+    dpi : float
+        Resolution of the PNG images.
+    """
+
+    def __init__(self, figures, *, dpi: float = 110):
+        import base64
+        import io
+
+        figures = list(figures)
+        if not figures or not all(isinstance(f, matplotlib.figure.Figure) for f in figures):
+            raise TypeError("figures must be a non-empty sequence of matplotlib figures")
+        self.figures = figures
+        self._png = []
+        for fig in figures:
+            buffer = io.BytesIO()
+            fig.savefig(buffer, format="png", dpi=dpi)
+            self._png.append(base64.b64encode(buffer.getvalue()).decode("ascii"))
+            plt.close(fig)
+
+    def __iter__(self):
+        return iter(self.figures)
+
+    def __len__(self) -> int:
+        return len(self.figures)
+
+    def _repr_html_(self) -> str:
+        images = "".join(f'<img src="data:image/png;base64,{png}" alt="panel {k + 1} of {len(self._png)}"/>'
+                         for k, png in enumerate(self._png))
+        return f'<div class="usaav-panels">{images}</div>'
+
+
+def color_key(label: str, *, values=None, cmap: str = "viridis", vmin: float = 0.0, vmax: float = 1.0,
+              categories=None) -> matplotlib.figure.Figure:
+    """A small figure that says what the colours mean: a colour bar, or swatches for categories.
+
+    Parameters
+    ----------
+    label : str
+        What the colour encodes, e.g. ``"position s"`` or ``"prompt id"``.
+    cmap : str
+        The colormap of the panels (continuous key).
+    vmin, vmax : float
+        Range of the continuous key.
+    categories : sequence of str, optional
+        Category names: then one swatch per category, coloured as
+        :func:`plot_points` colours the integer values ``0, 1, ...`` with ``cmap``
+        over ``[vmin, vmax]`` (give ``vmin=-0.5, vmax=m - 0.5`` for ``m`` ids).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from matplotlib import colors as mcolors
+    from matplotlib.cm import ScalarMappable
+
+    if not isinstance(label, str) or not label:
+        raise TypeError(f"label must be a non-empty string, got {label!r}")
+    if categories is None:
+        fig = plt.figure(figsize=(SPHERE_SIZE * 0.8, 0.75), layout="constrained")
+        ax = fig.add_subplot()
+        fig.colorbar(ScalarMappable(norm=mcolors.Normalize(vmin, vmax), cmap=cmap), cax=ax,
+                     orientation="horizontal", label=label)
+        return fig
+    categories = [str(c) for c in categories]
+    colormap = plt.get_cmap(cmap)
+    norm = mcolors.Normalize(vmin, vmax)
+    fig = plt.figure(figsize=(SPHERE_SIZE * 0.8, 0.35 + 0.22 * len(categories)), layout="constrained")
+    ax = fig.add_subplot()
+    ax.set_axis_off()
+    handles = [plt.Line2D([], [], marker="o", ls="", color=colormap(norm(k)), label=name)
+               for k, name in enumerate(categories)]
+    ax.legend(handles=handles, title=label, loc="center", frameon=False, ncols=min(len(categories), 5),
+              fontsize=FONT_SIZE - 2, title_fontsize=FONT_SIZE - 1)
+    return fig
+
+
+def plot_panels(configs: Mapping[str, np.ndarray], *, values=None, cmap: str = "viridis", size: float = 10,
+                key: str | None = None, vmin=None, vmax=None, categories=None, bare: bool = True) -> Panels:
+    """Small multiples as :class:`Panels`: one sphere (or circle) per figure, plus an optional colour key.
+
+    The same panels as :func:`plot_gallery`, but each in its own figure, so
+    that on a phone they stack instead of shrinking.
+
+    Parameters
+    ----------
+    configs, values, cmap, size, bare
+        As in :func:`plot_gallery`.
+    key : str, optional
+        Add a last panel saying what the colour encodes (:func:`color_key`),
+        e.g. ``"position s"``; with ``categories``, a swatch per category.
+    vmin, vmax : float, optional
+        Common colour range of every panel (and of the key); default: each
+        panel's own range, and [0, 1] for the key.
+    categories : sequence of str, optional
+        See :func:`color_key`.
+
+    Returns
+    -------
+    Panels
+    """
+    if not isinstance(configs, Mapping) or not configs:
+        raise TypeError("configs must be a non-empty dict {title: X}")
+    figures = []
+    width = SPHERE_SIZE * (0.8 if bare else 0.9)
+    for name, X in configs.items():
+        X = _as_points(X, f"configs[{name!r}]")
+        fig = plt.figure(figsize=(width, width * 0.92), layout="constrained")
+        if X.shape[1] == 3:
+            ax = sphere_axes(fig.add_subplot(projection="3d"), title=name, bare=bare)
+        else:
+            ax = fig.add_subplot()
+            ax.set_title(name, fontsize=TITLE_SIZE)
+        panel_values = values.get(name) if isinstance(values, Mapping) else values
+        plot_points(X, ax, values=panel_values, cmap=cmap, size=size, vmin=vmin, vmax=vmax)
+        figures.append(fig)
+    if key is not None:
+        figures.append(color_key(key, cmap=cmap, vmin=0.0 if vmin is None else vmin,
+                                 vmax=1.0 if vmax is None else vmax, categories=categories))
+    return Panels(figures)
 
 
 # --------------------------------------------------------------------------
