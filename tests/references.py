@@ -52,6 +52,26 @@ def random_orthogonal(m: int, d: int, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
+def gram_schmidt_rotations(Z: np.ndarray) -> np.ndarray:
+    """Rotations from Gaussian matrices ``Z`` (m, d, d), by classical Gram–Schmidt on the columns.
+
+    Gram–Schmidt gives the QR factorisation whose R has a positive diagonal
+    directly (no LAPACK, no sign fix); where the determinant is -1 the
+    first column is negated.  The reference for ``usaav.sphere.haar_rotations``.
+    """
+    m, d, _ = Z.shape
+    out = np.empty_like(Z)
+    for p in range(m):
+        for k in range(d):
+            column = Z[p, :, k].copy()
+            for j in range(k):
+                column -= (out[p, :, j] @ Z[p, :, k]) * out[p, :, j]
+            out[p, :, k] = column / np.sqrt(column @ column)
+        if np.linalg.det(out[p]) < 0:
+            out[p, :, 0] *= -1.0
+    return out
+
+
 def random_sphere(n: int, d: int, rng: np.random.Generator) -> np.ndarray:
     """``n`` points on the sphere: normalised Gaussians (not ``usaav.uniform_sphere``)."""
     Z = rng.standard_normal((n, d))

@@ -11,8 +11,11 @@ import pytest
 
 import usaav
 from usaav import kernels, labels
-from usaav.sphere import rotate_in_plane, sphere_drift
+from scipy import stats
+
+from usaav.sphere import haar_rotations, rotate_in_plane, sphere_drift
 from references import (
+    gram_schmidt_rotations,
     plane_rotation,
     prompt_gauges,
     random_orthogonal,
@@ -113,6 +116,57 @@ def test_uniform_sphere_draws_reproducible_unit_rows_with_zero_mean(d):
     assert np.max(np.abs(X.mean(axis=0))) < 0.03
     # E x_k^2 = 1/d by symmetry; the sample second moment has sd < 0.005.
     np.testing.assert_allclose(np.mean(X**2, axis=0), 1.0 / d, atol=0.03)
+
+
+@pytest.mark.parametrize("d", [2, 3, 5])
+def test_haar_rotations_are_orthogonal_with_determinant_one(d):
+    Q = haar_rotations(500, d, rng=3)
+    assert Q.shape == (500, d, d)
+    np.testing.assert_allclose(np.einsum("pki,pkj->pij", Q, Q), np.broadcast_to(np.eye(d), Q.shape), atol=1e-13)
+    np.testing.assert_allclose(np.linalg.det(Q), 1.0, atol=1e-13)
+
+
+@pytest.mark.parametrize("d", [2, 3, 4])
+def test_haar_rotations_are_gram_schmidt_of_the_generators_normals(d):
+    """Seed -> rotations depends on NumPy's normals only: Gram–Schmidt of the same draws, det fixed."""
+    expected = gram_schmidt_rotations(np.random.default_rng(11).standard_normal((7, d, d)))
+    np.testing.assert_allclose(haar_rotations(7, d, rng=11), expected, atol=1e-12)
+    np.testing.assert_array_equal(haar_rotations(7, d, rng=11), haar_rotations(7, d, np.random.default_rng(11)))
+
+
+def test_haar_rotations_of_the_plane_have_uniform_angles():
+    """On SO(2) the Haar law is the uniform law of the rotation angle on [0, 2π)."""
+    Q = haar_rotations(4000, 2, rng=4)
+    angles = np.arctan2(Q[:, 1, 0], Q[:, 0, 0]) % (2 * np.pi)
+    assert stats.kstest(angles, stats.uniform(0, 2 * np.pi).cdf).pvalue > 1e-3
+
+
+def test_haar_rotations_of_space_have_the_haar_angle_law_and_uniform_axes():
+    r"""SO(3): the rotation angle ω has density (1 − cos ω)/π on [0, π], so F(ω) = (ω − sin ω)/π,
+    and every column is uniform on S², so each coordinate of a column is uniform on [−1, 1] (Archimedes)."""
+    Q = haar_rotations(4000, 3, rng=5)
+    omega = np.arccos(np.clip((np.trace(Q, axis1=1, axis2=2) - 1) / 2, -1, 1))
+    assert stats.kstest(omega, lambda w: (w - np.sin(w)) / np.pi).pvalue > 1e-3
+    for column in range(3):
+        for coordinate in range(3):
+            assert stats.kstest(Q[:, coordinate, column], stats.uniform(-1, 2).cdf).pvalue > 1e-3
+
+
+@pytest.mark.parametrize("d", [3, 6])
+def test_haar_rotations_have_the_trace_moments_of_the_haar_law(d):
+    """E tr Q = 0 and E (tr Q)² = 1 on SO(d), d ≥ 3 (Diaconis and Shahshahani); 4000 draws, 5 standard errors."""
+    trace = np.trace(haar_rotations(4000, d, rng=6), axis1=1, axis2=2)
+    assert abs(trace.mean()) < 5 * trace.std() / np.sqrt(len(trace))
+    assert np.mean(trace**2) == pytest.approx(1.0, abs=5 * np.std(trace**2) / np.sqrt(len(trace)))
+
+
+def test_haar_rotations_refuse_bad_input():
+    with pytest.raises(ValueError, match="m must"):
+        haar_rotations(0, 3, rng=0)
+    with pytest.raises(ValueError, match="d must"):
+        haar_rotations(2, 1, rng=0)
+    with pytest.raises(TypeError, match="rng must be a numpy.random.Generator"):
+        haar_rotations(2, 3, rng=None)
 
 
 def test_grid_positions_and_replicate():

@@ -41,13 +41,13 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from scipy.stats import kstest, special_ortho_group
+from scipy.stats import kstest
 
 from ._validation import check_int, check_orthogonal, check_plane
 from .kernels import PhaseField
 from .maximizers import orbit_angles, phase_field, realize_on_orbit
 from .observables import count_clusters, relative_energy_gap
-from .sphere import rotation
+from .sphere import haar_rotations, rotation
 
 __all__ = [
     "ANGLE_LAWS",
@@ -719,7 +719,8 @@ def prompt_gauges(m: int, layout: str, rng) -> np.ndarray:
     r"""``m`` orthogonal gauges :math:`G_0,\dots,G_{m-1}` in :math:`O(3)` (the paper's Cor. 2).
 
     ``layout`` is ``"random rotations"`` (Haar on SO(3), drawn by
-    :data:`scipy.stats.special_ortho_group`), ``"phases in one plane"`` (:math:`R^{(12)}_{2\pi p/m}`),
+    :func:`usaav.sphere.haar_rotations`, so a seed gives the same gauges with
+    every SciPy version), ``"phases in one plane"`` (:math:`R^{(12)}_{2\pi p/m}`),
     ``"random phases"`` (:math:`R^{(12)}_{\varphi_p}`, :math:`\varphi_p`
     uniform, as in MODEL.md §6.1) or ``"only two distinct gauges"`` (the
     prompts alternate between two random rotations).
@@ -743,7 +744,7 @@ def prompt_gauges(m: int, layout: str, rng) -> np.ndarray:
     if layout == "random phases":
         return rotation(rng.uniform(0, 2 * np.pi, m), 3, (0, 1))
     count = m if layout == "random rotations" else 2
-    Q = special_ortho_group.rvs(3, size=count, random_state=rng).reshape(count, 3, 3)  # Haar on SO(3)
+    Q = haar_rotations(count, 3, rng)
     return Q if layout == "random rotations" else Q[np.arange(m) % 2]
 
 
