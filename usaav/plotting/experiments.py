@@ -185,7 +185,7 @@ def _rate_panel(ax, study):
     if study is None:
         ax.set_axis_off()
         return
-    from .experiments.metastability import fit_exponent
+    from ..experiments.metastability import fit_exponent
 
     target = study.reconstructed_exponent()
     for i, gap in enumerate(study.gaps):
