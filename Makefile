@@ -3,11 +3,13 @@
 #   make test   set up the same environment, then run the test suite
 #   make js-test  the browser twin's node tests (node >= 20), against the library
 #   make browser-test  the built book in headless Chromium, offline (after make book)
+#   make test-oldest  the tests and every chapter's code with the oldest versions pyproject.toml allows
+#   make pdf    the whole book as one PDF (after the same set-up)
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: book test js-test browser-test bench bench-explorers reproduce dist lint-workflows repository-url clean
+.PHONY: book test test-oldest js-test browser-test bench bench-explorers reproduce dist lint-workflows repository-url clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +28,29 @@ book: $(BIN)/.installed node_modules/.package-lock.json
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest
+
+# The floors of pyproject.toml, tested: a separate environment (.venv-oldest) on
+# the oldest Python the library supports, with the oldest allowed version of
+# every dependency (requirements-oldest.txt); then the test suite and every
+# chapter's code cells (jupytext + nbclient, tools/run_chapters.py).
+OLDEST_VENV ?= .venv-oldest
+OLDEST_BIN := $(OLDEST_VENV)/bin
+# Python 3.10: on PATH, else from pyenv; else this machine's python3, with a note.
+OLDEST_PYTHON ?= $(firstword $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10; do \
+	"$$p" -c "" >/dev/null 2>&1 && echo "$$p"; done) $(PYTHON))
+
+$(OLDEST_BIN)/.installed: requirements-oldest.txt pyproject.toml
+	@$(OLDEST_PYTHON) -c 'import sys; v = sys.version_info[:2]; v == (3, 10) or print(f"note: Python 3.10 not found, testing the oldest versions on Python {v[0]}.{v[1]} (set OLDEST_PYTHON=...)")'
+	rm -rf $(OLDEST_VENV)
+	$(OLDEST_PYTHON) -m venv $(OLDEST_VENV)
+	$(OLDEST_BIN)/python -m pip install --quiet --upgrade pip
+	$(OLDEST_BIN)/python -m pip install --quiet -r requirements-oldest.txt -e ".[plot,experiments,dask,book,test]"
+	$(OLDEST_BIN)/python -m pip check
+	touch $@
+
+test-oldest: $(OLDEST_BIN)/.installed
+	USAAV_OLDEST=1 $(OLDEST_BIN)/python -m pytest -p no:cacheprovider
+	$(OLDEST_BIN)/python tools/run_chapters.py
 
 # The browser twin (usaav/web) against the Python library, in the same run.
 js-test: $(BIN)/.installed
@@ -62,7 +87,7 @@ repository-url: $(BIN)/.installed
 	$(BIN)/python tools/repository_url.py sync
 
 clean:
-	rm -rf _build .pytest_cache build dist
+	rm -rf _build .pytest_cache build dist $(OLDEST_VENV)
 
 # make pdf   the whole book as one PDF for course packs and offline reading:
 #            the single-page build, printed offline by headless Chromium

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+from scipy.integrate import trapezoid
 from scipy.stats import kstest
 
 from ._validation import check_int, check_orthogonal, check_plane
@@ -489,10 +490,10 @@ def angle_law(name: str, width: float = 0.4, expression: str = "pi * (2*s - 1)**
     else:
         kappa = 1.0 / (width * np.pi / 4) ** 2
         bumps = [_von_mises(grid, c, kappa) for c in (-2 * np.pi / 3, np.pi / 3)]
-        bumps = [b / np.trapezoid(b, grid) for b in bumps]
+        bumps = [b / trapezoid(b, grid) for b in bumps]
         density = 0.35 * bumps[0] + 0.65 * bumps[1]
         label = "bimodal mixture"
-    density = density / np.trapezoid(density, grid)
+    density = density / trapezoid(density, grid)
     cdf = np.r_[0.0, np.cumsum(0.5 * (density[1:] + density[:-1]) * np.diff(grid))]
     cdf /= cdf[-1]
     return AngleLaw(label, grid, cdf, density)
