@@ -355,12 +355,96 @@ def test_exercise_is_numbered_and_its_solution_folded_and_checked():
 
 
 @built
-def test_instructor_page_lists_every_coding_exercise():
+def test_instructor_page_lists_every_self_check_and_what_it_trains():
     from usaav.exercises import EXERCISES
 
     text = _visible("book/instructor.html")
     for exercise in EXERCISES:
-        assert exercise.name in text and exercise.signature in text
+        assert exercise.name in text and exercise.trains in text
+
+
+def test_exercise_table_lists_the_exercises_of_the_book_with_links_kinds_and_checks(tmp_path):
+    """A tiny numbered book: a chapter with a pen-and-paper and a coding exercise, and a page with the table."""
+    from usaav.exercises import EXERCISES
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "conf.py").write_text(
+        f"import sys\nsys.path.insert(0, {str(BOOK / '_ext')!r})\n"
+        "extensions = ['myst_parser', 'sphinx_exercise', 'usaav_refs']\nnumfig = True\n", encoding="utf-8")
+    (src / "index.md").write_text("# Index\n\n```{toctree}\n:numbered:\nchapter\nteach\n```\n", encoding="utf-8")
+    (src / "chapter.md").write_text(
+        "# Flows\n\n"
+        "```{exercise} Derive the gap\n:label: ex-gap\nShow that the gap is $1-|m|^2$.\n```\n\n"
+        "```{exercise} The velocity in NumPy\n:label: ex-velocity\nWrite `my_velocity`.\n```\n\n"
+        "```{solution-start} ex-velocity\n:class: dropdown\n```\n\n"
+        "```python\ncheck_velocity(my_velocity)\n```\n\n"
+        "```{solution-end}\n```\n", encoding="utf-8")
+    (src / "teach.md").write_text("# Teaching\n\n```{exercise-table}\n```\n", encoding="utf-8")
+    result = _sphinx_build(src, tmp_path / "out", "html")
+    assert result.returncode == 0 and "WARNING" not in result.stderr, result.stderr
+    page = (tmp_path / "out" / "teach.html").read_text(encoding="utf-8")
+    # (visible_text puts a space where a tag was: drop it before punctuation)
+    text = re.sub(r"\s+([,.:)])", r"\1", re.sub(r"\s+", " ", refs_ext.visible_text(page)))
+    assert 'href="chapter.html#ex-gap"' in page and 'href="chapter.html#ex-velocity"' in page
+    assert "Chapter 1: Flows" in text
+    assert "Exercise 1.1 (Derive the gap), pen and paper." in text
+    velocity = next(exercise for exercise in EXERCISES if exercise.name == "check_velocity")
+    assert f"Exercise 1.2 (The velocity in NumPy), coding, checked by check_velocity: {velocity.trains}." in text
+    unused = text[text.index("Self-checks that no exercise"):]
+    assert "check_velocity" not in unused and "check_energy" in unused
+
+
+def test_docstrings_link_model_sections_and_leave_doctest_lines_alone():
+    lines = ["The flow (MODEL.md §2; the paper's eq. (1)), as in MODEL.md",
+             "§6.1 and MODEL.md §2–§3.", "", ">>> print('MODEL.md §4')", "MODEL.md §4", "", "See MODEL.md §4."]
+    refs_ext._docstring_model_links(None, "function", "f", None, {}, lines)
+    assert lines == [
+        "The flow (:ref:`§2 of the model appendix <model-section-2>`; the paper's eq. (1)), as in "
+        ":ref:`§6.1 of the model appendix <model-section-6-1>` and :ref:`§2 <model-section-2>` and "
+        ":ref:`§3 <model-section-3>` of the model appendix.",
+        "", ">>> print('MODEL.md §4')", "MODEL.md §4", "", "See :ref:`§4 of the model appendix <model-section-4>`."]
+    with pytest.raises(ValueError, match="MODEL.md §9"):
+        refs_ext.model_links("MODEL.md §9")
+
+
+def test_model_appendix_labels_the_subsections_docstrings_link_to():
+    text = (BOOK / "model.md").read_text(encoding="utf-8")
+    assert re.search(r"^\(model-appendix\)=\n# ", text, re.MULTILINE)
+    for number in refs_ext.MODEL_SUBSECTIONS:
+        label = number.replace(".", "-")
+        assert re.search(rf"^\(model-section-{label}\)=\n### §{re.escape(number)} ", text, re.MULTILINE), number
+
+
+def test_model_appendix_calls_the_merger_times_regression_values():
+    text = re.sub(r"\s+", " ", (BOOK / "model.md").read_text(encoding="utf-8"))
+    assert "Regression values, not predictions." in text
+    assert "this book's reconstruction" in text and "1/W_{AB}" in text
+
+
+@built
+def test_api_appendix_documents_every_public_module_and_links_the_model_appendix():
+    page = (HTML / "book" / "appendix_api.html").read_text(encoding="utf-8")
+    for module in ("sphere", "labels", "kernels", "dynamics", "integrate", "observables", "maximizers",
+                   "transport", "zonal", "twisted", "targets", "scenarios", "experiments", "plotting",
+                   "plotting.experiments", "tables", "explorers", "widgets", "specs", "exercises", "cli"):
+        assert f'id="module-usaav.{module}"' in page, module
+    for name in ("usaav.sphere.haar_rotations", "usaav.explorers.Explorer.state", "usaav.exercises.EXERCISES",
+                 "usaav.experiments.check_dask_workers", "usaav.cli.main"):
+        assert f'id="{name}"' in page, name
+    assert 'href="model.html#model-section-3"' in page and 'href="model.html#model-section-6-1"' in page
+    assert refs_ext.internal_references(HTML, ["book/appendix_api.html"]) == {}
+
+
+def test_binder_gets_a_pinned_python_and_the_book_extra():
+    """repo2docker reads runtime.txt (the Python) and requirements.txt (what to install)."""
+    runtime = (ROOT / "runtime.txt").read_text(encoding="utf-8").strip()
+    assert re.fullmatch(r"python-3\.(1[0-3])", runtime), runtime
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert f'"Programming Language :: Python :: {runtime.removeprefix("python-")}"' in pyproject
+    requirements = [line.strip() for line in (ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines()
+                    if line.strip() and not line.startswith("#")]
+    assert requirements == ["-e .[book]"]
 
 
 # --------------------------------------------------------------------------

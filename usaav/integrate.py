@@ -1,8 +1,8 @@
 r"""Time integrators for vector fields on a product of spheres (MODEL.md §5).
 
 The integrators see only a vector field ``field(X)`` returning an array of
-the shape of ``X``; they never know which kernel produced it (STYLE.md,
-principle 1), nor whether ``X`` is one system ``(n, d)`` or a batch
+the shape of ``X``; they never know which kernel produced it (one idea per
+module: integration is independent of the kernels), nor whether ``X`` is one system ``(n, d)`` or a batch
 ``(B, n, d)`` of systems advanced together: every operation of the Heun step
 acts row by row on the last axis.
 

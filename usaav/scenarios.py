@@ -6,16 +6,16 @@ particles, which final law the paper predicts, and where that is stated.
 The defaults are the project's choices for the representation gallery
 (MODEL.md §6.2; the paper's own values were lost):
 
-======  ==================  ==============================================  ==================================
-key     kernel              default parameters                              predicted final law
-======  ==================  ==============================================  ==================================
-(i)     USA baseline        β = 1                                           Dirac mass (Ex. 1)
-(ii)    distance bias       β = 1, :math:`w=e^{-d(a,b)/\ell}`, ℓ = 0.25      Dirac mass (Prop. 11, Ex. 4)
-(iii)   Toeplitz            :math:`c(r)=a_0+a_1\cos2\pi mr`, 0.2, 1, m = 2   great circle run m times (Prop. 10)
-(iv)    RoPE                β = 1, θ = 2π, plane (x₁, x₂)                    latitude circle (Thm. 1, Cor. 1)
+======  ==================  =================================================================================  =======================================
+key     kernel              default parameters                                                                 predicted final law
+======  ==================  =================================================================================  =======================================
+(i)     USA baseline        β = 1                                                                              Dirac mass (Ex. 1)
+(ii)    distance bias       β = 1, :math:`w=e^{-d(a,b)/\ell}`, ℓ = 0.25                                        Dirac mass (Prop. 11, Ex. 4)
+(iii)   Toeplitz            :math:`c(r)=a_0+a_1\cos2\pi mr`, 0.2, 1, m = 2                                     great circle run m times (Prop. 10)
+(iv)    RoPE                β = 1, θ = 2π, plane (x₁, x₂)                                                      latitude circle (Thm. 1, Cor. 1)
 (v)     generalised RoPE    β = 1, :math:`G(s)=R^{(12)}_{2\pi s}R^{(13)}_{\alpha\sin2\pi ms}`, α = 0.5, m = 3  wavy closed curve (Thm. 4 (i))
-(vi)    fixed prompts       β = 1, 5 Haar-random rotations, ids i mod 5     one cluster per distinct point (Cor. 2)
-======  ==================  ==============================================  ==================================
+(vi)    fixed prompts       β = 1, 5 Haar-random rotations, ids i mod 5                                        one cluster per distinct point (Cor. 2)
+======  ==================  =================================================================================  =======================================
 
 :func:`setup` builds one scenario (any parameter can be overridden);
 :func:`usaav.experiments.gallery_setup` is this table with the gallery's

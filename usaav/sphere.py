@@ -168,8 +168,9 @@ def haar_rotations(m: int, d: int, rng: np.random.Generator | int | None) -> np.
 
     Returns
     -------
-    (m, d, d) ndarray of orthogonal matrices with determinant +1.  Memory
-    about 3 m d² floats, refused above 1 GiB.
+    (m, d, d) ndarray
+        Orthogonal matrices with determinant +1.  Memory about 3 m d² floats,
+        refused above 1 GiB.
 
     Examples
     --------

@@ -1,6 +1,6 @@
 """Sphinx extension for the usaav book: links to the model appendix, author–year citations.
 
-Two jobs, plus a checker for the built pages:
+Three jobs, plus a checker for the built pages:
 
 1. **The ``{model}`` role.**  Chapters cite the model appendix
    (``book/model.md``) by section: ``{model}`§4``` renders as the link
@@ -19,7 +19,29 @@ Two jobs, plus a checker for the built pages:
    ("arXiv:2605.30229, 2026"), in the text and in the bibliography alike,
    rather than by "Anonymous" or by its whole title.
 
-3. **Checker** (command line, from the repository root, after a build)::
+3. **Docstrings that link to the model appendix.**  The library's
+   docstrings cite the mathematics as "MODEL.md §4" (the file sits next to
+   the code).  In the API appendix an ``autodoc-process-docstring`` hook
+   turns each such reference into a link: "MODEL.md §4" becomes "§4 of the
+   model appendix", "MODEL.md §6.1" becomes "§6.1 of the model appendix"
+   (the subsections §6.1 and §6.2 have their own labels; any other §N.k
+   links to §N), "MODEL.md §2–§3"
+   links both sections, and a bare "MODEL.md" links the appendix.  Lines of
+   doctest examples are left as they are (they show what the code prints).
+   Module constants are shown with their value only when it is short
+   (:data:`MAX_SHOWN_VALUE` characters); a table of scenarios or exercises
+   is described by its docstring instead of a page-long ``repr``.
+
+4. **The table of exercises** on the instructor page: the directive
+   ``{exercise-table}`` lists, chapter by chapter, every exercise the built
+   book contains (its number, title and link), whether it is pen-and-paper
+   or coding, and for a coding exercise the self-check of
+   :mod:`usaav.exercises` it uses and what that check trains
+   (``usaav.exercises.EXERCISES``), then the self-checks no exercise uses
+   yet.  It is collected from the pages as they are read, so it never names
+   an exercise that does not exist.
+
+5. **Checker** (command line, from the repository root, after a build)::
 
        python book/_ext/usaav_refs.py internal [_build/html]
 
@@ -40,6 +62,8 @@ from pathlib import Path
 MODEL_SECTIONS = range(1, 7)
 MODEL_DOC_LABEL = "model-section-{}"
 MODEL_LINK_TEXT = "§{} of the model appendix"
+#: Subsections of §6 with their own label (the paper's experiments, numbered as in the paper).
+MODEL_SUBSECTIONS = ("6.1", "6.2")
 
 _SECTION = re.compile(r"^§?\s*(\d+)$")
 _EXPLICIT = re.compile(r"^(?P<title>.+?)\s*<(?P<target>[^<>]+)>$", re.DOTALL)
@@ -81,6 +105,110 @@ def _model_role(name, rawtext, text, lineno, inliner, options=None, content=None
     )
     node += nodes.inline(title, title, classes=["xref", "std", "std-ref"])
     return [node], []
+
+
+# --------------------------------------------------------------------------
+# 3. "MODEL.md §N" in docstrings → links to the model appendix
+# --------------------------------------------------------------------------
+
+#: "MODEL.md §6.1", "MODEL.md §2–3", "MODEL.md §2–§3", "MODEL.md\n    §1", or a bare "MODEL.md".
+_DOCSTRING_MODEL = re.compile(
+    r"MODEL\.md(?:\s*§\s*(?P<first>\d+)(?P<sub>(?:\.\d+)*)"
+    r"(?:\s*[–-]\s*§?\s*(?P<last>\d+)(?P<last_sub>(?:\.\d+)*))?)?"
+)
+
+
+def _section_link(section: int, sub: str, text: str) -> str:
+    """A link to §section.sub if the appendix labels that subsection, else to §section."""
+    number = f"{section}{sub}"
+    label = MODEL_DOC_LABEL.format(number.replace(".", "-") if number in MODEL_SUBSECTIONS else section)
+    return f":ref:`{text} <{label}>`"
+
+
+def model_links(text: str) -> str:
+    """Rewrite every "MODEL.md §N" of reST ``text`` as a link to §N of the model appendix.
+
+    >>> model_links("the kernels (MODEL.md §3)")
+    'the kernels (:ref:`§3 of the model appendix <model-section-3>`)'
+    >>> model_links("MODEL.md §6.1")
+    ':ref:`§6.1 of the model appendix <model-section-6-1>`'
+    >>> model_links("MODEL.md §4.2")
+    ':ref:`§4.2 of the model appendix <model-section-4>`'
+    >>> model_links("(MODEL.md §2–3)")
+    '(:ref:`§2 <model-section-2>` and :ref:`§3 <model-section-3>` of the model appendix)'
+    >>> model_links("see MODEL.md")
+    'see :ref:`the model appendix <model-appendix>`'
+    """
+
+    def link(match: re.Match) -> str:
+        first, last = match.group("first"), match.group("last")
+        if first is None:
+            return ":ref:`the model appendix <model-appendix>`"
+        sections = [int(first)] if last is None else [int(first), int(last)]
+        unknown = [n for n in sections if n not in MODEL_SECTIONS]
+        if unknown:
+            raise ValueError(f"docstring cites MODEL.md §{unknown[0]}, but the model appendix has "
+                             f"§{MODEL_SECTIONS[0]} to §{MODEL_SECTIONS[-1]}: {match.group(0)!r}")
+        if last is None:
+            return _section_link(sections[0], match.group("sub"), MODEL_LINK_TEXT.format(first + match.group("sub")))
+        subs = (match.group("sub"), match.group("last_sub"))
+        parts = [_section_link(n, sub, f"§{n}{sub}") for n, sub in zip(sections, subs)]
+        return f"{parts[0]} and {parts[1]} of the model appendix"
+
+    return _DOCSTRING_MODEL.sub(link, text)
+
+
+#: Longest value of a module constant shown next to its name; longer ones
+#: (tables of scenarios, of exercises, of explorer options) are left to their docstring.
+MAX_SHOWN_VALUE = 100
+
+
+def _short_value_data_documenter():
+    from sphinx.ext.autodoc import DataDocumenter
+    from sphinx.util.inspect import object_description
+
+    class ShortValueDataDocumenter(DataDocumenter):
+        """Module data with its value shown only when the value is short enough to read."""
+
+        priority = DataDocumenter.priority + 1
+
+        def should_suppress_value_header(self) -> bool:
+            try:
+                too_long = len(object_description(self.object)) > MAX_SHOWN_VALUE
+            except Exception:  # a value without a repr is not shown either
+                too_long = True
+            return too_long or super().should_suppress_value_header()
+
+    return ShortValueDataDocumenter
+
+
+def _is_doctest(line: str) -> bool:
+    return line.lstrip().startswith((">>>", "..."))
+
+
+def _docstring_model_links(app, what, name, obj, options, lines) -> None:
+    """``autodoc-process-docstring``: link "MODEL.md §N" in prose, leave doctest blocks alone."""
+    out: list[str] = []
+    prose: list[str] = []
+    in_doctest = False
+
+    def flush():
+        if prose:
+            out.extend(model_links("\n".join(prose)).split("\n"))
+            prose.clear()
+
+    for line in lines:
+        if _is_doctest(line):
+            in_doctest = True
+        elif not line.strip():
+            in_doctest = False
+        if in_doctest:
+            flush()
+            out.append(line)
+        else:
+            prose.append(line)
+    flush()
+    lines[:] = out
 
 
 # --------------------------------------------------------------------------
@@ -159,7 +287,174 @@ def _register_bibliography_styles() -> None:
 
 
 # --------------------------------------------------------------------------
-# 3. Checker: internal references left in the built pages
+# 4. The table of exercises (instructor page)
+# --------------------------------------------------------------------------
+
+_CHECK_NAME = re.compile(r"\bcheck_[a-z0-9_]+")
+
+
+def _exercise_title(node) -> str:
+    """The custom title of an exercise node ("The collapse gap"), or "" if it has none."""
+    from sphinx_exercise.nodes import exercise_subtitle
+
+    for subtitle in node.children[0].findall(exercise_subtitle) if node.children else ():
+        return subtitle.astext()
+    return ""
+
+
+def _collect_exercises(app, doctree) -> None:
+    """``doctree-read``: remember each exercise of the page, its title, kind and self-checks."""
+    from docutils import nodes
+    from sphinx_exercise.nodes import exercise_enumerable_node, exercise_node, solution_node
+
+    known = {exercise.name for exercise in _exercise_catalogue()}
+    solutions = {}
+    for node in doctree.findall(solution_node):
+        solutions.setdefault(node.get("target_label"), []).append(node)
+    entries = []
+    for node in doctree.findall(lambda n: isinstance(n, (exercise_node, exercise_enumerable_node))):
+        label = node.get("label", "")
+        parts = [node] + solutions.get(label, [])
+        text = " ".join(part.astext() for part in parts)
+        checks = [name for name in dict.fromkeys(_CHECK_NAME.findall(text)) if name in known]
+        code = any("cell" in container.get("classes", []) for part in parts for container in part.findall(nodes.container))
+        entries.append({"label": label, "id": (node.get("ids") or [label])[0], "title": _exercise_title(node),
+                        "checks": checks, "coding": bool(checks or code)})
+    exercises = app.env.__dict__.setdefault("usaav_exercises", {})
+    if entries:
+        exercises[app.env.docname] = entries
+    else:
+        exercises.pop(app.env.docname, None)
+
+
+def _purge_exercises(app, env, docname) -> None:
+    env.__dict__.get("usaav_exercises", {}).pop(docname, None)
+    env.__dict__.get("usaav_exercise_table_docs", set()).discard(docname)
+
+
+def _merge_exercises(app, env, docnames, other) -> None:
+    exercises = env.__dict__.setdefault("usaav_exercises", {})
+    exercises.update({name: entries for name, entries in other.__dict__.get("usaav_exercises", {}).items()
+                      if name in docnames})
+    env.__dict__.setdefault("usaav_exercise_table_docs", set()).update(
+        other.__dict__.get("usaav_exercise_table_docs", set()) & set(docnames))
+
+
+def _exercise_catalogue():
+    from usaav.exercises import EXERCISES
+
+    return EXERCISES
+
+
+def _exercise_table_nodes(app, fromdoc: str) -> list:
+    """The lists of the instructor page: exercises by chapter, then the unused self-checks."""
+    from docutils import nodes
+
+    env = app.env
+    catalogue = {exercise.name: exercise for exercise in _exercise_catalogue()}
+    found = env.__dict__.get("usaav_exercises", {})
+    used: set[str] = set()
+    out = []
+    for docname in [d for d in _toc_order(env) if d in found and d != fromdoc]:
+        number = env.toc_secnumbers.get(docname, {}).get("")
+        chapter = env.titles[docname].astext()
+        heading = nodes.paragraph()
+        heading += nodes.strong(text=f"Chapter {'.'.join(map(str, number))}: " if number else "")
+        heading += nodes.reference("", chapter, internal=True,
+                                   refuri=_uri(app, fromdoc, docname, ""))
+        out.append(heading)
+        items = nodes.bullet_list()
+        for entry in found[docname]:
+            numbers = env.toc_fignumbers.get(docname, {}).get("exercise", {}).get(entry["id"])
+            name = "Exercise " + ".".join(map(str, numbers)) if numbers else "Exercise"
+            item = nodes.paragraph()
+            item += nodes.reference("", name + (f" ({entry['title']})" if entry["title"] else ""), internal=True,
+                                    refuri=_uri(app, fromdoc, docname, entry["id"]))
+            if entry["checks"]:
+                used.update(entry["checks"])
+                item += nodes.Text(", coding, checked by ")
+                for k, check in enumerate(entry["checks"]):
+                    item += nodes.Text(", " if k else "")
+                    item += nodes.literal(text=check)
+                item += nodes.Text(": " + "; ".join(catalogue[check].trains for check in entry["checks"]) + ".")
+            else:
+                item += nodes.Text(", coding." if entry["coding"] else ", pen and paper.")
+            items += nodes.list_item("", item)
+        out.append(items)
+    unused = [exercise for exercise in _exercise_catalogue() if exercise.name not in used]
+    if unused:
+        intro = nodes.paragraph(text="Self-checks that no exercise of the book uses yet, "
+                                     "for exercises of your own (the student writes the function in parentheses):")
+        out.append(intro)
+        items = nodes.bullet_list()
+        for exercise in unused:
+            item = nodes.paragraph()
+            item += nodes.Text(f"Chapter {exercise.chapter}: ")
+            item += nodes.literal(text=exercise.name)
+            item += nodes.Text(" (")
+            item += nodes.literal(text=exercise.signature)
+            item += nodes.Text(f"): {exercise.trains}.")
+            items += nodes.list_item("", item)
+        out.append(items)
+    return out
+
+
+def _toc_order(env) -> list[str]:
+    """Documents in reading order (the table of contents), chapters first."""
+    order = []
+
+    def walk(docname):
+        if docname in order:
+            return
+        order.append(docname)
+        for child in env.toctree_includes.get(docname, []):
+            walk(child)
+
+    walk(env.config.root_doc)
+    return order + sorted(set(env.found_docs) - set(order))
+
+
+def _uri(app, fromdoc: str, todoc: str, anchor: str) -> str:
+    uri = app.builder.get_relative_uri(fromdoc, todoc)
+    if uri.startswith("#"):  # the single-page build: every anchor is on this one page
+        uri = ""
+    return f"{uri}#{anchor}" if anchor else (uri or f"#{todoc.replace('/', '-')}")
+
+
+try:
+    from docutils import nodes as _nodes
+    from sphinx.util.docutils import SphinxDirective as _SphinxDirective
+except ImportError:  # the checker below runs without Sphinx
+    _nodes = _SphinxDirective = None
+else:
+
+    class exercise_table_placeholder(_nodes.General, _nodes.Element):
+        """Where ``{exercise-table}`` stands until every page is read (module level: doctrees are pickled)."""
+
+    class ExerciseTable(_SphinxDirective):
+        """``{exercise-table}``: replaced, once every page is read, by the exercises of the book."""
+
+        has_content = False
+
+        def run(self):
+            self.env.__dict__.setdefault("usaav_exercise_table_docs", set()).add(self.env.docname)
+            return [exercise_table_placeholder()]
+
+
+def _fill_exercise_tables(app, doctree, docname) -> None:
+    """``doctree-resolved``: the placeholder becomes the lists (numbers and links exist by now)."""
+    for placeholder in list(doctree.findall(exercise_table_placeholder)):
+        placeholder.replace_self(_exercise_table_nodes(app, docname))
+
+
+def _outdated_exercise_tables(app, env, added, changed, removed) -> list[str]:
+    """``env-get-outdated``: a page with the table is rewritten whenever another page changed."""
+    pages = env.__dict__.get("usaav_exercise_table_docs", set())
+    return sorted(pages - set(added) - set(changed)) if (added or changed or removed) else []
+
+
+# --------------------------------------------------------------------------
+# 5. Checker: internal references left in the built pages
 # --------------------------------------------------------------------------
 
 #: Text a reader must never see: a repository file name for the model
@@ -199,6 +494,16 @@ def internal_references(html_dir: Path, pages=None) -> dict[str, list[str]]:
 def setup(app):
     _register_bibliography_styles()
     app.add_role("model", _model_role)
+    app.setup_extension("sphinx.ext.autodoc")  # its events and documenters, used below
+    app.connect("autodoc-process-docstring", _docstring_model_links)
+    app.add_autodocumenter(_short_value_data_documenter(), override=True)
+    app.add_node(exercise_table_placeholder)
+    app.add_directive("exercise-table", ExerciseTable)
+    app.connect("env-get-outdated", _outdated_exercise_tables)
+    app.connect("doctree-read", _collect_exercises)
+    app.connect("env-purge-doc", _purge_exercises)
+    app.connect("env-merge-info", _merge_exercises)
+    app.connect("doctree-resolved", _fill_exercise_tables)
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}
 
 

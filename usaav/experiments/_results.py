@@ -53,13 +53,13 @@ class Verdict:
     relation : {"<", "<=", ">", ">=", "=="}
     passed : bool
     reference : str
-        Where the prediction comes from (MODEL.md § / seed result).
+        Where the prediction comes from: a section of MODEL.md or a result of the paper.
 
     Examples
     --------
-    >>> v = Verdict.check("demo", "gap at T", 3e-12, "<", 1e-8, "MODEL.md §6.1")
+    >>> v = Verdict.check("demo", "gap at T", 3e-12, "<", 1e-8, "the paper's §6.1")
     >>> v.passed, str(v)
-    (True, 'PASS  demo: gap at T = 3e-12 < 1e-08  [MODEL.md §6.1]')
+    (True, "PASS  demo: gap at T = 3e-12 < 1e-08  [the paper's §6.1]")
     """
 
     experiment: str

@@ -11,8 +11,8 @@ One visual language everywhere:
 
 Every function returns the matplotlib objects it made (axes, figure or
 animation) and never calls ``plt.show``: notebooks display the returned
-figure, scripts save it.  The numerical core never imports this package
-(STYLE.md, principle 9).  The figures of the paper's experiments (one
+figure, scripts save it.  The numerical core never imports this package,
+so it runs without matplotlib.  The figures of the paper's experiments (one
 function per experiment result of :mod:`usaav.experiments`) are in the
 submodule :mod:`usaav.plotting.experiments`.
 
