@@ -29,11 +29,12 @@ book: $(BIN)/.installed node_modules/.package-lock.json
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest
 
-# The floors of pyproject.toml, tested: a separate environment (.venv-oldest) on
+# The floors of pyproject.toml, tested: a separate environment (.venv/oldest) on
 # the oldest Python the library supports, with the oldest allowed version of
 # every dependency (requirements-oldest.txt); then the test suite and every
-# chapter's code cells (jupytext + nbclient, tools/run_chapters.py).
-OLDEST_VENV ?= .venv-oldest
+# chapter's code cells (jupytext + nbclient, tools/run_chapters.py). Inside
+# .venv/, which git, the book build and the sdist already leave out.
+OLDEST_VENV ?= $(VENV)/oldest
 OLDEST_BIN := $(OLDEST_VENV)/bin
 # Python 3.10: on PATH, else from pyenv; else this machine's python3, with a note.
 OLDEST_PYTHON ?= $(firstword $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10; do \

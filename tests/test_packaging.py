@@ -190,7 +190,7 @@ def dist(tmp_path_factory):
     source = tmp_path_factory.mktemp("source") / "usaav"
     # a copy without earlier builds and the virtual environment (bytecode caches kept: they must stay out)
     shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
-        ".venv", ".venv-oldest", "_build", "build", "dist", "*.egg-info", ".pytest_cache", ".hypothesis",
+        ".venv", "_build", "build", "dist", "*.egg-info", ".pytest_cache", ".hypothesis",
         ".git", "node_modules", "reproduce-out"))
     completed = subprocess.run([sys.executable, "-m", "build", "--outdir", str(out), str(source)],
                                capture_output=True, text=True, timeout=600)
