@@ -317,14 +317,34 @@ def _collect_exercises(app, doctree) -> None:
         parts = [node] + solutions.get(label, [])
         text = " ".join(part.astext() for part in parts)
         checks = [name for name in dict.fromkeys(_CHECK_NAME.findall(text)) if name in known]
-        code = any("cell" in container.get("classes", []) for part in parts for container in part.findall(nodes.container))
+        template = any(_is_cell(sibling) for sibling in _until_solution(node))
+        solution_code = any(_is_cell(c) for part in parts[1:] for c in part.findall(nodes.container))
+        kind = "coding" if checks or template else "checked" if solution_code else "paper"
         entries.append({"label": label, "id": (node.get("ids") or [label])[0], "title": _exercise_title(node),
-                        "checks": checks, "coding": bool(checks or code)})
+                        "checks": checks, "kind": kind})
     exercises = app.env.__dict__.setdefault("usaav_exercises", {})
     if entries:
         exercises[app.env.docname] = entries
     else:
         exercises.pop(app.env.docname, None)
+
+
+def _is_cell(node) -> bool:
+    """A code cell of a MyST notebook (myst-nb wraps each in a container with class "cell")."""
+    return "cell" in node.get("classes", []) if hasattr(node, "get") else False
+
+
+def _until_solution(exercise):
+    """The siblings after an exercise up to the next exercise or solution: where its code template sits."""
+    from sphinx_exercise.nodes import exercise_enumerable_node, exercise_node, solution_node
+
+    parent = exercise.parent
+    if parent is None:
+        return
+    for sibling in parent.children[parent.index(exercise) + 1:]:
+        if isinstance(sibling, (exercise_node, exercise_enumerable_node, solution_node)):
+            return
+        yield sibling
 
 
 def _purge_exercises(app, env, docname) -> None:
@@ -355,7 +375,9 @@ def _exercise_table_nodes(app, fromdoc: str) -> list:
     found = env.__dict__.get("usaav_exercises", {})
     used: set[str] = set()
     out = []
-    for docname in [d for d in _toc_order(env) if d in found and d != fromdoc]:
+    # (a page with the table, such as the instructor page with its example exercise, is not listed)
+    tables = env.__dict__.get("usaav_exercise_table_docs", set())
+    for docname in [d for d in _toc_order(env) if d in found and d != fromdoc and d not in tables]:
         number = env.toc_secnumbers.get(docname, {}).get("")
         chapter = env.titles[docname].astext()
         heading = nodes.paragraph()
@@ -378,7 +400,8 @@ def _exercise_table_nodes(app, fromdoc: str) -> list:
                     item += nodes.literal(text=check)
                 item += nodes.Text(": " + "; ".join(catalogue[check].trains for check in entry["checks"]) + ".")
             else:
-                item += nodes.Text(", coding." if entry["coding"] else ", pen and paper.")
+                item += nodes.Text({"coding": ", coding.", "paper": ", pen and paper.",
+                                    "checked": ", no self-check; its solution runs code."}[entry["kind"]])
             items += nodes.list_item("", item)
         out.append(items)
     unused = [exercise for exercise in _exercise_catalogue() if exercise.name not in used]
