@@ -193,19 +193,26 @@ def _sphinx_build(src: Path, out: Path, builder: str):
                           capture_output=True, text=True)
 
 
-def test_model_role_links_known_sections_and_warns_on_unknown_ones(tmp_path):
-    """A tiny Sphinx project with the role: links resolve to the section labels; §9 is a warning."""
+def _tiny_project(tmp_path: Path, extensions: list[str], pages: dict[str, str], conf: str = "") -> Path:
+    """A Sphinx project in ``tmp_path/src`` with book/_ext on the path, these extensions and pages."""
     src = tmp_path / "src"
     src.mkdir()
     (src / "conf.py").write_text(
-        f"import sys\nsys.path.insert(0, {str(BOOK / '_ext')!r})\n"
-        "extensions = ['myst_parser', 'usaav_refs']\n", encoding="utf-8")
-    (src / "index.md").write_text(
-        "# Index\n\nSee {model}`§4`, {model}`the bound <§4>` and {model}`§9`.\n\n"
-        "```{toctree}\nmodel\n```\n", encoding="utf-8")
-    (src / "model.md").write_text(
-        "# Model\n\n" + "".join(f"(model-section-{k})=\n## §{k} Part {k}\n\nText.\n\n" for k in range(1, 7)),
+        f"import sys\nsys.path.insert(0, {str(BOOK / '_ext')!r})\nextensions = {extensions!r}\n{conf}",
         encoding="utf-8")
+    for name, text in pages.items():
+        (src / name).write_text(text, encoding="utf-8")
+    return src
+
+
+def test_model_role_links_known_sections_and_warns_on_unknown_ones(tmp_path):
+    """A tiny Sphinx project with the role: links resolve to the section labels; §9 is a warning."""
+    src = _tiny_project(tmp_path, ["myst_parser", "usaav_refs"], {
+        "index.md": "# Index\n\nSee {model}`§4`, {model}`the bound <§4>` and {model}`§9`.\n\n"
+                    "```{toctree}\nmodel\n```\n",
+        "model.md": "# Model\n\n" + "".join(f"(model-section-{k})=\n## §{k} Part {k}\n\nText.\n\n"
+                                            for k in range(1, 7)),
+    })
     result = _sphinx_build(src, tmp_path / "out", "html")
     assert result.returncode == 0, result.stderr
     page = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
@@ -368,20 +375,16 @@ def test_exercise_table_lists_the_exercises_of_the_book_with_links_kinds_and_che
     """A tiny numbered book: a chapter with a pen-and-paper and a coding exercise, and a page with the table."""
     from usaav.exercises import EXERCISES
 
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / "conf.py").write_text(
-        f"import sys\nsys.path.insert(0, {str(BOOK / '_ext')!r})\n"
-        "extensions = ['myst_parser', 'sphinx_exercise', 'usaav_refs']\nnumfig = True\n", encoding="utf-8")
-    (src / "index.md").write_text("# Index\n\n```{toctree}\n:numbered:\nchapter\nteach\n```\n", encoding="utf-8")
-    (src / "chapter.md").write_text(
-        "# Flows\n\n"
-        "```{exercise} Derive the gap\n:label: ex-gap\nShow that the gap is $1-|m|^2$.\n```\n\n"
-        "```{exercise} The velocity in NumPy\n:label: ex-velocity\nWrite `my_velocity`.\n```\n\n"
-        "```{solution-start} ex-velocity\n:class: dropdown\n```\n\n"
-        "```python\ncheck_velocity(my_velocity)\n```\n\n"
-        "```{solution-end}\n```\n", encoding="utf-8")
-    (src / "teach.md").write_text("# Teaching\n\n```{exercise-table}\n```\n", encoding="utf-8")
+    src = _tiny_project(tmp_path, ["myst_parser", "sphinx_exercise", "usaav_refs"], {
+        "index.md": "# Index\n\n```{toctree}\n:numbered:\nchapter\nteach\n```\n",
+        "chapter.md": "# Flows\n\n"
+                      "```{exercise} Derive the gap\n:label: ex-gap\nShow that the gap is $1-|m|^2$.\n```\n\n"
+                      "```{exercise} The velocity in NumPy\n:label: ex-velocity\nWrite `my_velocity`.\n```\n\n"
+                      "```{solution-start} ex-velocity\n:class: dropdown\n```\n\n"
+                      "```python\ncheck_velocity(my_velocity)\n```\n\n"
+                      "```{solution-end}\n```\n",
+        "teach.md": "# Teaching\n\n```{exercise-table}\n```\n",
+    }, conf="numfig = True\n")
     result = _sphinx_build(src, tmp_path / "out", "html")
     assert result.returncode == 0 and "WARNING" not in result.stderr, result.stderr
     page = (tmp_path / "out" / "teach.html").read_text(encoding="utf-8")
