@@ -14,7 +14,7 @@ import { coerceControlValue, formatNumber, sliderControl, choiceControl } from "
 import { advanceRun, defineExplorer, initialValues, readoutValues, runHeadless, startRun } from "../../usaav/web/explorer.js";
 import { EXPLORERS } from "../../usaav/web/explorers/index.js";
 import { KNOB_PARAMETERS } from "../../usaav/web/explorers/knob.js";
-import { bindKernel, plainSpec } from "../../usaav/web/kernels.js";
+import { plainSpec } from "../../usaav/web/kernels.js";
 import { vectorField } from "../../usaav/web/integrate.js";
 import { DEFAULT_CAMERA, cameraFrame, pointColours, projectPoints, viridis } from "../../usaav/web/view.js";
 import { constructorOptions, defaultOptions } from "./explorer_options.mjs";
