@@ -5,11 +5,12 @@
 #   make browser-test  the built book in headless Chromium, offline (after make book)
 #   make test-oldest  the tests and every chapter's code with the oldest versions pyproject.toml allows
 #   make pdf    the whole book as one PDF (after the same set-up)
+#   make jupyterlab-check  an explorer in a real JupyterLab and Notebook 7, state back in Python
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: book test test-oldest js-test browser-test bench bench-explorers reproduce dist lint-workflows repository-url clean
+.PHONY: book test test-oldest js-test browser-test jupyterlab-check bench bench-explorers reproduce dist lint-workflows repository-url clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +62,22 @@ js-test: $(BIN)/.installed
 # the reason when there is no built book or no Chromium).
 browser-test: $(BIN)/.installed
 	$(BIN)/python -m pytest -p no:cacheprovider tests/browser/check_pages.py tests/browser/check_target_explorers.py
+
+# The explorer widget in JupyterLab and in Notebook 7 (headless Chromium, only
+# 127.0.0.1 reachable): displayed, played, paused, and its state() checked with
+# the library.  JupyterLab lives in its own environment, pinned in
+# requirements-jupyter.txt (installed once, about a minute; not part of CI).
+JUPYTER_VENV ?= $(VENV)/jupyter
+
+$(JUPYTER_VENV)/.installed: requirements-jupyter.txt pyproject.toml
+	$(PYTHON) -m venv $(JUPYTER_VENV)
+	$(JUPYTER_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(JUPYTER_VENV)/bin/python -m pip install --quiet -r requirements-jupyter.txt
+	touch $@
+
+jupyterlab-check: $(BIN)/.installed $(JUPYTER_VENV)/.installed
+	$(BIN)/python tests/browser/check_jupyterlab.py --frontend lab $(JUPYTER_VENV)/bin/python
+	$(BIN)/python tests/browser/check_jupyterlab.py --frontend notebook $(JUPYTER_VENV)/bin/python
 
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/bench_velocity.py

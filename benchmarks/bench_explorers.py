@@ -6,12 +6,14 @@
 For every explorer on every page of the built book (served locally, network
 cut, as in tests/browser):
 
-* **latency**: a slider (or select) of the explorer gets a new value and an
-  ``input``/``change`` event; the time from the event to the next animation
-  frame after the explorer has rebuilt its run, redrawn and printed its
-  readouts (median of 12 inputs cycling over its controls), and the part of
-  it spent in the explorer's handler.  Baseline, measured in the same round:
-  the same event on a bare ``<input>`` with no listener, to the next frame.
+* **latency**: in every combination of the explorer's drop-downs and
+  checkboxes, every control that is enabled there (slider, drop-down,
+  checkbox, text field) gets a new value and its ``input``/``change`` event;
+  the time from the event to the next animation frame after the explorer has
+  rebuilt its run, redrawn and printed its readouts (median and worst over
+  all those inputs), and the part of it spent in the explorer's handler.
+  Baseline, measured in the same round: the same event on a bare
+  ``<input>`` with no listener, to the next frame.
 * **frames per second** while the explorer plays at its default settings,
   over 3 s of wall time, with the simulated time reached.  Baseline, in the
   same round: an empty ``requestAnimationFrame`` loop over 3 s.
@@ -28,6 +30,7 @@ below 30 frames per second, or a page weighs more than 5 MB.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 from pathlib import Path
@@ -41,21 +44,41 @@ LATENCY_LIMIT_MS = 50.0
 FPS_FLOOR = 30.0
 WEIGHT_LIMIT = 5 * 1024 * 1024
 
-# In the page: move control k of an explorer, resolve after the next frame.
-MOVE_JS = """async ([root, k]) => {
-  const controls = [...root.querySelectorAll('.usaav-x-slider input, .usaav-x-choice select')];
-  if (!controls.length) return null;
-  const input = controls[k % controls.length];
+# In the page: every combination of an explorer's drop-downs and checkboxes, and its controls' keys.
+PLAN_JS = """(root) => {
+  const controls = root.usaavExplorer.run.definition.controls;
+  let combinations = [{}];
+  for (const c of controls) {
+    const values = c.type === 'choice' ? c.options.map(([v]) => v) : c.type === 'toggle' ? [false, true] : null;
+    if (values) combinations = combinations.flatMap((x) => values.map((v) => ({ ...x, [c.key]: v })));
+  }
+  return { combinations, keys: controls.map((c) => c.key) };
+}"""
+
+# In the page: put the explorer in `setting` (untimed), then move control `key` as a reader would and
+# resolve after the next frame; null where the control is disabled in that setting.
+MOVE_JS = """async ([root, setting, key]) => {
+  const c = root.usaavExplorer;
+  for (const [k, v] of Object.entries(setting)) c.set(k, v);
+  await new Promise((resolve) => requestAnimationFrame(() => resolve()));
+  const input = root.querySelector(`.usaav-x-control[data-key="${key}"]`).querySelector('input, select');
+  if (input.disabled) return null;
+  let type = 'change';
   if (input.tagName === 'SELECT') {
     input.selectedIndex = (input.selectedIndex + 1) % input.options.length;
+  } else if (input.type === 'checkbox') {
+    input.checked = !input.checked;
+  } else if (input.type === 'text') {
+    input.value = input.value === 'Hi' || input.value === '2 * pi * (s - 0.5)' ? 'Oh' : key === 'quantile' ? '2 * pi * (s - 0.5)' : 'Hi';
   } else {
     const step = Number(input.step), value = Number(input.value);
     input.value = String(value + step <= Number(input.max) ? value + step : Number(input.min));
+    type = 'input';
   }
   const t0 = performance.now();
-  input.dispatchEvent(new Event(input.tagName === 'SELECT' ? 'change' : 'input', { bubbles: true }));
+  input.dispatchEvent(new Event(type, { bubbles: true }));
   await new Promise((resolve) => requestAnimationFrame(() => resolve()));
-  return { total: performance.now() - t0, handler: root.usaavExplorer.stats.lastLatencyMs };
+  return { total: performance.now() - t0, handler: c.stats.lastLatencyMs };
 }"""
 
 BARE_INPUT_JS = """async () => {
@@ -140,16 +163,20 @@ def measure(pages: list[str], fps_seconds: float, inputs: int, n_rounds: int) ->
                 handle = root.element_handle()
                 playable = root.locator(".usaav-x-play").is_visible()
                 defaults = page.evaluate("(r) => r.usaavExplorer.values()", handle)
+                plan = page.evaluate(PLAN_JS, handle)
                 rounds = []
                 for _ in range(n_rounds):
                     # One round: inputs to this explorer, then bare inputs, then 3 s playing, then an
                     # empty loop; each measure keeps its best round (a burst of load spoils a few).
-                    moves = [m for m in (page.evaluate(MOVE_JS, [handle, j]) for j in range(inputs)) if m]
+                    moves = [m for m in (page.evaluate(MOVE_JS, [handle, {**defaults, **combination}, key])
+                                         for combination in plan["combinations"] for key in plan["keys"]) if m]
                     bare = [page.evaluate(BARE_INPUT_JS) for _ in range(inputs)]
                     page.evaluate(RESET_JS, [handle, defaults])  # frames per second at the default settings
                     run = page.evaluate(FPS_JS, [handle, fps_seconds]) if playable else None
                     empty_fps = page.evaluate(EMPTY_LOOP_JS, fps_seconds)
                     rounds.append({
+                        "inputs": len(moves),
+                        "combinations": len(plan["combinations"]),
                         "latency_median": statistics.median(m["total"] for m in moves) if moves else None,
                         "latency_max": max(m["total"] for m in moves) if moves else None,
                         "handler_median": statistics.median(m["handler"] for m in moves) if moves else None,
@@ -165,7 +192,8 @@ def measure(pages: list[str], fps_seconds: float, inputs: int, n_rounds: int) ->
                     values = [r[key] for r in rounds if r[key] is not None]
                     return pick(values) if values else None
 
-                row = {"page": page_path, "explorer": name,
+                row = {"page": page_path, "explorer": name, "inputs": rounds[0]["inputs"],
+                       "combinations": rounds[0]["combinations"],
                        **{k: best(k) for k in ("latency_median", "latency_max", "handler_median", "handler_max",
                                                "bare_median")},
                        **{k: best(k, max) for k in ("fps", "empty_fps", "simulated")},
@@ -186,7 +214,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", nargs="*", help="pages of the built book (default: every page)")
     parser.add_argument("--seconds", type=float, default=3.0, help="animation time per frame-rate measurement")
-    parser.add_argument("--inputs", type=int, default=12, help="inputs per latency measurement")
+    parser.add_argument("--inputs", type=int, default=12, help="bare inputs per baseline measurement")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per explorer; each measure keeps its best")
     args = parser.parse_args(argv)
     reason = missing_requirements()
@@ -194,21 +222,26 @@ def main(argv=None) -> int:
         print(f"cannot run: {reason}", file=sys.stderr)
         return 2
     pages = args.pages or book_pages(BUILT_BOOK)
+    load_before = os.getloadavg()
     explorers, weights, problems = measure(pages, args.seconds, args.inputs, args.rounds)
+    load_after = os.getloadavg()
+    print(f"{os.cpu_count()} logical CPUs; load average (1, 5, 15 min) {load_before[0]:.1f}, {load_before[1]:.1f}, "
+          f"{load_before[2]:.1f} before and {load_after[0]:.1f}, {load_after[1]:.1f}, {load_after[2]:.1f} after the run")
+    print()
 
-    print("| page | explorer | input → next frame (median of 12) | explorer's handler, median (worst) | bare input → next frame | ratio | frames/s playing | empty rAF loop | ratio | simulated t in 3 s |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| page | explorer | inputs (settings) | input → next frame, median (worst) | explorer's handler, median (worst) | bare input → next frame | ratio | frames/s playing | empty rAF loop | ratio | simulated t in 3 s |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in explorers:
         if r["latency_median"] is None:
             lat = handler = ratio = "–"
         else:
-            lat = f"{r['latency_median']:.1f} ms"
+            lat = f"{r['latency_median']:.1f} ms ({r['latency_max']:.1f})"
             handler = f"{r['handler_median']:.1f} ms ({r['handler_max']:.1f})"
             ratio = f"{r['latency_median'] / r['bare_median']:.2f}"
         fps = f"{r['fps']:.1f}" if r["fps"] is not None else "– (still picture)"
         fratio = f"{r['fps'] / r['empty_fps']:.2f}" if r["fps"] is not None else "–"
         sim = f"{r['simulated']:.1f} of {r['t_max']:g}" if r["simulated"] is not None else "–"
-        print(f"| {r['page']} | {r['explorer']} | {lat} | {handler} | {r['bare_median']:.1f} ms | {ratio} | {fps} | "
+        print(f"| {r['page']} | {r['explorer']} | {r['inputs']} ({r['combinations']}) | {lat} | {handler} | {r['bare_median']:.1f} ms | {ratio} | {fps} | "
               f"{r['empty_fps']:.1f} | {fratio} | {sim} |")
     print()
     print("| page | total | HTML | images | MathJax | explorers | theme JS | CSS | fonts | requests |")

@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 
 import usaav
-from usaav import explorers
-from usaav.explorers import OPTION_RANGES, WEB_DIR, bundle, module_order, state_from_snapshot
+from usaav import explorers, scenarios
+from usaav.explorers import OPTION_RANGES, SETUP_OPTIONS, WEB_DIR, bundle, module_order, state_from_snapshot
 
 NODE = shutil.which("node")
 needs_node = pytest.mark.skipif(NODE is None, reason="node (>= 20) is not installed")
@@ -30,6 +30,13 @@ def _node(script: str, cwd: Path) -> str:
                             timeout=120)
     assert result.returncode == 0, result.stderr
     return result.stdout
+
+
+def _default_options(name: str) -> dict:
+    """The options the constructor ``name`` passes with its defaults (sphere_viewer: three points)."""
+    if name == "sphere_viewer":
+        return explorers.sphere_viewer(np.eye(3), values=[0, 0.5, 1]).options
+    return getattr(explorers, name)().options
 
 
 @pytest.fixture(scope="module")
@@ -60,14 +67,16 @@ def test_bundle_orders_every_module_after_its_imports():
 
 @needs_node
 def test_bundle_parses_and_runs_every_explorer_in_node(bundle_file):
+    options = {name: _default_options(name) for name in OPTION_RANGES}
     out = _node(
         f'import w from {json.dumps(bundle_file.as_uri())};'
+        f'const options = {json.dumps(options)};'
         'const names = w.names();'
-        'for (const name of names) w.runHeadless(name, {}, 0.5);'
+        'for (const name of names) w.runHeadless(name, options[name], 0.5);'
         'console.log(JSON.stringify(names));',
         bundle_file.parent,
     )
-    assert "collapse" in json.loads(out)
+    assert sorted(json.loads(out)) == sorted(OPTION_RANGES)  # every explorer has a constructor, and ran
 
 
 def _write_modules(root: Path, files: dict[str, str]) -> Path:
@@ -115,8 +124,25 @@ def test_bundler_names_the_module_that_breaks_a_rule(tmp_path, files, message):
 
 def test_widget_carries_the_explorer_name_options_and_the_bundle():
     w = explorers.collapse(kernel="prompts", beta=2.5, n=64, seed=3)
-    assert (w.name, w.options) == ("collapse", {"kernel": "prompts", "beta": 2.5, "n": 64, "seed": 3})
+    controls = {k: w.options[k] for k in OPTION_RANGES["collapse"]}
+    assert (w.name, controls) == ("collapse", {"kernel": "prompts", "beta": 2.5, "n": 64, "seed": 3})
     assert w._esm == bundle()
+
+
+@pytest.mark.parametrize("name", ["collapse", "kernel_gallery", "scenario_knob"])
+def test_scenario_explorers_carry_the_scenario_table_and_their_overrides(name):
+    """The browser builds their kernels from usaav.scenarios.as_json(): the parameters have one source."""
+    options = getattr(explorers, name)().options
+    assert options["scenarios"] == scenarios.as_json()["scenarios"]
+    assert options["overrides"] == explorers.SCENARIO_OVERRIDES[name]
+    assert json.loads(json.dumps(options)) == options  # JSON as it is (the placeholder carries it)
+
+
+@pytest.mark.parametrize(("key", "overrides"), [(k, o) for ov in explorers.SCENARIO_OVERRIDES.values() for k, o in ov.items()])
+def test_scenario_overrides_are_parameters_of_the_table_that_differ_from_its_defaults(key, overrides):
+    merged = scenarios.TABLE[key].merged(overrides)  # an unknown parameter raises TypeError
+    assert all(merged[p] != scenarios.TABLE[key].parameters[p] for p in overrides)
+    scenarios.setup(key, 12, rng=0, **overrides)  # and the scenario builds with them
 
 
 def test_mime_bundle_has_the_widget_view_the_static_placeholder_and_a_text_for_print():
@@ -127,7 +153,7 @@ def test_mime_bundle_has_the_widget_view_the_static_placeholder_and_a_text_for_p
     match = re.fullmatch(r'<div class="usaav-explorer" data-usaav-explorer="([^"]*)">(.*)</div>', data["text/html"])
     assert match, data["text/html"]
     assert json.loads(html.unescape(match.group(1))) == {"name": "collapse", "options": explorers.collapse().options}
-    assert "JavaScript" in match.group(2)  # the no-JavaScript fallback
+    assert "JavaScript" in match.group(2) and "collapse of 128 tokens" in match.group(2)  # the no-JavaScript fallback
     assert "collapse" in data["text/plain"] and "<" not in data["text/plain"]
 
 
@@ -150,7 +176,7 @@ def test_bad_options_raise_naming_the_option(kwargs, error, message):
 
 
 @needs_node
-def test_python_option_ranges_are_those_of_the_js_controls():
+def test_python_option_ranges_and_defaults_are_those_of_the_js_controls():
     out = _node(
         'import { EXPLORERS } from "./usaav/web/explorers/index.js";'
         "const all = {};"
@@ -159,17 +185,34 @@ def test_python_option_ranges_are_those_of_the_js_controls():
         WEB_DIR.parents[1],
     )
     controls = json.loads(out)
+    assert set(controls) == set(OPTION_RANGES)
     for name, ranges in OPTION_RANGES.items():
         js = {c["key"]: c for c in controls[name]}
-        assert set(js) == set(ranges), name
+        setup_only = SETUP_OPTIONS.get(name, set())
+        assert set(js) == set(ranges) - setup_only, name
         for key, rule in ranges.items():
+            if key in setup_only:
+                continue
             control = js[key]
+            assert control["type"] == {"number": "slider"}.get(rule[0], rule[0]), (name, key)
             if rule[0] == "choice":
                 assert tuple(v for v, _ in control["options"]) == tuple(rule[1]), (name, key)
-            else:
+            elif rule[0] == "text":
+                assert control["maxLength"] == rule[1], (name, key)
+            elif rule[0] == "number":
                 _, low, high, integer, step = rule
                 assert (control["min"], control["max"], control["integer"]) == (low, high, integer), (name, key)
                 assert control["step"] == (step or 1), (name, key)
+        # The defaults of the Python constructor are the controls' own.
+        defaults = _default_options(name)
+        assert {k: defaults[k] for k in js} == {k: js[k]["value"] for k in js}, name
+
+
+@needs_node
+def test_js_scenario_labels_are_those_of_the_scenario_table():
+    out = _node('import { SCENARIO_LABELS } from "./usaav/web/explorers/common.js";'
+                "console.log(JSON.stringify(SCENARIO_LABELS));", WEB_DIR.parents[1])
+    assert json.loads(out) == [{"key": row.key, "name": row.name, "title": row.title} for row in scenarios.TABLE.values()]
 
 
 # --------------------------------------------------------------------------
@@ -180,7 +223,7 @@ def test_python_option_ranges_are_those_of_the_js_controls():
 @needs_node
 @pytest.mark.parametrize("kernel", ["baseline", "RoPE", "prompts", "distance bias"])
 def test_state_from_the_browser_agrees_with_the_library(bundle_file, kernel):
-    options = {"kernel": kernel, "beta": 1.5, "n": 48, "seed": 2}
+    options = explorers.collapse(kernel=kernel, beta=1.5, n=48, seed=2).options
     out = _node(
         f'import w from {json.dumps(bundle_file.as_uri())};'
         f'console.log(JSON.stringify(w.runHeadless("collapse", {json.dumps(options)}, 4)));',
@@ -205,7 +248,7 @@ def test_state_kernel_continues_the_browser_run(bundle_file):
     """One more Heun step in the library from the reported state equals the browser's next step."""
     script = (
         f'import w from {json.dumps(bundle_file.as_uri())};'
-        'const o = {"kernel": "RoPE", "beta": 1, "n": 32, "seed": 1};'
+        f'const o = {json.dumps(explorers.collapse(kernel="RoPE", beta=1, n=32, seed=1).options)};'
         'console.log(JSON.stringify([w.runHeadless("collapse", o, 2).snapshot, w.runHeadless("collapse", o, 2.05).snapshot]));'
     )
     now, later = json.loads(_node(script, bundle_file.parent))

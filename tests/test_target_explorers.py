@@ -16,7 +16,7 @@ import pytest
 
 import usaav
 from usaav import explorers, maximizers, targets
-from usaav.explorers import TARGET_OPTION_RANGES, TARGET_SETUP_OPTIONS, WEB_DIR, bundle, state_from_snapshot
+from usaav.explorers import TARGET_OPTION_RANGES, bundle, state_from_snapshot
 
 NODE = shutil.which("node")
 needs_node = pytest.mark.skipif(NODE is None, reason="node (>= 20) is not installed")
@@ -79,36 +79,6 @@ def test_constructor_makes_the_named_explorer_with_its_default_options(name):
 def test_bad_options_raise_naming_the_option(name, kwargs, error, message):
     with pytest.raises(error, match=message):
         CONSTRUCTORS[name](**kwargs)
-
-
-@needs_node
-def test_option_ranges_are_those_of_the_js_controls():
-    out = _node('import { EXPLORERS } from "./usaav/web/explorers/index.js";'
-                "const all = {};"
-                f"for (const name of {json.dumps(sorted(TARGET_OPTION_RANGES))}) all[name] = EXPLORERS.get(name).controls;"
-                "console.log(JSON.stringify(all));", WEB_DIR.parents[1])
-    controls = json.loads(out)
-    for name, ranges in TARGET_OPTION_RANGES.items():
-        js = {c["key"]: c for c in controls[name]}
-        setup_only = TARGET_SETUP_OPTIONS.get(name, set())
-        assert set(js) == set(ranges) - setup_only, name
-        for key, rule in ranges.items():
-            if key in setup_only:
-                continue
-            control = js[key]
-            kind = {"number": "slider"}.get(rule[0], rule[0])
-            assert control["type"] == kind, (name, key)
-            if rule[0] == "choice":
-                assert tuple(v for v, _ in control["options"]) == tuple(rule[1]), (name, key)
-            elif rule[0] == "text":
-                assert control["maxLength"] == rule[1], (name, key)
-            elif rule[0] == "number":
-                _, low, high, integer, step = rule
-                assert (control["min"], control["max"], control["integer"]) == (low, high, integer), (name, key)
-                assert control["step"] == (step or 1), (name, key)
-        # The defaults of the Python constructor are the controls' own.
-        defaults = CONSTRUCTORS[name]().options
-        assert {k: defaults[k] for k in js} == {k: js[k]["value"] for k in js}, name
 
 
 # --------------------------------------------------------------------------

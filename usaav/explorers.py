@@ -46,19 +46,32 @@ import anywidget
 import numpy as np
 import traitlets
 
+from . import scenarios as _scenarios
+from . import targets as _targets
+
 __all__ = [
     "Explorer",
     "ExplorerState",
     "OPTION_RANGES",
+    "SCENARIO_OVERRIDES",
+    "SETUP_OPTIONS",
+    "TARGET_OPTION_RANGES",
+    "TARGET_SETUP_OPTIONS",
     "WEB_DIR",
     "bundle",
     "collapse",
     "collapse_layers",
     "kernel_gallery",
+    "latitude",
+    "metastability",
+    "orbit_law",
     "placeholder_html",
+    "prompt_law",
+    "prompts",
     "scenario_knob",
     "sphere_viewer",
     "state_from_snapshot",
+    "toeplitz",
 ]
 
 #: The browser twin and the explorers (shipped as package data).
@@ -263,7 +276,10 @@ class Explorer(anywidget.AnyWidget):
 
     def _repr_mimebundle_(self, **kwargs):
         data, metadata = super()._repr_mimebundle_(**kwargs)
-        fallback = f"Interactive explorer ({self._summary}). It runs in the browser and needs JavaScript."
+        # Shown while the page's modules load, and for good without JavaScript.
+        fallback = (f"Interactive explorer: {self._summary}. It starts here once the page's JavaScript "
+                    "has loaded; without JavaScript, the library's figures on this page show the same "
+                    "phenomenon.")
         data["text/html"] = placeholder_html(self.name, self.options, fallback)
         data["text/plain"] = f"[Interactive explorer: {self._summary}. Live in the online book and in notebooks.]"
         return data, metadata
@@ -293,29 +309,14 @@ class Explorer(anywidget.AnyWidget):
 
 
 # --------------------------------------------------------------------------
-# Validation of the options (the ranges are those of the JS controls; a test
-# checks that the two agree)
+# The options: one table of ranges (those of the JS controls; a test checks
+# that the two agree), one check per rule
 # --------------------------------------------------------------------------
 
-
-def _check_choice(value, name, choices):
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
-    return value
-
-
-def _check_number(value, name, low, high, *, integer=False):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    if integer and float(value) != int(value):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
-    value = int(value) if integer else float(value)
-    if not low <= value <= high:
-        raise ValueError(f"{name} must lie in [{low}, {high}], got {value!r}")
-    return value
-
-
-#: Option ranges of each explorer: name -> {option: ("choice", values) | ("number", low, high, integer, step)}.
+#: Option ranges of each explorer: name -> {option: rule}, a rule being
+#: ("choice", values), ("number", low, high, integer, step) (step None: any
+#: integer), ("toggle",) for a checkbox or ("text", max_length).  Every option
+#: is a control of the explorer except those in :data:`SETUP_OPTIONS`.
 OPTION_RANGES = {
     "collapse": {
         "kernel": ("choice", ("baseline", "RoPE", "prompts", "distance bias")),
@@ -335,28 +336,105 @@ OPTION_RANGES = {
         "seed": ("number", 0, 9, True, None),
     },
     "scenario_knob": {
-        "scenario": ("choice", ("baseline", "distance_bias", "toeplitz", "rope", "generalized_rope", "prompts")),
+        "scenario": ("choice", _scenarios.KEYS),
         "m": ("number", 1, 6, True, None),
         "beta": ("number", 0.5, 3.0, False, 0.5),
     },
     "sphere_viewer": {},
+    "latitude": {
+        "polar": ("number", 0, 180, True, 5),
+        "theta": ("number", 0.25, 4.0, False, 0.25),
+        "plane": ("choice", ("x1x2", "x1x3", "x2x3")),
+        "flow": ("toggle",),
+        "copies": ("choice", (1, 4)),  # an option from Python, not a control
+    },
+    "orbit_law": {
+        "law": ("choice", _targets.ANGLE_LAWS),
+        "width": ("number", 0.1, 1.0, False, 0.05),
+        "quantile": ("text", 200),
+        "n": ("number", 50, 800, True, 50),
+    },
+    "prompt_law": {
+        "word": ("text", 24),
+        "shape": ("choice", _targets.SHAPES),
+        "n": ("number", 100, 1600, True, 100),
+    },
+    "prompts": {
+        "m": ("number", 1, 10, True, None),
+        "layout": ("choice", _targets.PROMPT_LAYOUTS),
+        "seed": ("number", 0, 20, True, None),
+    },
+    "toeplitz": {f"c{k}": ("number", 0.0, 1.0, False, 0.05) for k in range(4)},
+    "metastability": {
+        "beta": ("number", 2, 10, True, None),
+        "gap": ("number", 0.6, 1.2, False, 0.1),
+        "clusters": ("number", 2, 3, True, None),
+    },
+}
+
+#: Options that set an explorer up without being one of its controls.
+SETUP_OPTIONS = {"latitude": {"copies"}}
+
+#: The explorers of chapters 3, 4, 5 and 7 (round 1 kept their ranges apart; the names stay for compatibility).
+TARGET_OPTION_RANGES = {name: OPTION_RANGES[name]
+                        for name in ("latitude", "orbit_law", "prompt_law", "prompts", "toeplitz", "metastability")}
+TARGET_SETUP_OPTIONS = SETUP_OPTIONS
+
+#: Departures of an explorer from the defaults of the scenario table
+#: (:data:`usaav.scenarios.TABLE`): explorer -> scenario key -> parameters.
+#: Chapter 1's explorer shows four prompts with random phases in one plane
+#: and a shorter distance bias than the §6.2 gallery.
+SCENARIO_OVERRIDES = {
+    "collapse": {"prompts": {"n_prompts": 4, "layout": "random phases"}, "distance_bias": {"length": 0.1}},
+    "kernel_gallery": {},
+    "scenario_knob": {},
 }
 
 
+def _check_rule(key: str, value, rule: tuple):
+    """``value`` of option ``key`` checked against its rule (see :data:`OPTION_RANGES`); returns it normalised."""
+    kind = rule[0]
+    if kind == "choice":
+        if value not in rule[1]:
+            raise ValueError(f"{key} must be one of {list(rule[1])}, got {value!r}")
+        return value
+    if kind == "toggle":
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{key} must be True or False, got {type(value).__name__} {value!r}")
+        return bool(value)
+    if kind == "text":
+        if not isinstance(value, str):
+            raise TypeError(f"{key} must be a string, got {type(value).__name__} {value!r}")
+        if len(value) > rule[1]:
+            raise ValueError(f"{key} must have at most {rule[1]} characters, got {len(value)}")
+        return value
+    _, low, high, integer, step = rule
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{key} must be a number, got {type(value).__name__}")
+    if integer and float(value) != int(value):
+        raise ValueError(f"{key} must be an integer, got {value!r}")
+    checked = int(value) if integer else float(value)
+    if not low <= checked <= high:
+        raise ValueError(f"{key} must lie in [{low}, {high}], got {value!r}")
+    if step and abs(checked / step - round(checked / step)) > 1e-9:
+        raise ValueError(f"{key} must be a multiple of {step} (the slider's step), got {value!r}")
+    return checked
+
+
 def _options(explorer: str, **values) -> dict:
+    """The options of ``explorer`` checked against :data:`OPTION_RANGES` (each by :func:`_check_rule`)."""
     ranges = OPTION_RANGES[explorer]
-    options = {}
-    for key, value in values.items():
-        rule = ranges[key]
-        if rule[0] == "choice":
-            options[key] = _check_choice(value, key, rule[1])
-        else:
-            _, low, high, integer, step = rule
-            checked = _check_number(value, key, low, high, integer=integer)
-            if step and abs(checked / step - round(checked / step)) > 1e-9:
-                raise ValueError(f"{key} must be a multiple of {step} (the slider's step), got {value!r}")
-            options[key] = checked
-    return options
+    return {key: _check_rule(key, value, ranges[key]) for key, value in values.items()}
+
+
+def _scenario_data(explorer: str) -> dict:
+    """What an explorer built on :mod:`usaav.scenarios` needs besides its controls: the table and its overrides.
+
+    The browser builds the kernels from these (``usaav/web/scenarios.js``), so
+    the parameters have one source, and the static page's placeholder carries
+    them with the options.
+    """
+    return {"scenarios": _scenarios.as_json()["scenarios"], "overrides": SCENARIO_OVERRIDES[explorer]}
 
 
 # --------------------------------------------------------------------------
@@ -368,9 +446,11 @@ def collapse(*, kernel: str = "baseline", beta: float = 1.0, n: int = 128, seed:
     r"""Mode collapse and what prevents it (chapter 1; MODEL.md §2–§3, §6).
 
     ``n`` tokens start uniform on :math:`\mathbb S^2` (drawn in the browser
-    from ``seed``) and follow the USA-AV flow of the chosen kernel: the
-    baseline USA flow collapses to one point; RoPE with :math:`\theta=2\pi`
-    and four fixed prompts keep the tokens apart while the gauge frame
+    from ``seed``) and follow the USA-AV flow of the chosen kernel, a
+    scenario of :data:`usaav.scenarios.TABLE` with the explorer's
+    :data:`SCENARIO_OVERRIDES`: the baseline USA flow collapses to one point;
+    RoPE with :math:`\theta=2\pi` and four fixed prompts (random phases in
+    the :math:`(x_1,x_2)`-plane) keep the tokens apart while the gauge frame
     :math:`u_i=G(a_i)x_i` collapses (Thm. 1, Cor. 2); an exponential distance
     bias (length 0.1) only slows the collapse down (Prop. 11).  Readouts: the
     collapse gap :math:`\Gamma`, the gauge-frame gap and the relative energy
@@ -392,19 +472,21 @@ def collapse(*, kernel: str = "baseline", beta: float = 1.0, n: int = 128, seed:
     """
     options = _options("collapse", kernel=kernel, beta=beta, n=n, seed=seed)
     summary = f"collapse of {options['n']} tokens under the {kernel} kernel, β = {options['beta']:g}"
-    return Explorer("collapse", options, summary=summary)
+    return Explorer("collapse", {**options, **_scenario_data("collapse")}, summary=summary)
 
 
 def kernel_gallery(*, beta: float = 2.0, n: int = 96, seed: int = 0, t_max: float = 10):
     r"""What each kernel does to the same cloud (chapter 2; MODEL.md §3, §6.2).
 
-    Six spheres share one initial cloud of ``n`` uniform tokens, one β and
-    one camera: the baseline USA, an exponential distance bias (length 0.1),
-    the Toeplitz kernel :math:`c(r)=0.2+\cos4\pi r`, RoPE with
+    Six spheres share one initial cloud of ``n`` uniform tokens and one
+    camera: the six scenarios of :data:`usaav.scenarios.TABLE` with their
+    parameters (the baseline USA, an exponential distance bias of length
+    0.25, the Toeplitz kernel :math:`c(r)=0.2+\cos4\pi r`, RoPE with
     :math:`\theta=2\pi`, a generalised RoPE
-    (:math:`G(s)=R^{(12)}_{2\pi s}R^{(13)}_{0.6\sin6\pi s}`) and four fixed
-    prompts.  The clouds move together up to time ``t_max``; a chart follows
-    each collapse gap.
+    :math:`G(s)=R^{(12)}_{2\pi s}R^{(13)}_{0.5\sin6\pi s}` and five
+    Haar-random prompts) and ``beta`` for every kernel that has one.  The
+    clouds move together up to time ``t_max``; a chart follows each collapse
+    gap.
 
     Parameters
     ----------
@@ -421,7 +503,7 @@ def kernel_gallery(*, beta: float = 2.0, n: int = 96, seed: int = 0, t_max: floa
     Explorer
     """
     options = _options("kernel_gallery", beta=beta, n=n, seed=seed, t_max=t_max)
-    return Explorer("kernel_gallery", options,
+    return Explorer("kernel_gallery", {**options, **_scenario_data("kernel_gallery")},
                     summary=f"six kernels on one cloud of {options['n']} tokens, β = {options['beta']:g}, T = {t_max:g}")
 
 
@@ -458,9 +540,11 @@ def scenario_knob(*, scenario: str = "toeplitz", m: int = 3, beta: float = 1.0):
     ``m`` is the Toeplitz mode (:math:`c(r)=0.2+\cos2\pi mr`: a great circle
     run ``m`` times), the number of waves of the generalised RoPE
     (:math:`\alpha=0.5`) or the number of (Haar-random) prompts; the other
-    scenarios ignore it.  150 tokens run up to :math:`T=40`; the readouts
-    give the collapse gap, the relative energy gap and the number of distinct
-    points.
+    scenarios have no knob, and the Toeplitz kernel no β (their sliders are
+    disabled there).  The other parameters are those of
+    :data:`usaav.scenarios.TABLE`.  150 tokens run up to :math:`T=40`; the
+    readouts give the collapse gap, the relative energy gap and the number
+    of distinct points.
 
     Parameters
     ----------
@@ -475,7 +559,7 @@ def scenario_knob(*, scenario: str = "toeplitz", m: int = 3, beta: float = 1.0):
     Explorer
     """
     options = _options("scenario_knob", scenario=scenario, m=m, beta=beta)
-    return Explorer("scenario_knob", options, summary=f"scenario {scenario}, m = {options['m']}, β = {options['beta']:g}")
+    return Explorer("scenario_knob", {**options, **_scenario_data("scenario_knob")}, summary=f"scenario {scenario}, m = {options['m']}, β = {options['beta']:g}")
 
 
 def sphere_viewer(X, *, values=None, title: str | None = None, label: str = "", vmin=None, vmax=None):
@@ -518,86 +602,6 @@ def sphere_viewer(X, *, values=None, title: str | None = None, label: str = "", 
     return Explorer("sphere_viewer", options, summary=f"{options['title']} on the sphere, drag to turn")
 
 
-# ==========================================================================
-# Chapters 3, 4, 5 and 7: target laws, prompts, Toeplitz, metastability
-# (usaav/web/explorers/{latitude,orbit_law,prompt_law,prompts,toeplitz,
-# metastability}.js; maintained with usaav.targets)
-# ==========================================================================
-
-from . import targets as _targets  # noqa: E402  (this block is appended to the module)
-
-#: Option ranges of these explorers, as OPTION_RANGES plus two kinds:
-#: ("toggle",) for a checkbox and ("text", max_length) for a text field.
-#: Every one is a control of the explorer, except those in TARGET_SETUP_OPTIONS.
-TARGET_OPTION_RANGES = {
-    "latitude": {
-        "polar": ("number", 0, 180, True, 5),
-        "theta": ("number", 0.25, 4.0, False, 0.25),
-        "plane": ("choice", ("x1x2", "x1x3", "x2x3")),
-        "flow": ("toggle",),
-        "copies": ("choice", (1, 4)),  # an option from Python, not a control
-    },
-    "orbit_law": {
-        "law": ("choice", _targets.ANGLE_LAWS),
-        "width": ("number", 0.1, 1.0, False, 0.05),
-        "quantile": ("text", 200),
-        "n": ("number", 50, 800, True, 50),
-    },
-    "prompt_law": {
-        "word": ("text", 24),
-        "shape": ("choice", _targets.SHAPES),
-        "n": ("number", 100, 1600, True, 100),
-    },
-    "prompts": {
-        "m": ("number", 1, 10, True, None),
-        "layout": ("choice", _targets.PROMPT_LAYOUTS),
-        "seed": ("number", 0, 20, True, None),
-    },
-    "toeplitz": {f"c{k}": ("number", 0.0, 1.0, False, 0.05) for k in range(4)},
-    "metastability": {
-        "beta": ("number", 2, 10, True, None),
-        "gap": ("number", 0.6, 1.2, False, 0.1),
-        "clusters": ("number", 2, 3, True, None),
-    },
-}
-
-
-#: Options that set an explorer up without being one of its controls.
-TARGET_SETUP_OPTIONS = {"latitude": {"copies"}}
-
-
-def _target_options(explorer: str, **values) -> dict:
-    """Check the options of one of these explorers against :data:`TARGET_OPTION_RANGES`.
-
-    Choices and numbers are checked as in :func:`_options` (range, integer,
-    multiple of the slider's step); toggles must be booleans and texts strings
-    no longer than the text field.
-    """
-    ranges = TARGET_OPTION_RANGES[explorer]
-    options = {}
-    for key, value in values.items():
-        rule = ranges[key]
-        if rule[0] == "toggle":
-            if not isinstance(value, (bool, np.bool_)):
-                raise TypeError(f"{key} must be True or False, got {type(value).__name__} {value!r}")
-            options[key] = bool(value)
-        elif rule[0] == "text":
-            if not isinstance(value, str):
-                raise TypeError(f"{key} must be a string, got {type(value).__name__} {value!r}")
-            if len(value) > rule[1]:
-                raise ValueError(f"{key} must have at most {rule[1]} characters, got {len(value)}")
-            options[key] = value
-        elif rule[0] == "choice":
-            options[key] = _check_choice(value, key, rule[1])
-        else:
-            _, low, high, integer, step = rule
-            checked = _check_number(value, key, low, high, integer=integer)
-            if step and abs(checked / step - round(checked / step)) > 1e-9:
-                raise ValueError(f"{key} must be a multiple of {step} (the slider's step), got {value!r}")
-            options[key] = checked
-    return options
-
-
 def latitude(*, polar: int = 60, theta: float = 2.0, plane: str = "x1x2", flow: bool = True, copies: int = 4):
     r"""The RoPE maximiser :math:`x(s)=R_{-\theta s}v` and its latitude circle (chapter 3; Thm. 1, Cor. 1).
 
@@ -626,7 +630,7 @@ def latitude(*, polar: int = 60, theta: float = 2.0, plane: str = "x1x2", flow: 
     -------
     Explorer
     """
-    options = _target_options("latitude", polar=polar, theta=theta, plane=plane, flow=flow, copies=copies)
+    options = _options("latitude", polar=polar, theta=theta, plane=plane, flow=flow, copies=copies)
     return Explorer("latitude", options,
                     summary=f"RoPE maximiser, ϑ = {options['polar']}°, θ = {options['theta']:g}π"
                             + (", with the flow" if options["flow"] else ""))
@@ -658,7 +662,7 @@ def orbit_law(*, law: str = "bimodal mixture", width: float = 0.4, quantile: str
     -------
     Explorer
     """
-    options = _target_options("orbit_law", law=law, width=width, quantile=quantile, n=n)
+    options = _options("orbit_law", law=law, width=width, quantile=quantile, n=n)
     _targets.user_quantile(quantile)  # the browser parses the same grammar: fail here, with the same message
     return Explorer("orbit_law", options, summary=f"{law} realised on an orbit by {options['n']} tokens")
 
@@ -686,7 +690,7 @@ def prompt_law(*, shape: str = "word", word: str = "USA-AV", n: int = 800):
     -------
     Explorer
     """
-    options = _target_options("prompt_law", shape=shape, word=word, n=n)
+    options = _options("prompt_law", shape=shape, word=word, n=n)
     if shape == "word" and not word.strip():
         raise ValueError(f"word must contain visible characters, got {word!r}")
     what = f"the word {word!r}" if shape == "word" else f"the {shape} law"
@@ -716,7 +720,7 @@ def prompts(*, m: int = 4, layout: str = "random rotations", seed: int = 0):
     -------
     Explorer
     """
-    options = _target_options("prompts", m=m, layout=layout, seed=seed)
+    options = _options("prompts", m=m, layout=layout, seed=seed)
     return Explorer("prompts", options, summary=f"{options['m']} prompts, {layout}")
 
 
@@ -738,7 +742,7 @@ def toeplitz(*, c0: float = 0.2, c1: float = 0.0, c2: float = 1.0, c3: float = 0
     -------
     Explorer
     """
-    options = _target_options("toeplitz", c0=c0, c1=c1, c2=c2, c3=c3)
+    options = _options("toeplitz", c0=c0, c1=c1, c2=c2, c3=c3)
     terms = " + ".join(f"{options[f'c{k}']:g}·cos {2 * k}πr" if k else f"{options['c0']:g}" for k in range(4))
     return Explorer("toeplitz", options, summary=f"Toeplitz flow, c(r) = {terms}")
 
@@ -767,9 +771,8 @@ def metastability(*, beta: int = 6, gap: float = 1.0, clusters: int = 2):
     -------
     Explorer
     """
-    options = _target_options("metastability", beta=beta, gap=gap, clusters=clusters)
+    options = _options("metastability", beta=beta, gap=gap, clusters=clusters)
     return Explorer("metastability", options,
                     summary=f"{options['clusters']} clusters, β = {options['beta']}, Δ = {options['gap']:g}")
 
 
-__all__ += ["TARGET_OPTION_RANGES", "TARGET_SETUP_OPTIONS", "latitude", "metastability", "orbit_law", "prompt_law", "prompts", "toeplitz"]

@@ -4,10 +4,20 @@ Run after ``make book`` with ``make browser-test`` (or ``pytest tests/browser``)
 Skipped, with the reason, when there is no built book, no Playwright or no
 Chromium.  Every page is loaded from a local server with every other request
 aborted; a page fails on any request outside the book, any failed request
-and any console error.  On pages with explorers every control of every
-explorer is moved with the keyboard or a select, and the picture (canvas
-pixels) and the printed readouts must change; dragging must turn the sphere;
-play must advance the time.
+and any console error.  On pages with explorers, as a reader meets them:
+
+* every control of every explorer, in every combination of its drop-downs
+  and checkboxes, is moved with the keyboard, a select or typing, and the
+  picture (canvas pixels) and the printed readouts must change; a control
+  that does nothing in a combination must be disabled and say why;
+* dragging (mouse and touch) and the arrow keys turn the sphere; play,
+  pause and the keyboard drive the transport;
+* with reduced motion nothing plays until the reader asks;
+* the window shrinks from 1400 to 400 px and the pixel ratio changes:
+  every canvas stays sharp (its bitmap is its CSS size times the pixel
+  ratio), inside the screen, and the explorer keeps working;
+* when the explorers' modules cannot load, or JavaScript is off, each
+  placeholder's fallback text is readable and the print figures show.
 """
 
 from __future__ import annotations
@@ -50,6 +60,15 @@ def _wait_for_explorers(page) -> int:
     return placeholders
 
 
+def _first_explorer(site, page_path, **kwargs):
+    """Open the page and bring its first explorer into view; returns (page, log, root)."""
+    page, log = _load(site, page_path, **kwargs)
+    _wait_for_explorers(page)
+    root = page.locator(".usaav-x").first
+    root.scroll_into_view_if_needed()
+    return page, log, root
+
+
 @pytest.mark.parametrize("page_path", PAGES)
 def test_page_is_offline_typeset_and_error_free(site, page_path):
     page, log = _load(site, page_path)
@@ -75,9 +94,18 @@ def _explorer_pages():
 EXPLORER_PAGES = _explorer_pages() if reason is None else []
 
 
-CHOICES_JS = """(r) => Object.fromEntries(r.usaavExplorer.run.definition.controls
-  .filter((c) => c.type === 'choice').map((c) => [c.key, c.options.map(([v]) => v)]))"""
+#: Every combination of the values of an explorer's drop-downs and checkboxes.
+COMBINATIONS_JS = """(r) => {
+  let combinations = [{}];
+  for (const c of r.usaavExplorer.run.definition.controls) {
+    const values = c.type === 'choice' ? c.options.map(([v]) => v) : c.type === 'toggle' ? [false, true] : null;
+    if (values) combinations = combinations.flatMap((x) => values.map((v) => ({ ...x, [c.key]: v })));
+  }
+  return combinations;
+}"""
 SET_JS = "(r, values) => { for (const [k, v] of Object.entries(values)) r.usaavExplorer.set(k, v); }"
+#: Another valid entry for each text field (invalid ones are tested in check_target_explorers.py).
+TEXT_ALTERNATIVES = {"quantile": ("2 * pi * (s - 0.5)", "pi * sin(pi * (s - 0.5))"), "word": ("Hi", "Oh")}
 
 
 def _picture(root, at):
@@ -102,7 +130,8 @@ def _move(page, root, control):
         return f"choice {control.get_attribute('data-key')}"
     if "usaav-x-text" in kind:
         field = control.locator("input")
-        field.fill(field.input_value() + "X")
+        first, second = TEXT_ALTERNATIVES[control.get_attribute("data-key")]
+        field.fill(second if field.input_value() == first else first)
         field.press("Enter")
         return f"text {control.get_attribute('data-key')}"
     control.locator("input").click()
@@ -110,7 +139,7 @@ def _move(page, root, control):
 
 
 @pytest.mark.parametrize("page_path", EXPLORER_PAGES)
-def test_every_control_changes_the_picture_and_the_readouts(site, page_path):
+def test_every_control_changes_the_picture_and_the_readouts_in_every_combination(site, page_path):
     page, log = _load(site, page_path, reduced_motion=True)
     try:
         _wait_for_explorers(page)
@@ -121,30 +150,29 @@ def test_every_control_changes_the_picture_and_the_readouts(site, page_path):
             root.scroll_into_view_if_needed()
             controls = root.locator(".usaav-x-control")
             defaults = root.evaluate("(r) => r.usaavExplorer.values()")
-            # Settings to try a control in: the defaults first, then each other option of
-            # each drop-down (a knob may be off in some settings: m for RoPE, β for Toeplitz).
-            contexts = [defaults] + [
-                {**defaults, key: option}
-                for key, options in root.evaluate(CHOICES_JS).items()
-                for option in options if option != defaults[key]
-            ]
-            for c in range(controls.count()):
-                key = controls.nth(c).get_attribute("data-key")
-                failures = []
-                for context in contexts:
-                    root.evaluate(SET_JS, context)
+            failures = []
+            for combination in root.evaluate(COMBINATIONS_JS):
+                setting = {**defaults, **combination}
+                for c in range(controls.count()):
+                    root.evaluate(SET_JS, setting)
+                    control = controls.nth(c)
+                    key = control.get_attribute("data-key")
+                    if control.locator("input, select").is_disabled():
+                        # Off in this setting (the knob m of RoPE): it must say why.
+                        reason = control.locator("label").get_attribute("title") or ""
+                        if not reason.strip():
+                            failures.append(f"{combination}: {key} is disabled without a reason")
+                        continue
                     before = _picture(root, COMPARE_AT)
-                    what = _move(page, root, controls.nth(c))
+                    what = _move(page, root, control)
                     after = _picture(root, COMPARE_AT)
                     # The time readout counts: it prints the end time ("3.00 of 20"), which T changes.
                     changed = {k for k in before["readouts"] if before["readouts"][k] != after["readouts"][k]}
-                    if after["hash"] != before["hash"] and (changed or not before["readouts"]):
-                        break
-                    failures.append(f"{context}: picture {'changed' if after['hash'] != before['hash'] else 'unchanged'}, "
-                                    f"readouts changed: {sorted(changed)}")
-                else:
-                    raise AssertionError(f"{name}: moving the {what} changed nothing in any setting:\n" + "\n".join(failures))
-                assert key in what
+                    if after["hash"] == before["hash"] or not (changed or not before["readouts"]):
+                        failures.append(f"{combination}: moving the {what}: picture "
+                                        f"{'changed' if after['hash'] != before['hash'] else 'unchanged'}, "
+                                        f"readouts changed: {sorted(changed)}")
+            assert not failures, f"{name}:\n" + "\n".join(failures)
         assert not log.problems(), "\n".join(log.problems())
     finally:
         page.context.close()
@@ -152,11 +180,8 @@ def test_every_control_changes_the_picture_and_the_readouts(site, page_path):
 
 @pytest.mark.parametrize("page_path", EXPLORER_PAGES)
 def test_dragging_turns_the_sphere_and_play_advances_time(site, page_path):
-    page, log = _load(site, page_path, reduced_motion=True)
+    page, log, root = _first_explorer(site, page_path, reduced_motion=True)
     try:
-        _wait_for_explorers(page)
-        root = page.locator(".usaav-x").first
-        root.scroll_into_view_if_needed()
         canvas = root.locator(".usaav-x-sphere canvas").first
         before = _picture(root, 1.0)
         box = canvas.bounding_box()
@@ -210,5 +235,171 @@ def test_controls_are_labelled_and_print_shows_figures_not_explorers(site, page_
         page.emulate_media(media="print")
         assert all(page.evaluate(hidden, "div.usaav-explorer")), "explorers must not print"
         assert not any(page.evaluate(hidden, ".tag_print-figure")), "print figures must print"
+    finally:
+        page.context.close()
+
+
+# Every visible canvas of the page: its bitmap, its CSS box and the pixel ratio.
+CANVASES_JS = """() => [...document.querySelectorAll('.usaav-x canvas')].filter((c) => c.offsetParent !== null).map((c) => {
+  const box = c.getBoundingClientRect();
+  return { explorer: c.closest('.usaav-x').dataset.explorer, width: c.width, height: c.height,
+           cssWidth: box.width, cssHeight: box.height, left: box.left, right: box.right, ratio: devicePixelRatio };
+})"""
+
+
+def _assert_sharp_and_inside(page, viewport_width):
+    canvases = page.evaluate(CANVASES_JS)
+    assert canvases, "no canvas to check"
+    for c in canvases:
+        where = f"{c['explorer']}: a {c['cssWidth']:.0f}×{c['cssHeight']:.0f} canvas at pixel ratio {c['ratio']}"
+        # The bitmap is the CSS size times the pixel ratio (to a pixel of rounding per CSS pixel).
+        assert abs(c["width"] - c["cssWidth"] * c["ratio"]) <= c["ratio"] + 0.5, f"{where} has a {c['width']} px wide bitmap"
+        assert abs(c["height"] - c["cssHeight"] * c["ratio"]) <= c["ratio"] + 0.5, f"{where} has a {c['height']} px high bitmap"
+        assert c["cssWidth"] >= 60 and c["left"] >= -1 and c["right"] <= viewport_width + 1, f"{where} is off screen or too small"
+    overflow = page.evaluate("() => [...document.querySelectorAll('.usaav-x')].filter((r) => r.scrollWidth > r.clientWidth + 1)"
+                             ".map((r) => r.dataset.explorer)")
+    assert not overflow, f"explorers wider than their column: {overflow}"
+
+
+@pytest.mark.parametrize("page_path", EXPLORER_PAGES)
+def test_canvases_stay_sharp_and_usable_from_1400_to_400_px_and_at_any_pixel_ratio(site, page_path):
+    page, log = _load(site, page_path, reduced_motion=True, device_scale_factor=2)
+    try:
+        _wait_for_explorers(page)
+        page.wait_for_timeout(200)
+        _assert_sharp_and_inside(page, 1400)
+        # The window moves to another screen: the same width at another pixel ratio.  (Headless Chromium
+        # fires the events of a ratio change only with a change of the viewport: the height changes, the
+        # width does not, so the explorer's ResizeObserver, which follows widths, stays quiet and only
+        # its watch on the pixel ratio can re-fit the canvases.)
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("Emulation.setDeviceMetricsOverride", {"width": 1400, "height": 880, "deviceScaleFactor": 3, "mobile": False})
+        page.wait_for_function("() => devicePixelRatio === 3")
+        page.wait_for_timeout(400)
+        _assert_sharp_and_inside(page, 1400)
+        cdp.send("Emulation.clearDeviceMetricsOverride")
+        for width in (900, 400):
+            page.set_viewport_size({"width": width, "height": 800})
+            page.wait_for_timeout(400)  # ResizeObserver, then a frame
+            _assert_sharp_and_inside(page, width)
+        # Still usable at 400 px: every explorer's first control changes the picture.
+        roots = page.locator(".usaav-x")
+        for k in range(roots.count()):
+            root = roots.nth(k)
+            root.scroll_into_view_if_needed()
+            controls = root.locator(".usaav-x-control")
+            if not controls.count():
+                continue
+            before = _picture(root, COMPARE_AT)
+            what = _move(page, root, controls.first)
+            assert _picture(root, COMPARE_AT)["hash"] != before["hash"], f"{root.get_attribute('data-explorer')}: {what} at 400 px"
+        assert not log.problems(), "\n".join(log.problems())
+    finally:
+        page.context.close()
+
+
+@pytest.mark.parametrize("page_path", EXPLORER_PAGES[:1])
+def test_keyboard_and_touch_drive_the_explorer(site, page_path):
+    page, log, root = _first_explorer(site, page_path, reduced_motion=True, has_touch=True)
+    try:
+        camera = "(r) => [r.usaavExplorer.camera.elev, r.usaavExplorer.camera.azim]"
+        # Keyboard: the sphere turns with the arrow keys, Home resets it.
+        canvas = root.locator(".usaav-x-sphere canvas").first
+        canvas.focus()
+        page.keyboard.press("ArrowLeft")
+        page.keyboard.press("ArrowUp")
+        assert root.evaluate(camera) == [22 - 5, -58 + 5]
+        page.keyboard.press("Home")
+        assert root.evaluate(camera) == [22, -58]
+        # Keyboard: play and pause with Space and Enter on the focused button.
+        play = root.locator(".usaav-x-play")
+        play.focus()
+        page.keyboard.press("Space")
+        assert root.evaluate("(r) => r.usaavExplorer.playing")
+        page.keyboard.press("Enter")
+        assert not root.evaluate("(r) => r.usaavExplorer.playing")
+        # Touch: a horizontal swipe on the sphere turns it; a tap plays.
+        box = canvas.bounding_box()
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
+        for step in range(1, 7):
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x + 12 * step, "y": y + step}]})
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        assert root.evaluate(camera)[1] != -58, "a swipe did not turn the sphere"
+        page.wait_for_timeout(600)  # Chromium takes a tap right after a swipe for part of the gesture
+        play.tap()
+        assert root.evaluate("(r) => r.usaavExplorer.playing")
+        play.tap()
+        # Keyboard: a drop-down (last: its list may stay open) changes with the arrow keys.
+        select = root.locator("select").first
+        if select.count():
+            value = select.input_value()
+            select.focus()
+            page.keyboard.press("ArrowDown")
+            assert select.input_value() != value
+        assert not log.problems(), "\n".join(log.problems())
+    finally:
+        page.context.close()
+
+
+@pytest.mark.parametrize("page_path", EXPLORER_PAGES[:1])
+def test_reduced_motion_plays_nothing_until_asked_and_motion_plays_by_itself(site, page_path):
+    page, log, root = _first_explorer(site, page_path, reduced_motion=True)
+    try:
+        page.wait_for_timeout(600)
+        assert root.evaluate("(r) => [r.usaavExplorer.playing, r.usaavExplorer.run.t]") == [False, 0]
+        controls = root.locator(".usaav-x-slider")
+        if controls.count():
+            _move(page, root, controls.first)  # a new setting is drawn, not played
+            page.wait_for_timeout(300)
+            assert root.evaluate("(r) => [r.usaavExplorer.playing, r.usaavExplorer.run.t]") == [False, 0]
+        root.locator(".usaav-x-play").click()
+        page.wait_for_timeout(300)
+        assert root.evaluate("(r) => r.usaavExplorer.run.t") > 0
+    finally:
+        page.context.close()
+    page, log, root = _first_explorer(site, page_path)
+    try:
+        page.wait_for_function("(r) => r.usaavExplorer.run.t > 0", arg=root.element_handle())
+        assert not log.problems(), "\n".join(log.problems())
+    finally:
+        page.context.close()
+
+
+#: The fallback's text against its background: WCAG 2 contrast ratio.
+CONTRAST_JS = """(p) => {
+  const rgb = (css) => css.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const lum = (c) => { const [r, g, b] = c.map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+                       return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+  let node = p, background = 'rgba(0, 0, 0, 0)';
+  while (node && /rgba\\(.*, 0\\)|transparent/.test(background)) { background = getComputedStyle(node).backgroundColor; node = node.parentElement; }
+  if (/rgba\\(.*, 0\\)|transparent/.test(background)) background = 'rgb(255, 255, 255)';
+  const [a, b] = [lum(rgb(getComputedStyle(p).color)), lum(rgb(background))];
+  return { contrast: (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05), size: parseFloat(getComputedStyle(p).fontSize) };
+}"""
+
+
+@pytest.mark.parametrize("failure", ["loader.js blocked", "explorer.js blocked", "JavaScript off"])
+@pytest.mark.parametrize("page_path", EXPLORER_PAGES[:1])
+def test_without_the_explorers_modules_the_fallback_text_is_readable_and_the_figures_show(site, page_path, failure):
+    block = {"loader.js blocked": ("/usaav-web/loader.js",), "explorer.js blocked": ("/usaav-web/explorer.js",)}.get(failure, ())
+    page, log = _load(site, page_path, block=block, javascript=failure != "JavaScript off")
+    try:
+        page.wait_for_timeout(800)
+        assert page.locator(".usaav-x").count() == 0
+        fallbacks = page.locator("div.usaav-explorer p.usaav-explorer-fallback")
+        assert fallbacks.count() == page.locator("div.usaav-explorer").count() > 0
+        for k in range(fallbacks.count()):
+            fallback = fallbacks.nth(k)
+            assert fallback.is_visible()
+            text = fallback.inner_text()
+            assert text.startswith("Interactive explorer: ") and "JavaScript" in text and "{" not in text, text
+            look = fallback.evaluate(CONTRAST_JS)
+            assert look["size"] >= 12 and look["contrast"] >= 4.5, f"fallback text hard to read: {look}"
+        figures = page.locator("div.tag_print-figure")
+        assert all(figures.nth(k).is_visible() for k in range(figures.count())), "the print figures must show instead"
+        if block:
+            assert log.blocked, "the module was never requested: the test would prove nothing"
     finally:
         page.context.close()

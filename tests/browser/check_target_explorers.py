@@ -13,11 +13,15 @@ the theorems say, and a narrow screen keeps them usable.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from harness import browser, missing_requirements, open_page, serve
 
 reason = missing_requirements()
+if reason is not None and os.environ.get("USAAV_REQUIRE_BROWSER"):
+    raise RuntimeError(f"the browser checks must run here (USAAV_REQUIRE_BROWSER is set), but {reason}")
 pytestmark = pytest.mark.skipif(reason is not None, reason=reason or "")
 
 PAGES = {
@@ -99,11 +103,16 @@ def test_hostile_quantile_is_refused_with_the_parsers_message_and_a_good_one_is_
     _set_control(page, root, "law", "your quantile")
     before = _extra(root, "Array.from(run.systems[0].X)")
     _set_control(page, root, "quantile", "__import__('os').system('ls')")
-    error = root.locator(".usaav-x-error").inner_text()
-    assert "unknown name '__import__'" in error and "character 1" in error
+    error = root.locator(".usaav-x-error")
+    assert error.is_visible()
+    assert "unknown name '__import__'" in error.inner_text() and "character 1" in error.inner_text()
+    assert "last setting that worked" in error.inner_text()  # the picture is the previous law's, and it says so
+    field = root.locator('.usaav-x-control[data-key="quantile"] input')
+    assert field.get_attribute("aria-invalid") == "true"
     assert _extra(root, "Array.from(run.systems[0].X)") == before  # nothing ran
     _set_control(page, root, "quantile", "2.5 * tanh(4*(s - 0.5))")
     assert root.locator(".usaav-x-error").inner_text() == ""
+    assert field.get_attribute("aria-invalid") is None
     ks, n = _extra(root, "[run.systems[0].extra.result.ksDistance, run.systems[0].n]")
     assert ks == pytest.approx(0.5 / n, abs=1e-9)  # a continuous law at the midpoints: KS = 1/(2n) exactly
 
@@ -116,6 +125,18 @@ def test_typed_word_is_drawn_with_the_pages_font_and_realised_exactly(explorer):
     assert n == 800 and abs(gap) < 1e-13 and error < 1e-14
     assert _extra(root, "Array.from(run.systems[0].X)") != first
     assert _extra(root, "run.systems[0].title") == "the word “Hello”"
+
+
+@pytest.mark.parametrize("word", ["", "   ", "\u200b"])
+def test_a_word_without_visible_characters_is_refused_in_place(explorer, word):
+    page, root, _ = explorer("prompt_law")
+    before = _extra(root, "Array.from(run.systems[0].X)")
+    _set_control(page, root, "word", word)
+    error = root.locator(".usaav-x-error")
+    assert error.is_visible() and "word must contain visible characters" in error.inner_text()
+    assert _extra(root, "Array.from(run.systems[0].X)") == before
+    _set_control(page, root, "word", "ok")
+    assert root.locator(".usaav-x-error").inner_text() == "" and _extra(root, "run.systems[0].title") == "the word “ok”"
 
 
 def test_latitude_flow_reaches_a_latitude_circle_with_four_tokens_per_position_together(explorer):

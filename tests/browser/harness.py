@@ -87,6 +87,7 @@ class PageLog:
     outside: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
 
     def problems(self) -> list[str]:
         return ([f"request outside the book: {u}" for u in self.outside] + [f"failed request: {u}" for u in self.failed]
@@ -106,20 +107,35 @@ def browser():
             instance.close()
 
 
-def open_page(instance, origin: str, *, width: int = 1400, height: int = 900, reduced_motion: bool = False):
+def _where(error) -> str:
+    """The script position an uncaught error came from (its stack's first frame), to tell ours from others'."""
+    frames = [line.strip() for line in (getattr(error, "stack", "") or "").splitlines() if line.strip().startswith("at ")]
+    return f" ({frames[0]})" if frames else ""
+
+
+def open_page(instance, origin: str, *, width: int = 1400, height: int = 900, reduced_motion: bool = False,
+              device_scale_factor: float = 1, has_touch: bool = False, javascript: bool = True,
+              block: tuple[str, ...] = ()):
     """A new page in its own context, with every request outside ``origin`` aborted and logged.
 
-    Returns ``(page, log)``.
+    ``block`` lists path endings of the book's own files to abort as well
+    (a module that fails to load); those are recorded in ``log.blocked``,
+    not as problems.  Returns ``(page, log)``.
     """
     context = instance.new_context(viewport={"width": width, "height": height},
                                    reduced_motion="reduce" if reduced_motion else "no-preference",
-                                   service_workers="block")
+                                   device_scale_factor=device_scale_factor, has_touch=has_touch,
+                                   java_script_enabled=javascript, service_workers="block")
     log = PageLog()
 
     def route(route_):
         url = route_.request.url
         if url.startswith(origin + "/") or url == origin:
-            route_.continue_()
+            if any(url.split("?")[0].endswith(ending) for ending in block):
+                log.blocked.append(url)
+                route_.abort("blockedbyclient")
+            else:
+                route_.continue_()
         else:
             log.outside.append(url)
             route_.abort("blockedbyclient")
@@ -127,8 +143,8 @@ def open_page(instance, origin: str, *, width: int = 1400, height: int = 900, re
     context.route("**/*", route)
     page = context.new_page()
     page.on("console", lambda message: log.errors.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda error: log.errors.append(f"uncaught: {error}"))
-    page.on("requestfailed", lambda request: None if request.url in log.outside else
+    page.on("pageerror", lambda error: log.errors.append(f"uncaught: {error}" + _where(error)))
+    page.on("requestfailed", lambda request: None if request.url in log.outside or request.url in log.blocked else
             log.failed.append(f"{request.url} ({request.failure})"))
     page.on("response", lambda response: log.failed.append(f"{response.url} ({response.status})")
             if response.status >= 400 else None)

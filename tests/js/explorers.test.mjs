@@ -1,17 +1,24 @@
 // The explorer framework and the explorer definitions, without a browser
 // (the module rules of the bundle are tests/js/bundling.test.mjs's): the
-// camera and colour maths of view.js, chart axes, control coercion, and every explorer run headless
-// (the same loop the page runs, minus drawing) against observables computed
-// here independently (plain loops, not observables.js).
+// camera and colour maths of view.js, chart axes, control coercion, and every
+// explorer run headless (the same loop the page runs, minus drawing) with the
+// options its Python constructor passes: against observables computed here
+// independently (plain loops, not observables.js), and its kernels against
+// the Python scenarios (usaav.scenarios, usaav.specs.to_spec).
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
-import { axisTicks, powerOfTenLabel } from "../../usaav/web/chart.js";
+import { axisPosition, axisTicks, powerOfTenLabel } from "../../usaav/web/chart.js";
 import { coerceControlValue, formatNumber, sliderControl, choiceControl } from "../../usaav/web/controls.js";
-import { advanceRun, initialValues, runHeadless, startRun } from "../../usaav/web/explorer.js";
+import { advanceRun, defineExplorer, initialValues, readoutValues, runHeadless, startRun } from "../../usaav/web/explorer.js";
 import { EXPLORERS } from "../../usaav/web/explorers/index.js";
+import { KNOB_PARAMETERS } from "../../usaav/web/explorers/knob.js";
+import { plainSpec } from "../../usaav/web/kernels.js";
+import { vectorField } from "../../usaav/web/integrate.js";
 import { DEFAULT_CAMERA, cameraFrame, pointColours, projectPoints, viridis } from "../../usaav/web/view.js";
+import { constructorOptions, defaultOptions } from "./explorer_options.mjs";
+import { python } from "./python.mjs";
 
 test("the camera frame is orthonormal and right-handed, eye towards the viewer", () => {
   for (const [elev, azim] of [[DEFAULT_CAMERA.elev, DEFAULT_CAMERA.azim], [0, 0], [-75, 130], [90, 10]]) {
@@ -44,6 +51,15 @@ test("viridis matches matplotlib at its ends and middle", () => {
   assert.equal(colours[2], colours[1]);
 });
 
+test("axis positions: linear and logarithmic maps onto [0, 1], values outside drawn at the ends", () => {
+  const lin = axisPosition(-1, 3, false), log = axisPosition(1e-8, 1, true);
+  assert.deepEqual([lin(-1), lin(1), lin(3), lin(7), lin(-5)], [0, 0.5, 1, 1, 0]);
+  assert.ok(Math.abs(log(1e-4) - 0.5) < 1e-15);
+  assert.equal(log(0), 0); // a gap of exactly 0 sits on the round-off floor
+  assert.equal(log(10), 1);
+  assert.ok(Number.isNaN(lin(NaN)), "a missing value stays missing (the pen lifts)");
+});
+
 test("log-axis ticks are decades labelled with superscripts", () => {
   assert.equal(powerOfTenLabel(-16), "10⁻¹⁶");
   const ticks = axisTicks(1e-32, 1, true);
@@ -67,8 +83,10 @@ test("control values from options are clamped, snapped and checked", () => {
 });
 
 // ---------------------------------------------------------------------------
-// Explorers, headless
+// Explorers, headless, with the options of their Python constructors
 // ---------------------------------------------------------------------------
+
+const OPTIONS = defaultOptions(EXPLORERS.names());
 
 function loopCollapseGap(X, n, d) {
   // (1/2n²) Σ_{i,j} |x_i − x_j|², the definition (MODEL.md §6), by a double loop.
@@ -79,53 +97,200 @@ function loopCollapseGap(X, n, d) {
   return total / (2 * n * n);
 }
 
-test("every registered explorer builds its default run and every control value it offers", () => {
+/** Every combination of the values of the explorer's drop-downs and checkboxes (the settings a reader can reach). */
+function settingCombinations(definition) {
+  let combinations = [{}];
+  for (const control of definition.controls) {
+    const options = control.type === "choice" ? control.options.map(([v]) => v) : control.type === "toggle" ? [false, true] : null;
+    if (options) combinations = combinations.flatMap((c) => options.map((v) => ({ ...c, [control.key]: v })));
+  }
+  return combinations;
+}
+
+/** What a run shows before it moves: kernels, initial clouds, labels, titles, clock. */
+function fingerprint(run) {
+  return JSON.stringify({
+    tMax: run.tMax, dt: run.dt,
+    systems: run.systems.map((s) => ({ title: s.title, spec: s.spec && plainSpec(s.spec, s.d), X0: Array.from(s.X0), aux: Array.from(s.aux) })),
+    readouts: readoutValues(run),
+  });
+}
+
+test("every explorer runs in every combination of its drop-downs and checkboxes, at both ends of every slider", () => {
   for (const name of EXPLORERS.names()) {
     const definition = EXPLORERS.get(name);
-    const values = initialValues(definition, {});
-    const run = startRun(definition, values, {});
-    assert.ok(run.systems.length >= 1, name);
-    for (const control of definition.controls) {
-      const choices = control.type === "choice" ? control.options.map(([v]) => v)
-        : control.type === "slider" ? [control.min, control.max] : [];
-      for (const value of choices) startRun(definition, { ...values, [control.key]: value }, {});
+    const defaults = initialValues(definition, OPTIONS[name]);
+    for (const setting of settingCombinations(definition)) {
+      const values = { ...defaults, ...setting };
+      const run = startRun(definition, values, OPTIONS[name]);
+      assert.ok(run.systems.length >= 1, name);
+      for (const control of definition.controls.filter((c) => c.type === "slider")) {
+        for (const value of [control.min, control.max]) startRun(definition, { ...values, [control.key]: value }, OPTIONS[name]);
+      }
     }
   }
 });
 
+test("a slider or checkbox is disabled exactly where it changes nothing: every enabled one changes the run", () => {
+  for (const name of EXPLORERS.names()) {
+    const definition = EXPLORERS.get(name);
+    const options = OPTIONS[name];
+    const defaults = initialValues(definition, options);
+    for (const setting of settingCombinations(definition)) {
+      const values = { ...defaults, ...setting };
+      const base = fingerprint(startRun(definition, values, options));
+      for (const control of definition.controls.filter((c) => c.type === "slider" || c.type === "toggle")) {
+        const other = control.type === "toggle" ? !values[control.key]
+          : values[control.key] + control.step <= control.max ? values[control.key] + control.step : values[control.key] - control.step;
+        const moved = fingerprint(startRun(definition, { ...values, [control.key]: other }, options));
+        const applies = control.appliesTo ? control.appliesTo(values, options) : true;
+        assert.equal(moved !== base, applies,
+          `${name} ${JSON.stringify(setting)}: ${control.key} ${applies ? "is enabled but changes nothing" : "is disabled but changes the run"}`);
+      }
+    }
+  }
+});
+
+test("the explorers built on usaav.scenarios get the table from Python and fail clearly without it", () => {
+  for (const name of ["collapse", "kernel_gallery", "scenario_knob"]) {
+    const definition = EXPLORERS.get(name);
+    assert.throws(() => startRun(definition, initialValues(definition, {}), {}), /usaav\.scenarios\.as_json\(\).*options\.scenarios/);
+  }
+});
+
+// The spec of a system against usaav.specs.to_spec of the Python scenario it
+// stands for (scenario key and parameters named here, from the chapters'
+// text), and its forces against usaav.velocity.  Random prompt gauges are the
+// one thing the two sides draw differently (their own generators): Python
+// rebuilds that kernel from the browser's gauges, and everything else of the
+// spec must agree.
+const COLLAPSE_SCENARIOS = { baseline: ["baseline", {}], RoPE: ["rope", {}],
+  prompts: ["prompts", { n_prompts: 4, layout: "random phases" }], "distance bias": ["distance_bias", { length: 0.1 }] };
+
+function scenarioCases() {
+  const cases = [];
+  for (const [kernel, [key, parameters]] of Object.entries(COLLAPSE_SCENARIOS)) {
+    cases.push({ explorer: "collapse", kwargs: { kernel, beta: 1.5, n: 48 }, key, system: 0, parameters: { ...parameters, beta: 1.5 } });
+  }
+  const gallery = ["baseline", "distance_bias", "toeplitz", "rope", "generalized_rope", "prompts"];
+  gallery.forEach((key, system) => cases.push({ explorer: "kernel_gallery", kwargs: { beta: 2.5, n: 48 }, key, system,
+    parameters: key === "toeplitz" ? {} : { beta: 2.5 } }));
+  for (const key of gallery) {
+    for (const m of [1, 4]) {
+      const knob = { toeplitz: { m }, generalized_rope: { m }, prompts: { n_prompts: m } }[key] ?? {};
+      cases.push({ explorer: "scenario_knob", kwargs: { scenario: key, m, beta: 1.5 }, key, system: 0,
+        parameters: { ...knob, ...(key === "toeplitz" ? {} : { beta: 1.5 }) } });
+    }
+  }
+  return cases;
+}
+
+test("explorer kernels built from usaav.scenarios.as_json() are the Python scenarios' (usaav.specs.to_spec)", () => {
+  const cases = scenarioCases();
+  const options = constructorOptions(cases.map((c) => [c.explorer, c.kwargs]));
+  const built = cases.map((c, k) => {
+    const definition = EXPLORERS.get(c.explorer);
+    const run = startRun(definition, initialValues(definition, options[k]), options[k]);
+    const system = run.systems[c.system];
+    const V = vectorField(system.interaction, "raw")(system.X0, new Float64Array(system.X0.length));
+    return { key: c.key, parameters: c.parameters, n: system.n, spec: plainSpec(system.spec, 3), X: Array.from(system.X0), V: Array.from(V) };
+  });
+  const expected = python(`
+from usaav import kernels, scenarios, specs, velocity
+out = []
+for case in data:
+    built = scenarios.setup(case["key"], case["n"], rng=0, **case["parameters"])
+    kernel = built.kernel
+    if isinstance(kernel, kernels.Prompts):  # random gauges: the browser's own draw
+        kernel = kernels.Prompts(kernel.beta, np.array(case["spec"]["gauges"]))
+    X = np.array(case["X"]).reshape(-1, 3)
+    out.append({"spec": specs.to_spec(kernel, built.aux, 3),
+                "velocity": velocity(kernel, X, built.aux).ravel().tolist()})
+print(json.dumps(out))`, built);
+  built.forEach((mine, k) => {
+    const where = `${cases[k].explorer} ${JSON.stringify(cases[k].kwargs)}`;
+    const reference = expected[k].spec;
+    assert.deepEqual(Object.keys(mine.spec).sort(), Object.keys(reference).sort(), `${where}: fields`);
+    for (const field of Object.keys(reference)) {
+      const a = JSON.stringify(mine.spec[field]), b = JSON.stringify(reference[field]);
+      if (a === b) continue;
+      // Numbers computed by two libraries (rotation matrices) may differ in the last bits.
+      const flat = (v) => (Array.isArray(v) ? v.flatMap(flat) : typeof v === "object" ? Object.entries(v).sort().flatMap(flat) : [v]);
+      const x = flat(mine.spec[field]), y = flat(reference[field]);
+      assert.equal(x.length, y.length, `${where}: ${field}`);
+      x.forEach((v, j) => assert.ok(typeof v === "number" ? Math.abs(v - y[j]) < 1e-15 : String(v) === String(y[j]), `${where}: ${field}[${j}]`));
+    }
+    mine.V.forEach((v, j) => assert.ok(Math.abs(v - expected[k].velocity[j]) < 1e-12, `${where}: velocity[${j}]`));
+  });
+});
+
+test("the knob sets the scenario's parameter: m prompts give m prompt ids, the Toeplitz mode m is its coefficient", () => {
+  const [prompts, toeplitz] = constructorOptions([["scenario_knob", { scenario: "prompts", m: 3 }], ["scenario_knob", { scenario: "toeplitz", m: 5 }]]);
+  const definition = EXPLORERS.get("scenario_knob");
+  const ids = startRun(definition, initialValues(definition, prompts), prompts).systems[0].aux;
+  assert.deepEqual([...new Set(ids)].sort(), [0, 1, 2]);
+  const spec = startRun(definition, initialValues(definition, toeplitz), toeplitz).systems[0].spec;
+  assert.deepEqual(Object.keys(spec.coefficients).sort(), ["0", "5"]);
+  assert.deepEqual(Object.keys(KNOB_PARAMETERS).sort(), ["generalized_rope", "prompts", "toeplitz"]);
+});
+
 test("collapse explorer: the printed readouts are the observables of the state it reports", () => {
-  const { snapshot, readouts } = runHeadless(EXPLORERS.get("collapse"), { kernel: "prompts", n: 32, beta: 1 }, 3);
+  const [options] = constructorOptions([["collapse", { kernel: "prompts", n: 32, beta: 1 }]]);
+  const { snapshot, readouts } = runHeadless(EXPLORERS.get("collapse"), options, 3);
   const [system] = snapshot.systems;
   assert.ok(Math.abs(snapshot.t - 3) < 1e-9);
   assert.ok(Math.abs(readouts.gap - loopCollapseGap(system.X, system.n, system.d)) < 1e-12);
 });
 
 test("collapse explorer: baseline collapses; RoPE and prompts stay apart while their gauge frame collapses (Thm. 1, Cor. 2)", () => {
-  const outcome = (kernel) => runHeadless(EXPLORERS.get("collapse"), { kernel, n: 64, beta: 1, seed: 3 }, 30).readouts;
-  assert.ok(outcome("baseline").gap < 1e-20);
-  for (const kernel of ["RoPE", "prompts"]) {
-    const r = outcome(kernel);
-    assert.ok(r.gap > 0.05, `${kernel}: Γ = ${r.gap}`);
-    assert.ok(r.gauge < 1e-20, `${kernel}: gauge-frame gap ${r.gauge}`);
-    assert.ok(r.energy < 1e-12, `${kernel}: relative energy gap ${r.energy}`);
+  const kernels = ["baseline", "RoPE", "prompts"];
+  const options = constructorOptions(kernels.map((kernel) => ["collapse", { kernel, n: 64, beta: 1, seed: 3 }]));
+  const outcome = (k) => runHeadless(EXPLORERS.get("collapse"), options[k], 30).readouts;
+  assert.ok(outcome(0).gap < 1e-20);
+  for (const k of [1, 2]) {
+    const r = outcome(k);
+    assert.ok(r.gap > 0.05, `${kernels[k]}: Γ = ${r.gap}`);
+    assert.ok(r.gauge < 1e-20, `${kernels[k]}: gauge-frame gap ${r.gauge}`);
+    assert.ok(r.energy < 1e-12, `${kernels[k]}: relative energy gap ${r.energy}`);
   }
 });
 
 test("a run is deterministic in its seed and changes with it", () => {
   const definition = EXPLORERS.get("collapse");
-  const x = (seed) => startRun(definition, initialValues(definition, { seed, n: 16 }), {}).systems[0].X0;
+  const x = (seed) => startRun(definition, initialValues(definition, { ...OPTIONS.collapse, seed, n: 16 }), OPTIONS.collapse).systems[0].X0;
   assert.deepEqual(x(4), x(4));
   assert.notDeepEqual(x(4), x(5));
 });
 
 test("advanceRun keeps every system on the sphere and time in step", () => {
   const definition = EXPLORERS.get("collapse");
-  const run = startRun(definition, initialValues(definition, { kernel: "distance bias", n: 32, beta: 3 }), {});
+  const options = { ...OPTIONS.collapse, kernel: "distance bias", n: 32, beta: 3 };
+  const run = startRun(definition, initialValues(definition, options), options);
   advanceRun(run, 25);
   assert.ok(Math.abs(run.t - 25 * run.dt) < 1e-12);
   const X = run.systems[0].X;
   for (let i = 0; i < 32; i++) {
     const norm = Math.hypot(X[3 * i], X[3 * i + 1], X[3 * i + 2]);
     assert.ok(Math.abs(norm - 1) < 1e-12);
+  }
+});
+
+test("a definition's panels are checked when it is defined", () => {
+  const base = { name: "x", setup: () => ({ systems: [] }) };
+  assert.throws(() => defineExplorer({ ...base, panels: [{ key: "p", kind: "pie", data: () => ({}) }] }),
+    /panel p has kind "pie"; panel kinds are histogram, bars, lines/);
+  assert.throws(() => defineExplorer({ ...base, panels: [{ key: "p", kind: "bars" }] }), /panel p needs data\(run\)/);
+  assert.deepEqual(defineExplorer(base).panels, []);
+});
+
+test("typed input the explorer cannot use is refused with a message that says why", () => {
+  const orbit = EXPLORERS.get("orbit_law"), prompt = EXPLORERS.get("prompt_law");
+  const quantile = (q) => () => startRun(orbit, { ...initialValues(orbit, OPTIONS.orbit_law), law: "your quantile", quantile: q }, OPTIONS.orbit_law);
+  assert.throws(quantile("pi*(2*s"), /character 8: unbalanced parenthesis/);
+  assert.throws(quantile(""), /formula/);
+  assert.throws(quantile("s +* 2"), /formula 's \+\* 2', character/);
+  for (const word of ["", "   "]) {
+    assert.throws(() => startRun(prompt, { ...initialValues(prompt, OPTIONS.prompt_law), shape: "word", word }, OPTIONS.prompt_law),
+      /word must contain visible characters/, JSON.stringify(word));
   }
 });

@@ -36,28 +36,39 @@ export function formatNumber(value, digits = 3) {
 // ---------------------------------------------------------------------------
 // Control descriptions (data)
 // ---------------------------------------------------------------------------
+//
+// Every kind takes, besides its own fields, `help` (a tooltip) and
+// `appliesTo(values)`: false when the control does nothing in the current
+// setting of the others (the knob m of a scenario without one); the explorer
+// then disables it and shows `inactiveNote` as its tooltip.
+
+function applicability(key, { appliesTo, inactiveNote }) {
+  if (appliesTo === undefined) return {};
+  if (typeof appliesTo !== "function") throw new Error(`control ${key}: appliesTo must be a function of the control values`);
+  return { appliesTo, inactiveNote: inactiveNote || "has no effect in this setting" };
+}
 
 /** A slider. `integer` values snap to whole numbers; `format(v)` prints the value next to it. */
-export function sliderControl(key, label, { min, max, step, value, integer = false, format, help } = {}) {
+export function sliderControl(key, label, { min, max, step, value, integer = false, format, help, ...rest } = {}) {
   if (!(max > min)) throw new Error(`slider ${key}: max must exceed min`);
   return Object.freeze({ type: "slider", key, label, min, max, step: step ?? (integer ? 1 : (max - min) / 100),
-    value: value ?? min, integer, format, help });
+    value: value ?? min, integer, format, help, ...applicability(key, rest) });
 }
 
 /** A drop-down; `options` is a list of values or of [value, label] pairs. */
-export function choiceControl(key, label, options, value, { help } = {}) {
+export function choiceControl(key, label, options, value, { help, ...rest } = {}) {
   const pairs = options.map((o) => (Array.isArray(o) ? o : [o, String(o)]));
-  return Object.freeze({ type: "choice", key, label, options: pairs, value: value ?? pairs[0][0], help });
+  return Object.freeze({ type: "choice", key, label, options: pairs, value: value ?? pairs[0][0], help, ...applicability(key, rest) });
 }
 
 /** A one-line text field, applied on Enter or when it loses focus. */
-export function textControl(key, label, value, { maxLength = 200, help } = {}) {
-  return Object.freeze({ type: "text", key, label, value: value ?? "", maxLength, help });
+export function textControl(key, label, value, { maxLength = 200, help, ...rest } = {}) {
+  return Object.freeze({ type: "text", key, label, value: value ?? "", maxLength, help, ...applicability(key, rest) });
 }
 
 /** A checkbox. */
-export function toggleControl(key, label, value = false, { help } = {}) {
-  return Object.freeze({ type: "toggle", key, label, value: !!value, help });
+export function toggleControl(key, label, value = false, { help, ...rest } = {}) {
+  return Object.freeze({ type: "toggle", key, label, value: !!value, help, ...applicability(key, rest) });
 }
 
 /** The value a control takes from an option given from Python (or a page): clamped, snapped, checked. */
@@ -88,9 +99,28 @@ export function coerceControlValue(control, raw) {
 /**
  * Build a control; `onChange(key, value)` fires on every input (sliders while
  * dragging, so the picture follows the hand).
- * Returns {node, get(), set(value)}.
+ * Returns {node, get(), set(value), setEnabled(enabled, note), setInvalid(invalid)}.
  */
 export function buildControl(control, value, onChange) {
+  const handle = buildControlElement(control, value, onChange);
+  const input = handle.node.querySelector("input, select");
+  const label = handle.node.querySelector("label");
+  return {
+    ...handle,
+    setEnabled(enabled, note) {
+      if (input.disabled === !enabled) return;
+      input.disabled = !enabled;
+      handle.node.classList.toggle("usaav-x-inactive", !enabled);
+      label.title = enabled ? control.help || "" : `${control.label}: ${note}`;
+    },
+    setInvalid(invalid) {
+      if (invalid) input.setAttribute("aria-invalid", "true");
+      else input.removeAttribute("aria-invalid");
+    },
+  };
+}
+
+function buildControlElement(control, value, onChange) {
   const id = uniqueId(control.key);
   const row = htmlElement("div", `usaav-x-control usaav-x-${control.type}`);
   row.dataset.key = control.key;

@@ -10,6 +10,7 @@
 //                                dt, clock, speed, tMax, sampleDt},
 //     readouts: [{key, label, value(run), digits}],
 //     charts:   [{key, yLabel, log, yMin, yMax, series: [{label, colour, value(run)}], lines(run)}],
+//     panels:   [{key, kind: "histogram" | "bars" | "lines", label, xLabel, yLabel, data(run)}],
 //     overlays(run, system) -> [{kind: "path" | "marker", ...}],
 //   })
 //
@@ -18,10 +19,12 @@
 // still picture (a configuration computed elsewhere).  The loop binds each
 // spec with kernels.bindKernel, steps every system with the projected Heun
 // simulation of integrate.js, draws the points with view.js, samples the
-// chart series and prints the readouts.  It never looks inside a kernel.
+// chart series, redraws the panels (panels.js) and prints the readouts.  It
+// never looks inside a kernel.
 
 import { bindKernel, plainSpec } from "./kernels.js";
 import { createSimulation } from "./integrate.js";
+import { watchPixelRatio } from "./canvas.js";
 import { createLineChart } from "./chart.js";
 import {
   buildChartLegend,
@@ -33,6 +36,7 @@ import {
   formatNumber,
   htmlElement,
 } from "./controls.js";
+import { PANEL_KINDS, mountPanels } from "./panels.js";
 import { createCamera, createSphereView, pointColours } from "./view.js";
 
 /** Milliseconds of stepping per animation frame: leaves room for drawing within one 60 Hz frame. */
@@ -60,10 +64,17 @@ export function defineExplorer(definition) {
     if (keys.has(control.key)) throw new Error(`explorer ${name}: duplicate control ${control.key}`);
     keys.add(control.key);
   }
+  for (const panel of definition.panels || []) {
+    if (!PANEL_KINDS.includes(panel.kind)) {
+      throw new Error(`explorer ${name}: panel ${panel.key} has kind ${JSON.stringify(panel.kind)}; panel kinds are ${PANEL_KINDS.join(", ")}`);
+    }
+    if (typeof panel.data !== "function") throw new Error(`explorer ${name}: panel ${panel.key} needs data(run)`);
+  }
   return Object.freeze({
     title: "",
     readouts: [],
     charts: [],
+    panels: [],
     redrawOnly: [],
     ...definition,
     controls: Object.freeze([...controls]),
@@ -235,6 +246,8 @@ const EXPLORER_STYLE = `
 .usaav-x-control select, .usaav-x-control input[type=text] { width: 100%; min-width: 0; font: inherit; padding: 0.15em 0.3em; color: inherit; background: transparent; border: 1px solid var(--usaav-x-line); border-radius: 4px; }
 .usaav-x-control select option { color: #222; background: #fff; }
 .usaav-x-value { font-variant-numeric: tabular-nums; text-align: right; }
+.usaav-x-inactive { opacity: 0.45; }
+.usaav-x-control [aria-invalid=true] { border-color: #b00020; outline: 1px solid #b00020; }
 .usaav-x-transport { display: flex; flex-wrap: wrap; gap: 0.4em; }
 .usaav-x-button { font: inherit; font-size: 0.9em; padding: 0.2em 0.7em; color: inherit; background: transparent; border: 1px solid var(--usaav-x-line); border-radius: 4px; cursor: pointer; min-height: 2em; }
 .usaav-x-button:hover { background: rgba(128,128,128,0.12); }
@@ -346,6 +359,7 @@ export function mountExplorer(el, definition, host = {}) {
     figure.append(box);
     return { spec: chart, canvas, plot: createLineChart(canvas, chart) };
   });
+  const panels = mountPanels(figure, definition.panels);
 
   function layoutSpheres() {
     const shown = run.systems.filter((s) => s.colour !== null);
@@ -380,9 +394,11 @@ export function mountExplorer(el, definition, host = {}) {
     resize();
   }
 
+  /** Fit every canvas to its laid-out size at the current pixel ratio, then redraw. */
   function resize() {
     views.forEach((v) => v.view.resize());
     charts.forEach((c) => c.plot.resize());
+    panels.resize();
     draw();
   }
 
@@ -400,6 +416,7 @@ export function mountExplorer(el, definition, host = {}) {
       const series = chart.spec.series.map((s, k) => ({ ...s, ...samples[c][k] }));
       chart.plot.draw(series, chart.spec.lines ? chart.spec.lines(run) : [], Math.max(run.tMax, run.t));
     });
+    panels.draw(run);
     if (!throttleReadouts || t0 - lastReadout >= READOUT_INTERVAL_MS) {
       lastReadout = t0;
       const current = readoutValues(run);
@@ -486,16 +503,26 @@ export function mountExplorer(el, definition, host = {}) {
     root.dataset.finished = "true";
   }
 
-  function rebuild() {
+  /**
+   * A new run from the current values.  A setting the explorer cannot run (a
+   * formula that does not parse, an empty word) leaves the last run on
+   * screen and says why next to the controls; `key` is the control that
+   * caused it, marked invalid for assistive technology.
+   */
+  function rebuild(key = null) {
     let next;
     try {
       next = startRun(definition, { ...values }, options);
     } catch (err) {
-      error.textContent = err && err.message ? err.message : String(err);
+      const message = err && err.message ? err.message : String(err);
+      error.textContent = run ? `${message} (the picture shows the last setting that worked)` : message;
+      if (key) controlHandles[key].setInvalid(true);
       return false;
     }
     error.textContent = "";
+    Object.values(controlHandles).forEach((handle) => handle.setInvalid(false));
     run = next;
+    updateEnabled();
     colours = Object.fromEntries(run.systems.map((s) => [s.key, pointColours(s.colour, s.n)]));
     samples = emptySamples(definition);
     nextSample = 0;
@@ -511,14 +538,21 @@ export function mountExplorer(el, definition, host = {}) {
     return true;
   }
 
+  /** Controls that do nothing in the current setting (β of a Toeplitz kernel) are disabled, with the reason. */
+  function updateEnabled() {
+    for (const control of definition.controls) {
+      if (control.appliesTo) controlHandles[control.key].setEnabled(control.appliesTo(values, options), control.inactiveNote);
+    }
+  }
+
   function onInput(key, value) {
     const t0 = performance.now();
     stats.lastInputAt = t0;
     values[key] = value;
-    if (definition.redrawOnly.includes(key)) {
+    if (definition.redrawOnly.includes(key) && run) {
       run.values = { ...values };
       draw();
-    } else if (rebuild()) {
+    } else if (rebuild(key)) {
       // A new run starts at t = 0 and plays: the reader sees the new dynamics unfold.
       if (playing) lastFrame = 0;
       else if (autoplay && run.animated) play();
@@ -527,8 +561,19 @@ export function mountExplorer(el, definition, host = {}) {
   }
 
   // --- life cycle -----------------------------------------------------------
-  const resizeObserver = typeof ResizeObserver === "function" ? new ResizeObserver(() => resize()) : null;
+  // Only a change of width re-lays the canvases out: their heights follow from
+  // their widths, so reacting to height would feed the observer its own changes.
+  let laidOutWidth = -1;
+  const resizeObserver = typeof ResizeObserver === "function"
+    ? new ResizeObserver(() => {
+      if (root.clientWidth === laidOutWidth) return;
+      laidOutWidth = root.clientWidth;
+      resize();
+    })
+    : null;
   resizeObserver?.observe(root);
+  // Browser zoom or another screen: same layout, another pixel ratio.
+  const stopWatchingRatio = watchPixelRatio(() => resize());
   const visibility = typeof IntersectionObserver === "function"
     ? new IntersectionObserver((entries) => {
       visible = entries.some((e) => e.isIntersecting);
@@ -574,6 +619,8 @@ export function mountExplorer(el, definition, host = {}) {
     destroy() {
       pause();
       resizeObserver?.disconnect();
+      stopWatchingRatio();
+      panels.destroy();
       visibility?.disconnect();
       themeObserver?.disconnect();
       views.forEach((v) => v.view.destroy());

@@ -30,7 +30,13 @@ export function staticModel(config) {
   };
 }
 
-/** Mount every placeholder under `root` not mounted yet; returns how many were mounted. */
+/**
+ * Mount every placeholder under `root` not mounted yet; returns how many were
+ * mounted.  One placeholder that cannot be read or started says so in place
+ * and leaves the others running.  Until this module runs (JavaScript off, a
+ * module that failed to load), each placeholder shows its fallback text and
+ * the page its print figures.
+ */
 export function mountPlaceholders(root = document) {
   let count = 0;
   for (const el of root.querySelectorAll(".usaav-explorer[data-usaav-explorer]")) {
@@ -44,7 +50,7 @@ export function mountPlaceholders(root = document) {
       continue;
     }
     widget.render({ model: staticModel(config), el });
-    count += 1;
+    if (el.querySelector(".usaav-x")) count += 1;
   }
   if (count) document.documentElement.classList.add("usaav-live");
   return count;

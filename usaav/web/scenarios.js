@@ -1,16 +1,20 @@
 // The standard scenarios of MODEL.md §6.2 as kernel specs, built in the
 // browser from the table that Python exports (usaav.scenarios.as_json()):
-// the explorers receive that JSON in their options, so the parameters live in
-// one place, and this module turns one row into a spec for bindKernel.
+// the Python constructors of the explorers pass that JSON in their options
+// (so the static page's placeholder carries it too), and this module turns
+// one row into a spec for bindKernel.  The parameters live in Python only.
 // tests/js/scenarios.test.mjs checks the specs against usaav.specs.to_spec
-// and the forces against usaav.velocity.
+// and the forces against usaav.velocity; tests/js/explorers.test.mjs the
+// explorers' kernels against the Python scenarios.
 
 import { generalizedRopeGauges } from "./kernels.js";
 import { promptGauges } from "./targets.js";
 
-/** Positions s_i = i/n (usaav.labels.grid_positions). */
-function scenarioGrid(n) {
-  return Array.from({ length: n }, (_, i) => i / n);
+/** Positions s_i = i/n, i = 0..n-1 (usaav.labels.grid_positions; MODEL.md §6.1): the labels of every scenario but the prompts. */
+export function gridPositions(n) {
+  const s = new Float64Array(n);
+  for (let i = 0; i < n; i++) s[i] = i / n;
+  return s;
 }
 
 /**
@@ -31,7 +35,7 @@ export function scenarioSpec(scenario, n, overrides = {}, rng = null) {
       + `its parameters are ${Object.keys(scenario.parameters).sort().join(", ")}`);
   }
   const p = { ...scenario.parameters, ...overrides };
-  const positions = scenarioGrid(n);
+  const positions = Array.from(gridPositions(n));
   let spec;
   switch (scenario.spec_type) {
     case "usa":

@@ -9,6 +9,8 @@
 // Nothing here knows about kernels or time: a view draws whatever
 // configuration it is handed (a Float64Array of n rows of length 3).
 
+import { canvasInk, fitCanvas, layoutWidth } from "./canvas.js";
+
 export const DEFAULT_CAMERA = Object.freeze({ elev: 22, azim: -58 });
 
 const DEG = Math.PI / 180;
@@ -125,7 +127,7 @@ export function createSphereView(canvas, camera, opts = {}) {
   let order = new Uint32Array(0);
   let last = null; // the arguments of the last draw, to redraw when the camera turns
   let cssSize = 0;
-  let ink = "#222"; // the page's text colour, read on resize and turn (not per frame: no style recalculation)
+  let ink = "#222"; // the page's text colour, read on resize (not per frame: no style recalculation)
   // The wireframe behind and in front of the points, drawn once per camera and size.
   const layers = { key: "", back: null, front: null };
 
@@ -138,21 +140,10 @@ export function createSphereView(canvas, camera, opts = {}) {
   canvas.style.touchAction = "pan-y pinch-zoom"; // vertical swipes still scroll the page
 
   function resize() {
-    const rect = canvas.getBoundingClientRect();
-    const size = Math.max(60, Math.round(rect.width || canvas.clientWidth || 240));
-    const dpr = Math.min(3, (typeof window !== "undefined" && window.devicePixelRatio) || 1);
-    if (size !== cssSize || canvas.width !== Math.round(size * dpr)) {
-      cssSize = size;
-      canvas.width = Math.round(size * dpr);
-      canvas.height = Math.round(size * dpr);
-      canvas.style.height = `${size}px`;
-    }
-    readInk();
+    cssSize = layoutWidth(canvas, 60, 240);
+    fitCanvas(canvas, cssSize, cssSize);
+    ink = canvasInk(canvas);
     if (last) draw(...last);
-  }
-
-  function readInk() {
-    ink = (typeof getComputedStyle === "function" && getComputedStyle(canvas).color) || "#222";
   }
 
   // Turning: pointer events cover mouse, pen and touch; keys for keyboard users.
@@ -191,7 +182,7 @@ export function createSphereView(canvas, camera, opts = {}) {
   canvas.addEventListener("pointerup", onUp);
   canvas.addEventListener("pointercancel", onUp);
   canvas.addEventListener("keydown", onKey);
-  const unsubscribe = camera.subscribe(() => { readInk(); if (last) draw(...last); });
+  const unsubscribe = camera.subscribe(() => { if (last) draw(...last); });
 
   function strokeLine(pts, count, frame, radius, cx, cy, front, style, width, target = ctx) {
     const ctx = target;

@@ -12,24 +12,33 @@
 import { mountExplorer, runHeadless } from "./explorer.js";
 import { EXPLORERS } from "./explorers/index.js";
 
+/** Put what went wrong where the explorer would be (and on the console, for whoever debugs it). */
+function showFailure(el, err) {
+  const note = document.createElement("p");
+  note.className = "usaav-x-error";
+  note.setAttribute("role", "alert");
+  note.textContent = `This explorer could not start: ${err && err.message ? err.message : String(err)}`;
+  el.replaceChildren(note);
+  console.error(err);
+}
+
 function renderExplorer({ model, el }) {
-  let definition;
+  const syncState = model.get("sync_state") !== false;
+  let mounted;
   try {
-    definition = EXPLORERS.get(model.get("name"));
+    mounted = mountExplorer(el, EXPLORERS.get(model.get("name")), {
+      options: model.get("options") || {},
+      onState: syncState
+        ? (snapshot) => {
+          model.set("snapshot", snapshot);
+          model.save_changes();
+        }
+        : null,
+    });
   } catch (err) {
-    el.textContent = err.message;
+    showFailure(el, err);
     return undefined;
   }
-  const syncState = model.get("sync_state") !== false;
-  const mounted = mountExplorer(el, definition, {
-    options: model.get("options") || {},
-    onState: syncState
-      ? (snapshot) => {
-        model.set("snapshot", snapshot);
-        model.save_changes();
-      }
-      : null,
-  });
   return () => mounted.destroy();
 }
 

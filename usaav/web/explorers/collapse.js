@@ -5,26 +5,31 @@
 // u_i = G(a_i) x_i; a distance bias only slows the collapse down (Prop. 11).
 
 import { defineExplorer } from "../explorer.js";
-import { choiceControl, sliderControl } from "../controls.js";
+import { choiceControl } from "../controls.js";
 import { collapseGap, gaugeGap, relativeEnergyGap } from "../observables.js";
 import { makeRng } from "../random.js";
 import { uniformSphere } from "../sphere.js";
-import { SERIES_COLOURS, gapChart, rawClockStep } from "./common.js";
-import { bookScenario } from "./scenarios.js";
+import { SERIES_COLOURS, betaControl, gapChart, rawClockStep, scenarioSystem, seedControl, tokensControl } from "./common.js";
 
-/** The kernels of the chapter-1 explorer, in the order of the drop-down (chapter 2's set-ups). */
-export const COLLAPSE_KERNELS = Object.freeze(["baseline", "RoPE", "prompts", "distance bias"]);
+/**
+ * The kernels of the chapter-1 explorer, in the order of its drop-down, and
+ * their scenarios of MODEL.md §6.2; the explorer's departures from the
+ * table's defaults (four prompts with random phases in one plane, a shorter
+ * distance bias) come from Python with the table (usaav.explorers).
+ */
+export const COLLAPSE_KERNELS = Object.freeze({ baseline: "baseline", RoPE: "rope", prompts: "prompts", "distance bias": "distance_bias" });
 
 /**
  * Initial cloud, kernel spec and colours for one choice of the chapter-1
  * explorer: the seed's generator draws the cloud first, then (for the
- * prompts) the phases φ_p of the gauges R^{(12)}_{φ_p} (scenarios.bookScenario).
+ * prompts) their gauges.
  */
-export function collapseSystem(kernel, beta, n, seed) {
-  if (!COLLAPSE_KERNELS.includes(kernel)) throw new Error(`kernel must be one of ${COLLAPSE_KERNELS.join(", ")}, got ${kernel}`);
+export function collapseSystem(options, kernel, beta, n, seed) {
+  if (!(kernel in COLLAPSE_KERNELS)) throw new RangeError(`kernel must be one of ${Object.keys(COLLAPSE_KERNELS).join(", ")}, got ${kernel}`);
   const rng = makeRng(seed);
   const X0 = uniformSphere(n, 3, rng);
-  return { X0, ...bookScenario(kernel, beta, n, rng) };
+  const { spec, colour } = scenarioSystem(options, COLLAPSE_KERNELS[kernel], n, { beta, rng });
+  return { X0, spec, colour };
 }
 
 const only = (run) => run.systems[0];
@@ -33,13 +38,13 @@ export const collapseExplorer = defineExplorer({
   name: "collapse",
   title: "Mode collapse, and what the auxiliary variables change",
   controls: [
-    choiceControl("kernel", "kernel", COLLAPSE_KERNELS, "baseline"),
-    sliderControl("beta", "β", { min: 0.25, max: 4, step: 0.25, value: 1, format: (v) => v.toFixed(2) }),
-    sliderControl("n", "tokens n", { min: 16, max: 256, step: 16, value: 128, integer: true }),
-    sliderControl("seed", "seed", { min: 0, max: 20, step: 1, value: 0, integer: true }),
+    choiceControl("kernel", "kernel", Object.keys(COLLAPSE_KERNELS), "baseline"),
+    betaControl({ min: 0.25, max: 4, step: 0.25, value: 1 }),
+    tokensControl({ min: 16, max: 256, step: 16, value: 128 }),
+    seedControl(20),
   ],
-  setup({ kernel, beta, n, seed }) {
-    const system = collapseSystem(kernel, beta, n, seed);
+  setup({ kernel, beta, n, seed }, options) {
+    const system = collapseSystem(options, kernel, beta, n, seed);
     return {
       systems: [{ key: "tokens", title: `${kernel}, β = ${beta}`, d: 3, ...system }],
       dt: rawClockStep(beta),

@@ -1,17 +1,12 @@
 // Small pieces shared by the explorer definitions: labels, colours, the
-// raw-clock step, the standard kernel specs of the book's set-ups.  Pure
-// functions; every formula cites MODEL.md.
+// raw-clock step, the scenarios of MODEL.md §6.2 from the table Python passes
+// in the options.  Pure functions; every formula cites MODEL.md.
 
+import { sliderControl } from "../controls.js";
 import { ropeSpec } from "../kernels.js";
+import { scenarioSpec } from "../scenarios.js";
 import { rotationMatrix } from "../sphere.js";
 import { PALETTE } from "../view.js";
-
-/** Positions s_i = i/n, i = 0..n-1 (usaav.labels.grid_positions; MODEL.md §6.1). */
-export function gridPositions(n) {
-  const s = new Float64Array(n);
-  for (let i = 0; i < n; i++) s[i] = i / n;
-  return s;
-}
 
 /** Each of `labels` repeated `copies` times in blocks (usaav.labels.replicate). */
 export function replicateLabels(labels, copies) {
@@ -61,9 +56,71 @@ export function fullTurnRopeSpec(beta, positions) {
   return ropeSpec(beta, 2 * Math.PI, positions);
 }
 
-/** Exponential distance bias w(a, b) = e^{-d(a,b)/ℓ} on the torus (MODEL.md §3, Ex. 4). */
-export function distanceBiasSpec(beta, positions, length) {
-  return { type: "distance_bias", beta, length, profile: "exponential", aux: Array.from(positions) };
+/**
+ * The row `key` of the scenario table (usaav.scenarios.as_json()) that the
+ * explorer's Python constructor passes as `options.scenarios`.
+ */
+export function scenarioRow(options, key) {
+  const rows = options.scenarios;
+  if (!Array.isArray(rows)) {
+    throw new TypeError("this explorer builds its kernels from the scenario table of usaav.scenarios.as_json(), "
+      + "which its Python constructor (usaav.explorers) passes as options.scenarios; the options have none");
+  }
+  const row = rows.find((r) => r.key === key);
+  if (!row) throw new RangeError(`scenario must be one of ${rows.map((r) => r.key).join(", ")}, got ${key}`);
+  return row;
+}
+
+/**
+ * Kernel spec and colours of scenario `key` for n particles
+ * (usaav.scenarios.setup): the row's parameters, updated by the explorer's
+ * overrides from Python (`options.overrides[key]`), then by `parameters`
+ * (the explorer's controls); β only where the scenario has one (Toeplitz has
+ * none).  `rng` draws random prompt gauges.
+ *
+ * @returns {{spec, colour, row, parameters}}
+ */
+export function scenarioSystem(options, key, n, { beta, parameters = {}, rng = null } = {}) {
+  const row = scenarioRow(options, key);
+  const updates = { ...(options.overrides?.[key] ?? {}), ...parameters };
+  if (beta !== undefined && "beta" in row.parameters) updates.beta = beta;
+  const built = scenarioSpec(row, n, updates, rng);
+  const colour = row.labels === "prompt ids"
+    ? promptColour(built.values, built.parameters.n_prompts)
+    : positionColour(built.values);
+  return { spec: built.spec, colour, row, parameters: built.parameters };
+}
+
+/**
+ * Keys, short names and titles of the scenarios of MODEL.md §6.2, in the
+ * order (i)–(vi) of usaav.scenarios.TABLE: the labels of drop-downs, readouts
+ * and chart legends, which exist before any options arrive.  Their parameters
+ * come from Python (scenarioSystem); tests/test_explorers.py checks that
+ * these labels are the table's.
+ */
+export const SCENARIO_LABELS = Object.freeze([
+  ["baseline", "baseline", "(i) baseline USA"],
+  ["distance_bias", "distance bias", "(ii) distance bias"],
+  ["toeplitz", "Toeplitz", "(iii) Toeplitz"],
+  ["rope", "RoPE", "(iv) RoPE"],
+  ["generalized_rope", "generalized RoPE", "(v) generalised RoPE"],
+  ["prompts", "prompts", "(vi) fixed prompts"],
+].map(([key, name, title]) => Object.freeze({ key, name, title })));
+
+/** The β slider; its value is printed with as many decimals as its step has. */
+export function betaControl({ min, max, step, value, ...rest }) {
+  const digits = Number.isInteger(step) ? 0 : String(step).split(".")[1].length;
+  return sliderControl("beta", "β", { min, max, step, value, format: (v) => v.toFixed(digits), ...rest });
+}
+
+/** The slider of the number of tokens n. */
+export function tokensControl({ min, max, step, value }) {
+  return sliderControl("n", "tokens n", { min, max, step, value, integer: true });
+}
+
+/** The seed slider, 0 to `max`: the generator of the initial cloud (and of random gauges). */
+export function seedControl(max) {
+  return sliderControl("seed", "seed", { min: 0, max, step: 1, value: 0, integer: true });
 }
 
 /** Series colours of the charts (usaav.plotting.PALETTE order). */

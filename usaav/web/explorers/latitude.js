@@ -16,7 +16,8 @@ import { makeRng } from "../random.js";
 import { rotateInPlane, uniformSphere } from "../sphere.js";
 import { tiltedStart } from "../targets.js";
 import { PALETTE } from "../view.js";
-import { SERIES_COLOURS, gridPositions, positionColour, replicateLabels } from "./common.js";
+import { gridPositions } from "../scenarios.js";
+import { SERIES_COLOURS, positionColour, replicateLabels } from "./common.js";
 
 /** Rotation planes offered, value → [i, j] (axes 0, 1, 2 are x₁, x₂, x₃). */
 export const LATITUDE_PLANES = Object.freeze({ "x1x2": [0, 1], "x1x3": [0, 2], "x2x3": [1, 2] });

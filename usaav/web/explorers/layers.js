@@ -7,21 +7,23 @@
 // RoPE and the prompts settle near 1 − v_3², v the gauge-frame limit point.
 
 import { defineExplorer } from "../explorer.js";
-import { sliderControl } from "../controls.js";
 import { collapseGap, gaugeGap } from "../observables.js";
 import { makeRng } from "../random.js";
 import { rotateInPlane, uniformSphere } from "../sphere.js";
+import { gridPositions } from "../scenarios.js";
 import { PALETTE } from "../view.js";
 import {
   baselineSpec,
+  betaControl,
   fullTurnRopeSpec,
   gapChart,
-  gridPositions,
   planeRotations,
   positionColour,
   promptColour,
   rawClockStep,
   replicateLabels,
+  seedControl,
+  tokensControl,
 } from "./common.js";
 
 const PER_LABEL = 4;
@@ -67,9 +69,9 @@ export const collapseLayersExplorer = defineExplorer({
   columns: 3,
   wide: true,
   controls: [
-    sliderControl("beta", "β", { min: 0.25, max: 4, step: 0.25, value: 1, format: (v) => v.toFixed(2) }),
-    sliderControl("n", "tokens n", { min: 16, max: 128, step: 16, value: 64, integer: true }),
-    sliderControl("seed", "seed", { min: 0, max: 9, step: 1, value: 0, integer: true }),
+    betaControl({ min: 0.25, max: 4, step: 0.25, value: 1 }),
+    tokensControl({ min: 16, max: 128, step: 16, value: 64 }),
+    seedControl(9),
   ],
   setup({ beta, n, seed }) {
     return { systems: layerSystems(beta, n, seed), dt: rawClockStep(beta), clock: "raw", tMax: 20, speed: 4 };

@@ -10,7 +10,7 @@
 // (usaav.experiments.metastability).  The exponent c = 1 − cos Δ₀ of
 // T₁ ≈ e^{cβ} is this project's reconstruction (the paper's was lost).
 
-import { definePanelExplorer } from "../panels.js";
+import { defineExplorer } from "../explorer.js";
 import { sliderControl } from "../controls.js";
 import { bindKernel } from "../kernels.js";
 import { createSimulation } from "../integrate.js";
@@ -194,7 +194,7 @@ function metastabilityRecorder(run) {
   return system.extra.recorder;
 }
 
-export const metastabilityExplorer = definePanelExplorer({
+export const metastabilityExplorer = defineExplorer({
   name: "metastability",
   title: "Metastability: clusters wait exponentially long in β before they merge",
   controls: [

@@ -9,13 +9,13 @@
 // dashed in the histogram for comparison (or its formula's error is printed),
 // and "your quantile" realises it.
 
-import { definePanelExplorer } from "../panels.js";
+import { defineExplorer } from "../explorer.js";
 import { choiceControl, sliderControl, textControl } from "../controls.js";
 import { bindKernel } from "../kernels.js";
 import { collapseGap, relativeEnergyGap } from "../observables.js";
 import { ANGLE_LAWS, angleLaw, realizeLaw } from "../targets.js";
 import { PALETTE } from "../view.js";
-import { positionColour } from "./common.js";
+import { positionColour, tokensControl } from "./common.js";
 import { orbitPath } from "./latitude.js";
 
 const ORBIT_POLAR = Math.PI / 3;
@@ -54,14 +54,24 @@ export function orbitRealization(law, width, quantile, n) {
 
 const orbitRealised = (run) => run.systems[0].extra;
 
-export const orbitLawExplorer = definePanelExplorer({
+/** sup |F − G| of two laws tabulated on the same grid of angles: how far the typed law is from the target. */
+export function lawDistance(a, b) {
+  let worst = 0;
+  for (let k = 0; k < a.cdfValues.length; k++) worst = Math.max(worst, Math.abs(a.cdfValues[k] - b.cdfValues[k]));
+  return worst;
+}
+
+export const orbitLawExplorer = defineExplorer({
   name: "orbit_law",
   title: "Any law on the orbit: x(s) = R(Q(s)) v for the quantile Q of the target",
   controls: [
     choiceControl("law", "target law", ANGLE_LAWS, "bimodal mixture"),
-    sliderControl("width", "width w", { min: 0.1, max: 1, step: 0.05, value: 0.4, format: (v) => v.toFixed(2) }),
+    sliderControl("width", "width w", {
+      min: 0.1, max: 1, step: 0.05, value: 0.4, format: (v) => v.toFixed(2),
+      appliesTo: ({ law }) => law !== "your quantile", inactiveNote: "your quantile sets the law by itself",
+    }),
     textControl("quantile", "your quantile Q(s) =", "pi * (2*s - 1)**3", { help: "numbers, s, pi, + − * / **, parentheses, sin, cos, exp, log, sqrt, …" }),
-    sliderControl("n", "tokens n", { min: 50, max: 800, step: 50, value: 400, integer: true }),
+    tokensControl({ min: 50, max: 800, step: 50, value: 400 }),
   ],
   setup({ law, width, quantile, n }) {
     const realization = orbitRealization(law, width, quantile, n);
@@ -90,10 +100,12 @@ export const orbitLawExplorer = definePanelExplorer({
     },
     {
       key: "typed",
-      label: "your quantile",
+      label: "your quantile's law: KS distance to the target (dashed)",
+      digits: 4,
       value: (run) => {
         if (run.values.law === "your quantile") return "realised";
-        return orbitRealised(run).typedError ? "invalid (see the legend)" : "drawn dashed";
+        const { law, typed, typedError } = orbitRealised(run);
+        return typedError ? "invalid (see the legend)" : lawDistance(typed, law);
       },
     },
   ],

@@ -39,7 +39,10 @@ export const promptLawExplorer = defineExplorer({
   name: "prompt_law",
   title: "Any law on the sphere: prompts with Householder gauges, x_p = G_pᵀ v = T_p",
   controls: [
-    textControl("word", "your word", "USA-AV", { maxLength: 24, help: "the target law \"word\" writes it on the sphere" }),
+    textControl("word", "your word", "USA-AV", {
+      maxLength: 24, help: "the target law \"word\" writes it on the sphere",
+      appliesTo: ({ shape }) => shape === "word", inactiveNote: "only the target law \"word\" uses it",
+    }),
     choiceControl("shape", "target law", SHAPES, "word"),
     sliderControl("n", "prompts n", { min: 100, max: 1600, step: 100, value: 800, integer: true }),
   ],

@@ -11,7 +11,7 @@ import { collapseGap, countClusters, gaugeGap, relativeEnergyGap } from "../obse
 import { makeRng } from "../random.js";
 import { normalizeRows, uniformSphere } from "../sphere.js";
 import { PROMPT_LAYOUTS, gaugeImages, promptGauges } from "../targets.js";
-import { SERIES_COLOURS, promptColour } from "./common.js";
+import { SERIES_COLOURS, promptColour, seedControl } from "./common.js";
 
 const PROMPTS_PER_PROMPT = 24;
 const PROMPTS_BETA = 1;
@@ -40,7 +40,7 @@ export const promptsExplorer = defineExplorer({
   controls: [
     sliderControl("m", "prompts m", { min: 1, max: 10, step: 1, value: 4, integer: true }),
     choiceControl("layout", "gauges", PROMPT_LAYOUTS, "random rotations"),
-    sliderControl("seed", "seed", { min: 0, max: 20, step: 1, value: 0, integer: true }),
+    seedControl(20),
   ],
   setup({ m, layout, seed }) {
     const rng = makeRng(seed);

@@ -5,14 +5,15 @@
 // approaches ½ max_k ĉ(k) and never exceeds the finite-n bound λ_max(C)/(2n),
 // C_ij = c(s_i − s_j) (MODEL.md §4, Prop. 10 row); the curve winds |k*| times.
 
-import { definePanelExplorer } from "../panels.js";
+import { defineExplorer } from "../explorer.js";
 import { sliderControl } from "../controls.js";
 import { energy } from "../kernels.js";
 import { collapseGap, windingNumber } from "../observables.js";
 import { makeRng } from "../random.js";
 import { uniformSphere } from "../sphere.js";
 import { PALETTE } from "../view.js";
-import { SERIES_COLOURS, gridPositions, positionColour } from "./common.js";
+import { gridPositions } from "../scenarios.js";
+import { SERIES_COLOURS, positionColour } from "./common.js";
 
 const TOEPLITZ_N = 200;
 const TOEPLITZ_MODES = 4;
@@ -49,7 +50,7 @@ export function finiteBound(coefficients, n) {
 const toeplitzFlow = (run) => run.systems[0];
 const toeplitzEnergy = (run) => energy(toeplitzFlow(run).interaction, toeplitzFlow(run).X);
 
-export const toeplitzExplorer = definePanelExplorer({
+export const toeplitzExplorer = defineExplorer({
   name: "toeplitz",
   title: "Toeplitz kernels: the strongest Fourier mode k* wins",
   controls: [0, 1, 2, 3].map((k) => sliderControl(`c${k}`, `c${"₀₁₂₃"[k]}`, {
