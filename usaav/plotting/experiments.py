@@ -497,6 +497,8 @@ def mean_field_panels(result) -> plotting.Panels:
                 _leave_room_for_legend(ax, 1.6)
                 ax.legend(fontsize=7, frameon=False, loc="upper left", ncols=2)
             else:
+                low, high = ax.get_ylim()  # log axis: free the lower part of the panel for the legend
+                ax.set_ylim(low / (high / low) ** 0.7, high)
                 ax.legend(fontsize=7, frameon=False, loc="lower left")
             figures.append(fig)
     return plotting.Panels(figures)
