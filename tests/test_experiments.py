@@ -617,9 +617,9 @@ def test_mean_field_verdicts_fail_with_a_wrong_initial_law(monkeypatch):
 
 _SMALL_COLLAPSE = dict(sizes=(16,), seeds=range(4), t_max=30.0)
 _COLLAPSE_VERDICTS = ["baseline: largest collapse gap"] + [
-    f"{model}: {what}" for model in ("rope", "prompts")
+    f"{model}: {what}" for model in ("RoPE", "prompts")
     for what in ("largest gauge-frame gap", "largest conditional diameter", "largest relative energy gap",
-                 "largest |gap(T) - gap of G(a)^T v|", "|mean gap(T) - 2/3|")] + ["rope: largest |gap(T) - (1 - v3^2)|"]
+                 "largest |Γ(T) − Γ(G(a)ᵀv)|", "|mean Γ(T) −")] + ["RoPE: largest |Γ(T) − (1 − v₃²)|"]
 
 
 def _repulsive(simulate):
@@ -658,8 +658,8 @@ def test_collapse_v3_verdict_fails_with_off_grid_positions_while_theorem_1_holds
     monkeypatch.setattr(collapse_module.labels, "grid_positions",
                         lambda count: np.sort(np.random.default_rng(count).uniform(0, 1, count)))
     broken = ex.collapse_through_layers(**_SMALL_COLLAPSE).verdicts()
-    assert _fails(broken, "rope: largest |gap(T) - (1 - v3^2)|")
-    assert _passes(broken, "rope: largest |gap(T) - gap of G(a)^T v|")
+    assert _fails(broken, "RoPE: largest |Γ(T) − (1 − v₃²)|")
+    assert _passes(broken, "RoPE: largest |Γ(T) − Γ(G(a)ᵀv)|")
 
 
 def test_collapse_two_thirds_verdicts_fail_with_a_non_uniform_cloud(monkeypatch):
@@ -668,24 +668,49 @@ def test_collapse_two_thirds_verdicts_fail_with_a_non_uniform_cloud(monkeypatch)
     monkeypatch.setattr(collapse_module, "uniform_sphere",
                         lambda n, d, rng: usaav.normalize(original(n, d, rng) + [0.0, 0.0, 3.0]))
     broken = ex.collapse_through_layers(**_SMALL_COLLAPSE).verdicts()
-    assert _fails(broken, "rope: |mean gap(T) - 2/3|") and _fails(broken, "prompts: |mean gap(T) - 2/3|")
+    assert _fails(broken, "RoPE: |mean Γ(T) −") and _fails(broken, "prompts: |mean Γ(T) −")
+
+
+def test_prompts_two_thirds_verdict_says_it_shares_the_clouds_of_rope(collapse_right):
+    # RoPE and the prompts start from one gauge-frame cloud per run and reach the same v (the shared-cloud
+    # design of test_collapse_setup_shares_one_gauge_frame_cloud): the prompts' average is not new evidence.
+    (verdict,) = _verdicts_named(collapse_right, "prompts: |mean Γ(T) −")
+    assert "same clouds and v as RoPE: not independent evidence" in verdict.name
+
+
+def test_prompts_mean_gap_prediction_is_two_thirds_times_one_minus_one_over_L():
+    # Independent: Monte Carlo of (1 - v3^2)(1 - |mean of L uniform phases|^2), v uniform, L = 4.
+    rng = np.random.default_rng(0)
+    v3 = rng.uniform(-1, 1, 200_000)  # Archimedes: v3 is uniform for v uniform on the sphere
+    m = np.exp(-1j * rng.uniform(0, 2 * np.pi, (200_000, 4))).mean(axis=1)
+    sample = (1 - v3**2) * (1 - np.abs(m) ** 2)
+    # 5 standard errors of a 200 000-sample mean (sd < 0.3)
+    assert sample.mean() == pytest.approx(2 / 3 * (1 - 1 / 4), abs=5 * 0.3 / math.sqrt(200_000))
+    res = ex.collapse_through_layers(sizes=(16,), seeds=range(2), t_max=1.0)
+    (verdict,) = _verdicts_named(res.verdicts(), "prompts: |mean Γ(T) −")
+    assert "|mean Γ(T) − 0.500|" in verdict.name
 
 
 # -- §6.2 gallery (gallery.py is the batch stream's; broken through its module globals) ---
 
-_SMALL_GALLERY = dict(n=100, t_max=300.0)  # at n = 40, seed 0, RoPE's v lands near a pole (gap 0.009)
+_SMALL_GALLERY = dict(n=100, t_max=300.0)
 _GALLERY_VERDICTS = ("(i) baseline: collapse gap", "(i) baseline: clusters", "(ii) distance bias",
-                     "(iii) Toeplitz: third singular", "(iii) Toeplitz: |winding|", "(iii) Toeplitz: |relative energy",
-                     "(iv) RoPE: spread of x3", "(iv) RoPE: collapse gap", "(v) generalised RoPE: relative energy",
-                     "(v) generalised RoPE: |winding|", "(v) generalised RoPE: spread of x3", "(vi) prompts: clusters")
-#: Which break makes each verdict fail: a repulsive force, or the labels ignored (baseline USA for all).
+                     "(iii) Toeplitz: third singular", "(iii) Toeplitz: largest |σ₁ − 1/√2|",
+                     "(iii) Toeplitz: |winding|", "(iii) Toeplitz: |relative energy",
+                     "(iv) RoPE: spread of x₃", "(iv) RoPE: gauge-frame gap", "(iv) RoPE: |Γ − (1 − v₃²)|",
+                     "(v) generalised RoPE: relative energy", "(v) generalised RoPE: |winding|",
+                     "(v) generalised RoPE: spread of x₃", "(vi) prompts: clusters")
+#: Which break makes each verdict fail: a repulsive force, the labels ignored (baseline USA for all), or RoPE
+#: turning at half speed (θ = π: the tokens end on half a latitude circle, not on a whole one).
 _GALLERY_BREAKS = {
     "(i) baseline: collapse gap": "repulsive", "(i) baseline: clusters": "repulsive",
     "(ii) distance bias": "repulsive", "(iii) Toeplitz: third singular": "repulsive",
+    "(iii) Toeplitz: largest |σ₁ − 1/√2|": "labels ignored",
     "(iii) Toeplitz: |winding|": "labels ignored", "(iii) Toeplitz: |relative energy": "labels ignored",
-    "(iv) RoPE: spread of x3": "repulsive", "(iv) RoPE: collapse gap": "labels ignored",
+    "(iv) RoPE: spread of x₃": "repulsive", "(iv) RoPE: gauge-frame gap": "labels ignored",
+    "(iv) RoPE: |Γ − (1 − v₃²)|": "RoPE half turn",
     "(v) generalised RoPE: relative energy": "repulsive", "(v) generalised RoPE: |winding|": "labels ignored",
-    "(v) generalised RoPE: spread of x3": "labels ignored", "(vi) prompts: clusters": "labels ignored",
+    "(v) generalised RoPE: spread of x₃": "labels ignored", "(vi) prompts: clusters": "labels ignored",
 }
 
 
@@ -695,10 +720,22 @@ def _labels_ignored(simulate):
     return wrapped
 
 
+def _rope_half_turn(simulate):
+    def half(kernel):
+        return usaav.kernels.RoPE(kernel.beta, theta=kernel.theta / 2) if isinstance(kernel, usaav.kernels.RoPE) \
+            else kernel
+
+    def wrapped(kernel, X0, aux, t_max, **kwargs):
+        kernel = [half(k) for k in kernel] if isinstance(kernel, (list, tuple)) else half(kernel)
+        return simulate(kernel, X0, aux, t_max, **kwargs)
+    return wrapped
+
+
 @pytest.fixture(scope="module")
 def gallery_runs():
     runs = {"right": ex.representation_gallery(**_SMALL_GALLERY).verdicts()}
-    for name, breaker in (("repulsive", _repulsive), ("labels ignored", _labels_ignored)):
+    for name, breaker in (("repulsive", _repulsive), ("labels ignored", _labels_ignored),
+                          ("RoPE half turn", _rope_half_turn)):
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr(gallery_module, "simulate", breaker(gallery_module.simulate))
             runs[name] = ex.representation_gallery(**{**_SMALL_GALLERY, "t_max": 30.0}).verdicts()
@@ -709,3 +746,95 @@ def gallery_runs():
 def test_gallery_verdict_passes_on_the_right_set_up_and_fails_on_a_broken_one(gallery_runs, fragment):
     assert _passes(gallery_runs["right"], fragment)
     assert _fails(gallery_runs[_GALLERY_BREAKS[fragment]], fragment)
+
+
+def test_gallery_great_circle_verdicts_tell_a_circle_from_a_dirac_mass(gallery_runs):
+    # With the labels ignored every token ends at one point: a Dirac mass lies in a plane through 0 too
+    # (sigma3 = 0 passes), but its singular values are (1, 0, 0), not (1/sqrt 2, 1/sqrt 2, 0).
+    broken = gallery_runs["labels ignored"]
+    assert _passes(broken, "(iii) Toeplitz: third singular")
+    assert _fails(broken, "(iii) Toeplitz: largest |σ₁ − 1/√2|")
+
+
+def test_gallery_rope_verdicts_pass_when_v_lands_near_a_pole():
+    # n = 40, seed 0: the RoPE limit point v has v3^2 > 0.99, so the latitude circle is small (gap 0.009);
+    # the prediction Γ = 1 - v3^2 holds there as anywhere (a bound "gap > 0.01" would have failed).
+    res = ex.representation_gallery(n=40)
+    k = res.index("rope")
+    assert res.collapse_gap[k] < 0.01
+    assert _passes(res.verdicts(), "(iv) RoPE")
+
+
+def test_gallery_limit_point_is_the_mean_gauge_frame_direction(quick):
+    # Independent: the gauge frame by hand, u_i = R_{2 pi s_i} x_i (rotation in the (x1, x2)-plane).
+    res = quick["gallery"]
+    k = res.index("rope")
+    angle = 2 * np.pi * res.aux[k]
+    x = res.X[k]
+    u = np.c_[np.cos(angle) * x[:, 0] - np.sin(angle) * x[:, 1], np.sin(angle) * x[:, 0] + np.cos(angle) * x[:, 1],
+              x[:, 2]]
+    mean = u.mean(axis=0)
+    np.testing.assert_allclose(res.limit_point[k], mean / np.linalg.norm(mean), atol=1e-12)
+    assert np.isnan(res.limit_point[res.index("toeplitz")]).all()
+
+
+def test_gallery_table_gives_a_winding_number_for_the_curves_only(quick):
+    rows = {row["scenario"]: row for row in quick["gallery"].table()}
+    for scenario in ("toeplitz", "rope", "generalized_rope"):
+        assert np.isfinite(rows[scenario]["winding"])
+    for scenario in ("baseline", "distance_bias", "prompts"):
+        assert np.isnan(rows[scenario]["winding"])
+
+
+def test_gallery_rope_latitude_verdict_alone_passes_half_a_circle(gallery_runs):
+    # At half speed the tokens end on an arc of a latitude circle: x3 is constant (the spread verdict passes),
+    # but the gauge frame has not collapsed and the gap is not 1 - v3^2.
+    broken = gallery_runs["RoPE half turn"]
+    assert _passes(broken, "(iv) RoPE: spread of x₃")
+    assert _fails(broken, "(iv) RoPE: gauge-frame gap") and _fails(broken, "(iv) RoPE: |Γ − (1 − v₃²)|")
+
+
+def test_gallery_panels_colour_each_prompt_id_as_its_key_swatch(quick):
+    # Independent: the colour of id k is PROMPT_COLOURS at (k + 1/2) / (number of colours), the centre of its
+    # band; the panel's points and the key's swatches must both show it.
+    import matplotlib.colors as mcolors
+
+    from usaav.plotting import experiments as figures
+
+    res = quick["gallery"]
+    panels = figures.gallery_panels(res)
+    assert len(panels) == len(res.scenarios) + 2  # six spheres, the position colour bar, the prompt swatches
+    k = res.index("prompts")
+    colours = figures.PROMPT_COLOURS.colors
+    expected = {i: mcolors.to_rgba(colours[i]) for i in range(int(res.params["n_prompts"]))}
+    # a 3-D scatter draws its points in depth order, so compare how often each colour occurs
+    drawn = np.unique(np.round(panels.figures[k].axes[0].collections[0].get_facecolors(), 6), axis=0,
+                      return_counts=True)
+    ids, counts = np.unique(res.aux[k].astype(int), return_counts=True)
+    want = np.unique(np.round([expected[i] for i in res.aux[k].astype(int)], 6), axis=0, return_counts=True)
+    np.testing.assert_array_equal(drawn[0], want[0])
+    np.testing.assert_array_equal(drawn[1], want[1])
+    assert len(ids) == len(expected) and len(set(counts)) == 1  # every id drawn, ids i mod 5 equally often
+    swatches = [mcolors.to_rgba(h.get_color()) for h in panels.figures[-1].axes[0].get_legend().legend_handles]
+    np.testing.assert_allclose(swatches, [expected[i] for i in sorted(expected)], atol=1e-6)
+
+
+def test_final_law_panels_refuse_panels_without_labels():
+    from usaav.plotting import experiments as figures
+
+    X = usaav.uniform_sphere(6, 3, rng=0)
+    with pytest.raises(ValueError, match="labels must have an entry for every panel, missing"):
+        figures.final_law_panels({"a": X, "b": X}, {"a": np.zeros(6)})
+    with pytest.raises(ValueError, match="prompts must name panels of configs"):
+        figures.final_law_panels({"a": X}, {"a": np.zeros(6)}, prompts=["z"])
+    with pytest.raises(ValueError, match="prompt ids must be below 7"):
+        figures.final_law_panels({"a": X}, {"a": np.arange(6) + 3}, prompts=["a"])
+
+
+def test_collapse_panels_show_one_panel_per_observable(quick):
+    from usaav.plotting import experiments as figures
+
+    panels = figures.collapse_panels(quick["collapse"])
+    assert [fig.axes[0].get_title().split(" (")[0] for fig in panels] == [
+        "collapse gap $\\Gamma(X)$", "gauge-frame gap $\\Gamma(\\{G(a_i)x_i\\})$", "conditional diameter",
+        "relative energy gap $(E_{\\max}-E_n)/E_{\\max}$"]
