@@ -142,3 +142,19 @@ def test_categorical_color_key_uses_the_colours_plot_points_gives_the_ids():
         np.testing.assert_allclose(swatches[k], point_colours[list(ids).index(k)])
     plotting.close(ax)
     plotting.close(key)
+
+
+@pytest.mark.parametrize("names", [[f"p{k + 1}" for k in range(12)],
+                                   ["USA baseline", "distance bias", "Toeplitz", "RoPE", "generalised RoPE"]])
+def test_categorical_color_key_shows_every_swatch_inside_the_figure(names):
+    key = plotting.color_key("prompt id", cmap="tab10", vmin=-0.5, vmax=9.5, categories=names)
+    key.canvas.draw()
+    renderer = key.canvas.get_renderer()
+    figure_box = key.bbox
+    legend = key.axes[0].get_legend()
+    assert len(legend.legend_handles) == len(names)
+    for text in legend.get_texts():
+        box = text.get_window_extent(renderer)
+        assert figure_box.x0 - 0.5 <= box.x0 and box.x1 <= figure_box.x1 + 0.5, text.get_text()
+        assert figure_box.y0 - 0.5 <= box.y0 and box.y1 <= figure_box.y1 + 0.5, text.get_text()
+    plotting.close(key)

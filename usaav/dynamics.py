@@ -507,7 +507,7 @@ def simulate(
             f"dt * e^beta = {dt * np.exp(largest):.3g} > {RAW_STEP_LIMIT:g} (dt = {dt:g}, "
             f"beta = {largest:g}): in the raw clock the flow contracts at rate ~e^beta and "
             "this Heun step cannot follow it (position errors of 0.1 and more); use clock='rescaled' "
-            f"(MODEL.md §3) or dt <= {RAW_STEP_LIMIT * np.exp(-largest):.2g}",
+            f"(time measured in units of e^-beta) or dt <= {RAW_STEP_LIMIT * np.exp(-largest):.2g}",
             RuntimeWarning,
             stacklevel=2,
         )

@@ -96,7 +96,6 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import numpy as np
-from scipy.stats import special_ortho_group
 
 from . import kernels, maximizers
 from ._validation import check_int
@@ -104,7 +103,7 @@ from .dynamics import bind, energy, vector_field, velocity
 from .experiments.metastability import reduced_merger_time
 from .integrate import heun_step
 from .observables import collapse_gap, gauge_gap, relative_energy_gap
-from .sphere import normalize, project_tangent, rotate_in_plane, uniform_sphere
+from .sphere import haar_rotations, normalize, project_tangent, rotate_in_plane, uniform_sphere
 
 __all__ = [
     "EXERCISES",
@@ -328,10 +327,6 @@ def _require_unit_rows(outputs, trials, code: str, message: str, tol: float = 1e
         drift = float(np.max(np.abs(np.linalg.norm(out, axis=1) - 1.0)))
         if drift > tol:
             raise _Diagnosis(code, message.format(drift=drift, shown=trial.shown))
-
-
-def _haar_rotations(m: int, d: int, rng: np.random.Generator) -> np.ndarray:
-    return special_ortho_group.rvs(d, size=m, random_state=rng).reshape(m, d, d)
 
 
 # --------------------------------------------------------------------------
@@ -919,7 +914,7 @@ def check_prompt_maximizer(my_maximizer: Callable, seed: int = 0) -> CheckResult
         trials = []
         for m, d, n in ((3, 3, 10), (5, 4, 12), (2, 3, 7)):
             v = uniform_sphere(1, d, rng)[0]
-            G = _haar_rotations(m, d, rng)
+            G = haar_rotations(m, d, rng)
             ids = np.r_[np.arange(m), rng.integers(0, m, n - m)]
             rng.shuffle(ids)
             trials.append(_Trial((v, G, ids), f"{m} prompts in dimension {d}, {n} tokens",

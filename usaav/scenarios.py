@@ -11,7 +11,7 @@ key     kernel              default parameters                                  
 ======  ==================  =================================================================================  =======================================
 (i)     USA baseline        β = 1                                                                              Dirac mass (Ex. 1)
 (ii)    distance bias       β = 1, :math:`w=e^{-d(a,b)/\ell}`, ℓ = 0.25                                        Dirac mass (Prop. 11, Ex. 4)
-(iii)   Toeplitz            :math:`c(r)=a_0+a_1\cos2\pi mr`, 0.2, 1, m = 2                                     great circle run m times (Prop. 10)
+(iii)   Toeplitz            :math:`c(r)=a_0+a_1\cos2\pi mr`, 0.2, 1, m = 2                                     great circle run m times (Prop. 10; needs a₁ > 2a₀)
 (iv)    RoPE                β = 1, θ = 2π, plane (x₁, x₂)                                                      latitude circle (Thm. 1, Cor. 1)
 (v)     generalised RoPE    β = 1, :math:`G(s)=R^{(12)}_{2\pi s}R^{(13)}_{\alpha\sin2\pi ms}`, α = 0.5, m = 3  wavy closed curve (Thm. 4 (i))
 (vi)    fixed prompts       β = 1, 5 Haar-random rotations, ids i mod 5                                        one cluster per distinct point (Cor. 2)

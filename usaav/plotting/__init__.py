@@ -455,13 +455,20 @@ def color_key(label: str, *, values=None, cmap: str = "viridis", vmin: float = 0
     categories = [str(c) for c in categories]
     colormap = plt.get_cmap(cmap)
     norm = mcolors.Normalize(vmin, vmax)
-    fig = plt.figure(figsize=(SPHERE_SIZE * 0.8, 0.35 + 0.22 * len(categories)), layout="constrained")
+    # As many swatch columns as fit the panel width (a swatch with its name
+    # takes about 0.35 in plus 0.6 em per character), then as many rows as needed.
+    width = SPHERE_SIZE * 0.8
+    font = FONT_SIZE - 2
+    swatch = 0.35 + 0.6 * font / 72 * max(len(c) for c in categories) if categories else 1.0
+    ncols = max(1, min(len(categories), int(width // swatch)))
+    nrows = -(-len(categories) // ncols)
+    fig = plt.figure(figsize=(width, 0.45 + 0.24 * nrows), layout="constrained")
     ax = fig.add_subplot()
     ax.set_axis_off()
     handles = [plt.Line2D([], [], marker="o", ls="", color=colormap(norm(k)), label=name)
                for k, name in enumerate(categories)]
-    ax.legend(handles=handles, title=label, loc="center", frameon=False, ncols=min(len(categories), 5),
-              fontsize=FONT_SIZE - 2, title_fontsize=FONT_SIZE - 1)
+    ax.legend(handles=handles, title=label, loc="center", frameon=False, ncols=ncols, columnspacing=0.8,
+              handletextpad=0.2, borderaxespad=0.0, fontsize=font, title_fontsize=FONT_SIZE - 1)
     return fig
 
 
