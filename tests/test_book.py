@@ -293,8 +293,6 @@ def test_infrastructure_pages_show_no_internal_references():
 
 
 @built
-@pytest.mark.xfail(reason="the chapters still write 'MODEL.md §N' and 'seed'; the {model} role and 'the paper' "
-                          "replace them in the next round of chapter edits", strict=False)
 def test_no_page_of_the_book_shows_internal_references():
     found = refs_ext.internal_references(HTML)
     assert found == {}, "\n".join(f"{page}: {hits[0]}" for page, hits in found.items())
