@@ -55,8 +55,6 @@ __all__ = [
     "OPTION_RANGES",
     "SCENARIO_OVERRIDES",
     "SETUP_OPTIONS",
-    "TARGET_OPTION_RANGES",
-    "TARGET_SETUP_OPTIONS",
     "WEB_DIR",
     "bundle",
     "collapse",
@@ -374,11 +372,6 @@ OPTION_RANGES = {
 
 #: Options that set an explorer up without being one of its controls.
 SETUP_OPTIONS = {"latitude": {"copies"}}
-
-#: The explorers of chapters 3, 4, 5 and 7 (round 1 kept their ranges apart; the names stay for compatibility).
-TARGET_OPTION_RANGES = {name: OPTION_RANGES[name]
-                        for name in ("latitude", "orbit_law", "prompt_law", "prompts", "toeplitz", "metastability")}
-TARGET_SETUP_OPTIONS = SETUP_OPTIONS
 
 #: Departures of an explorer from the defaults of the scenario table
 #: (:data:`usaav.scenarios.TABLE`): explorer -> scenario key -> parameters.
