@@ -305,8 +305,8 @@ class MeanFieldResult(ExperimentResult):
                 f"exact W2 of the {law} to the mean field at t={float(self.times[0]):g}: rate over {sizes} "
                 f"{r0:.3f} ± {float(rate_se[k, 0]):.3f} ({len(self.seeds)} seeds), distance outside "
                 f"[{low:.2f} (CLT), {high:.3f} ({theory})]",
-                outside, "<", RATE_TOLERANCE, "Prop. 4; Ajtai-Komlos-Tusnady 1984, Ambrosio-Stra-Trevisan 2019"
-                if kernel == "usa" else "Prop. 4; Talagrand 1994, Goldman-Trevisan 2021"))
+                outside, "<", RATE_TOLERANCE, "the paper's Prop. 4; Ajtai-Komlos-Tusnady 1984, Ambrosio-Stra-Trevisan 2019"
+                if kernel == "usa" else "the paper's Prop. 4; Talagrand 1994, Goldman-Trevisan 2021"))
             for j in range(1, len(self.times)):
                 change = self.rate[k, :, j] - self.rate[k, :, 0]
                 c_mean, c_se = mean_sem(change, axis=0)
@@ -316,13 +316,13 @@ class MeanFieldResult(ExperimentResult):
                     f"exact W2 of the {law} to the mean field at t={t:g}: rate "
                     f"{float(rate[k, j]):.3f} ± {float(rate_se[k, j]):.3f}, minus the rate at t=0 "
                     f"(± {float(c_se):.3f}; not slower: W2(t) <= C_t W2(0))",
-                    float(c_mean), "<", RATE_TOLERANCE, "Prop. 4 (Dobrushin)"))
+                    float(c_mean), "<", RATE_TOLERANCE, "the paper's Prop. 4 (Dobrushin)"))
                 half, same, double = self.clock_w2[k, :, j].mean(axis=0)
                 out.append(Verdict.check(
                     "mean_field",
                     f"exact W2 of the {law} at t={t:g}, n={int(self.sizes[-1])}: to the mean field at t/2, t, 2t "
                     f"= {half:.3f}, {same:.3f}, {double:.3f}; the flow runs at the right speed if t is nearest: "
-                    "W2(to t) / min(W2(to t/2), W2(to 2t))", same / min(half, double), "<", 1.0, "Prop. 4"))
+                    "W2(to t) / min(W2(to t/2), W2(to 2t))", same / min(half, double), "<", 1.0, "the paper's Prop. 4"))
         return out
 
 

@@ -616,7 +616,7 @@ class MetastabilityResult(ExperimentResult):
                 "beta": float(beta), "T1": float(t1_mean[b]), "T1_se": float(t1_se[b]),
                 "log_T1": float(log_mean[b]), "log_T1_se": float(log_se[b]),
                 "T1_reduced": float(red_mean[b]),
-                "T1_MODEL_md": MODEL_CHECK.get(float(beta), math.nan) if self._model_setup() else math.nan,
+                "T1_recorded": MODEL_CHECK.get(float(beta), math.nan) if self._model_setup() else math.nan,
                 "contraction_rate": float(rate_mean[b]), "contraction_rate_se": float(rate_se[b]),
                 "contraction_rate_predicted": float(np.mean(self.contraction_rate_predicted[b])),
                 "initial_angle": float(np.mean(self.initial_angle[b])),
@@ -641,7 +641,7 @@ class MetastabilityResult(ExperimentResult):
 
     def verdicts(self) -> list[Verdict]:
         """Thm. 5 as numbers: reduced flow, contraction, the exponent per gap, T1 ∝ 1/W_AB (module docstring)."""
-        ref = "Thm. 5, App. H"
+        ref = "the paper's Thm. 5, App. H"
         betas = ", ".join(f"{b:g}" for b in self.betas)
         out = []
         deviation = np.abs(self.T1 / self.T1_reduced - 1.0)
@@ -665,7 +665,7 @@ class MetastabilityResult(ExperimentResult):
             if devs:
                 out.append(Verdict.check(
                     "metastability", "regression check, not a prediction: largest |T1 / T1 recorded by this "
-                    "project (MODEL.md §6) - 1|", max(devs), "<", 0.1, "MODEL.md §6"))
+                    "project - 1|", max(devs), "<", 0.1, "the book's model appendix, §6"))
         out += self._rate_verdicts(ref)
         out += self._weight_verdicts(ref)
         return out

@@ -345,7 +345,7 @@ def figure_metastability(result, seed_index: int = 0):
     ax.plot(result.betas, np.log(np.nanmean(result.T1_reduced, axis=1)), "x", color=PALETTE.vermillion, ms=7,
             label=f"reduced {k}-point flow")
     rows = result.table()
-    model = [(row["beta"], row["T1_MODEL_md"]) for row in rows if np.isfinite(row["T1_MODEL_md"])]
+    model = [(row["beta"], row["T1_recorded"]) for row in rows if np.isfinite(row["T1_recorded"])]
     if model:
         ax.plot([b for b, _ in model], [math.log(v) for _, v in model], "s", mfc="none", color=PALETTE.black,
                 ms=7, label="regression values (MODEL.md §6)")
