@@ -4,7 +4,9 @@ Run after ``make book`` with ``make browser-test`` (or ``pytest tests/browser``)
 Skipped, with the reason, when there is no built book, no Playwright or no
 Chromium.  Every page is loaded from a local server with every other request
 aborted; a page fails on any request outside the book, any failed request
-and any console error.  On pages with explorers, as a reader meets them:
+and any console error; at 400 px no page may scroll sideways (code, tables
+and display math scroll inside their own boxes).  On pages with explorers,
+as a reader meets them:
 
 * every control of every explorer, in every combination of its drop-downs
   and checkboxes, is moved with the keyboard, a select or typing, and the
@@ -79,6 +81,33 @@ def test_page_is_offline_typeset_and_error_free(site, page_path):
         _wait_for_explorers(page)
         page.wait_for_timeout(500)  # let explorers run a few frames: errors in the loop show up here
         assert not log.problems(), "\n".join(log.problems())
+    finally:
+        page.context.close()
+
+
+#: What may be wider than a phone: it then scrolls inside its own box (code, tables, display math).
+SCROLLS_INSIDE = "pre, div.highlight, table, mjx-container, .MathJax, div.math, div.usaav-x"
+
+
+@pytest.mark.parametrize("page_path", PAGES)
+def test_page_at_phone_width_does_not_scroll_sideways(site, page_path):
+    page, log = _load(site, page_path, width=400, height=800)
+    try:
+        wait_for_math(page)
+        _wait_for_explorers(page)
+        width, client, culprits = page.evaluate(f"""() => {{
+            const de = document.documentElement, limit = de.clientWidth + 1, culprits = [];
+            for (const el of document.querySelectorAll("article *")) {{
+                if (el.closest("{SCROLLS_INSIDE}") || el.getBoundingClientRect().right <= limit) continue;
+                let box = el.parentElement, scrolls = false;
+                for (; box; box = box.parentElement) {{
+                    if (getComputedStyle(box).overflowX !== "visible") {{ scrolls = true; break; }}
+                }}
+                if (!scrolls) culprits.push(el.tagName + "." + el.className + ": " + el.textContent.slice(0, 40));
+            }}
+            return [de.scrollWidth, de.clientWidth, culprits.slice(0, 3)];
+        }}""")
+        assert width <= client + 1, f"the page is {width} px wide at {client} px: {culprits}"
     finally:
         page.context.close()
 
