@@ -33,7 +33,8 @@ test: $(BIN)/.installed
 # The floors of pyproject.toml, tested: a separate environment (.venv/oldest) on
 # the oldest Python the library supports, with the oldest allowed version of
 # every dependency (requirements-oldest.txt); then the test suite and every
-# chapter's code cells (jupytext + nbclient, tools/run_chapters.py). Inside
+# chapter's code cells, twice in one kernel as "Run All" pressed again
+# (jupytext + nbclient, tools/run_chapters.py --twice). Inside
 # .venv/, which git, the book build and the sdist already leave out.
 OLDEST_VENV ?= $(VENV)/oldest
 OLDEST_BIN := $(OLDEST_VENV)/bin
@@ -52,7 +53,7 @@ $(OLDEST_BIN)/.installed: requirements-oldest.txt pyproject.toml
 
 test-oldest: $(OLDEST_BIN)/.installed
 	USAAV_OLDEST=1 $(OLDEST_BIN)/python -m pytest -p no:cacheprovider
-	$(OLDEST_BIN)/python tools/run_chapters.py
+	$(OLDEST_BIN)/python tools/run_chapters.py --twice
 
 # The browser twin (usaav/web) against the Python library, in the same run.
 js-test: $(BIN)/.installed

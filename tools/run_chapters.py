@@ -2,15 +2,18 @@
 
 Usage (from the repository root)::
 
-    python tools/run_chapters.py [book/01_introduction.md ...]
+    python tools/run_chapters.py [--twice] [book/01_introduction.md ...]
 
 Each MyST notebook of the table of contents (``_toc.yml``) is read with
 jupytext and executed with nbclient in a new kernel of this Python, in the
 ``book/`` folder (as the book build runs it). Cells tagged
 ``skip-execution`` (exercise templates) are left out, as the book build
 leaves them out. Prints one line per page with its time and exits 1 if a
-cell raised. ``make test-oldest`` runs it with the oldest versions the
-library allows, where the book's own tooling (Jupyter Book) is not needed.
+cell raised. With ``--twice`` every page is run top to bottom a second time
+in the same kernel, as a reader pressing "Run All" again does: a page that
+leaves state behind (a closed pool, a name reused for something else) fails
+there.  ``make test-oldest`` runs it with the oldest versions the library
+allows, where the book's own tooling (Jupyter Book) is not needed.
 """
 
 from __future__ import annotations
@@ -42,23 +45,30 @@ def is_notebook(page: Path) -> bool:
     return head.startswith("---") and "jupytext:" in head
 
 
-def run_page(page: Path) -> float:
-    """Execute ``page`` in a fresh kernel; return the seconds it took."""
+def run_page(page: Path, rounds: int = 1) -> float:
+    """Execute ``page`` in a fresh kernel, ``rounds`` times top to bottom in that kernel; return the seconds."""
     notebook = jupytext.read(page)
     notebook.cells = [cell for cell in notebook.cells
                       if "skip-execution" not in cell.get("metadata", {}).get("tags", [])]
     start = time.perf_counter()
-    NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name="python3",
-                   resources={"metadata": {"path": str(page.parent)}}).execute()
+    client = NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name="python3",
+                            resources={"metadata": {"path": str(page.parent)}})
+    with client.setup_kernel():
+        for _ in range(rounds):
+            for index, cell in enumerate(notebook.cells):
+                if cell.cell_type == "code":
+                    client.execute_cell(cell, index)
     return time.perf_counter() - start
 
 
 def main(argv: list[str]) -> int:
+    rounds = 2 if "--twice" in argv else 1
+    argv = [arg for arg in argv if arg != "--twice"]
     pages = [Path(arg).resolve() for arg in argv] or [page for page in toc_pages() if is_notebook(page)]
     failed = []
     for page in pages:
         try:
-            seconds = run_page(page)
+            seconds = run_page(page, rounds)
         except CellExecutionError as error:
             failed.append(page.name)
             print(f"FAILED {page.relative_to(ROOT)}\n{error}", flush=True)
