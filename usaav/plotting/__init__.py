@@ -45,6 +45,7 @@ __all__ = [
     "animation_html",
     "close",
     "color_key",
+    "palette_png",
     "plot_circle",
     "plot_gallery",
     "plot_panels",
@@ -376,6 +377,32 @@ def plot_gallery(configs: Mapping[str, np.ndarray], *, values=None, ncols: int =
     return fig
 
 
+def palette_png(fig: matplotlib.figure.Figure, dpi: float = 110) -> bytes:
+    """``fig`` as PNG bytes with a palette of at most 256 colours (transparency kept).
+
+    About four times smaller than matplotlib's true-colour PNG for the
+    figures of this package, with no visible difference: what the book embeds
+    in its pages (:class:`Panels`).
+    """
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    buffer.seek(0)
+    image = Image.open(buffer).convert("RGBA")
+    if image.getextrema()[3][0] == 255:
+        # Opaque (the usual white background): median cut (method 0) keeps flat colours exact.
+        image = image.convert("RGB").quantize(colors=256, method=0)
+    else:
+        # Transparent pixels: fast octree (method 2), the quantizer that keeps an alpha channel.
+        image = image.quantize(colors=256, method=2)
+    out = io.BytesIO()
+    image.save(out, format="png", optimize=True)
+    return out.getvalue()
+
+
 class Panels:
     """Several single-panel figures shown as one output that wraps: side by side, stacked on a phone.
 
@@ -391,11 +418,17 @@ class Panels:
     figures : sequence of matplotlib.figure.Figure
     dpi : float
         Resolution of the PNG images.
+
+    Notes
+    -----
+    The images are embedded in the page, so they are stored with a palette
+    of at most 256 colours (:func:`palette_png`): a plot's flat colours and
+    their antialiased edges survive, and the page carries about a quarter of
+    the bytes.
     """
 
     def __init__(self, figures, *, dpi: float = 110):
         import base64
-        import io
 
         figures = list(figures)
         if not figures or not all(isinstance(f, matplotlib.figure.Figure) for f in figures):
@@ -403,9 +436,7 @@ class Panels:
         self.figures = figures
         self._png = []
         for fig in figures:
-            buffer = io.BytesIO()
-            fig.savefig(buffer, format="png", dpi=dpi)
-            self._png.append(base64.b64encode(buffer.getvalue()).decode("ascii"))
+            self._png.append(base64.b64encode(palette_png(fig, dpi)).decode("ascii"))
             plt.close(fig)
 
     def __iter__(self):
