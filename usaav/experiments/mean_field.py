@@ -305,7 +305,8 @@ class MeanFieldResult(ExperimentResult):
                 f"exact W2 of the {law} to the mean field at t={float(self.times[0]):g}: rate over {sizes} "
                 f"{r0:.3f} ± {float(rate_se[k, 0]):.3f} ({len(self.seeds)} seeds), distance outside "
                 f"[{low:.2f} (CLT), {high:.3f} ({theory})]",
-                outside, "<", RATE_TOLERANCE, "the paper's Prop. 4; Ajtai-Komlos-Tusnady 1984, Ambrosio-Stra-Trevisan 2019"
+                outside, "<", RATE_TOLERANCE,
+                "the paper's Prop. 4; Ajtai-Komlos-Tusnady 1984, Ambrosio-Stra-Trevisan 2019"
                 if kernel == "usa" else "the paper's Prop. 4; Talagrand 1994, Goldman-Trevisan 2021"))
             for j in range(1, len(self.times)):
                 change = self.rate[k, :, j] - self.rate[k, :, 0]
