@@ -11,6 +11,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.animation import FuncAnimation  # noqa: E402
@@ -165,8 +166,11 @@ def test_palette_png_looks_like_matplotlibs_png_at_a_fraction_of_the_bytes():
 
     from PIL import Image
 
-    fig = plotting.plot_points(usaav.uniform_sphere(200, 3, rng=3), values=np.linspace(0, 1, 200)).figure
-    fig.savefig(io.BytesIO(), format="png", dpi=110)  # the first draw of a 3D axes settles its layout
+    # A 2D figure renders the same pixels at every save (a 3D axes may still move between saves).
+    fig, ax = plt.subplots(figsize=(3.6, 3.0))
+    t = np.linspace(0, 1, 200)
+    ax.scatter(np.cos(6 * t), np.sin(6 * t) * t, c=t, cmap="viridis", s=12)
+    ax.plot(t, t**2, color=plotting.PALETTE.vermillion, lw=1.5)
     direct = io.BytesIO()
     fig.savefig(direct, format="png", dpi=110)
     compact = plotting.palette_png(fig, dpi=110)
