@@ -277,11 +277,8 @@ def final_law_panels(configs: Mapping[str, np.ndarray], labels: Mapping[str, np.
     if len(prompts) < len(configs):
         figures.append(plotting.color_key("position s", vmin=0.0, vmax=1.0))
     if ids:
-        key = plotting.color_key("prompt id", cmap=PROMPT_COLOURS, vmin=-0.5, vmax=n_colours - 0.5,
-                                 categories=[str(k) for k in range(max(ids))])
-        # the swatches stand in one row of up to five: widen the key so that the row fits
-        key.set_size_inches(max(key.get_size_inches()[0], 0.2 + 0.7 * min(max(ids), 5)), key.get_size_inches()[1])
-        figures.append(key)
+        figures.append(plotting.color_key("prompt id", cmap=PROMPT_COLOURS, vmin=-0.5, vmax=n_colours - 0.5,
+                                          categories=[str(k) for k in range(max(ids))]))
     return plotting.Panels(figures)
 
 
@@ -482,23 +479,24 @@ def figure_mean_field(result):
 def mean_field_panels(result) -> plotting.Panels:
     r"""The panels of :func:`figure_mean_field` as :class:`usaav.plotting.Panels`: for each kernel, :math:`W_2` against n, then against t."""
     figures = []
+
+    def panel(title):
+        fig, ax = plt.subplots(figsize=(3.45, 2.9), layout="constrained")
+        ax.set_title(title, fontsize=10)
+        ax.set_ylabel("exact $W_2$ to the mean-field law", fontsize=9)
+        ax.tick_params(labelsize=8.5)
+        figures.append(fig)
+        return ax
+
     for k in range(len(result.kernels)):
         title = f"{_mean_field_law(result, k)} ({'baseline' if result.kernels[k] == 'usa' else 'RoPE'})"
-        for draw in (_draw_mean_field_sizes, _draw_mean_field_times):
-            fig, ax = plt.subplots(figsize=(3.45, 2.9), layout="constrained")
-            if draw is _draw_mean_field_times:
-                draw(ax, result, k, motion_label=r"$W_2(\nu_0,\nu_t)$")
-            else:
-                draw(ax, result, k)
-            ax.set_title(title, fontsize=10)
-            ax.set_ylabel("exact $W_2$ to the mean-field law", fontsize=9)
-            ax.tick_params(labelsize=8.5)
-            if draw is _draw_mean_field_times:
-                _leave_room_for_legend(ax, 1.6)
-                ax.legend(fontsize=7, frameon=False, loc="upper left", ncols=2)
-            else:
-                low, high = ax.get_ylim()  # log axis: free the lower part of the panel for the legend
-                ax.set_ylim(low / (high / low) ** 0.7, high)
-                ax.legend(fontsize=7, frameon=False, loc="lower left")
-            figures.append(fig)
+        ax = panel(title)
+        _draw_mean_field_sizes(ax, result, k)
+        low, high = ax.get_ylim()  # log axis: free the lower part of the panel for the legend
+        ax.set_ylim(low / (high / low) ** 0.7, high)
+        ax.legend(fontsize=7, frameon=False, loc="lower left")
+        ax = panel(title)
+        _draw_mean_field_times(ax, result, k, motion_label=r"$W_2(\nu_0,\nu_t)$")
+        _leave_room_for_legend(ax, 1.6)
+        ax.legend(fontsize=7, frameon=False, loc="upper left", ncols=2)
     return plotting.Panels(figures)
