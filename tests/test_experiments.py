@@ -838,3 +838,17 @@ def test_collapse_panels_show_one_panel_per_observable(quick):
     assert [fig.axes[0].get_title().split(" (")[0] for fig in panels] == [
         "collapse gap $\\Gamma(X)$", "gauge-frame gap $\\Gamma(\\{G(a_i)x_i\\})$", "conditional diameter",
         "relative energy gap $(E_{\\max}-E_n)/E_{\\max}$"]
+
+
+def test_mean_field_panels_draw_the_requested_axes_for_each_kernel(quick):
+    from usaav.plotting import experiments as figures
+
+    res = quick["mean_field"]
+    both = figures.mean_field_panels(res)
+    sizes_only = figures.mean_field_panels(res, against=("n",))
+    assert len(both) == 2 * len(res.kernels) and len(sizes_only) == len(res.kernels)
+    # W2 against n: a log x axis over the sizes; against t: a linear one over the times
+    assert all(fig.axes[0].get_xscale() == "log" for fig in sizes_only)
+    assert [fig.axes[0].get_xscale() for fig in both] == ["log", "linear"] * len(res.kernels)
+    with pytest.raises(ValueError, match="against must be a non-empty sequence of 'n' and 't', got"):
+        figures.mean_field_panels(res, against=("x",))

@@ -476,8 +476,20 @@ def figure_mean_field(result):
     return fig
 
 
-def mean_field_panels(result) -> plotting.Panels:
-    r"""The panels of :func:`figure_mean_field` as :class:`usaav.plotting.Panels`: for each kernel, :math:`W_2` against n, then against t."""
+def mean_field_panels(result, against=("n", "t")) -> plotting.Panels:
+    r"""The panels of :func:`figure_mean_field` as :class:`usaav.plotting.Panels`: for each kernel, :math:`W_2` against n, then against t.
+
+    Parameters
+    ----------
+    result : MeanFieldResult
+    against : sequence of {"n", "t"}
+        Which panels to draw for each kernel, in this order: :math:`W_2`
+        against the number of particles (with the fitted rates and the rates
+        of independent samples), against time.
+    """
+    against = tuple(against)
+    if not against or any(x not in ("n", "t") for x in against):
+        raise ValueError(f"against must be a non-empty sequence of 'n' and 't', got {against!r}")
     figures = []
 
     def panel(title):
@@ -490,13 +502,15 @@ def mean_field_panels(result) -> plotting.Panels:
 
     for k in range(len(result.kernels)):
         title = f"{_mean_field_law(result, k)} ({'baseline' if result.kernels[k] == 'usa' else 'RoPE'})"
-        ax = panel(title)
-        _draw_mean_field_sizes(ax, result, k)
-        low, high = ax.get_ylim()  # log axis: free the lower part of the panel for the legend
-        ax.set_ylim(low / (high / low) ** 0.7, high)
-        ax.legend(fontsize=7, frameon=False, loc="lower left")
-        ax = panel(title)
-        _draw_mean_field_times(ax, result, k, motion_label=r"$W_2(\nu_0,\nu_t)$")
-        _leave_room_for_legend(ax, 1.6)
-        ax.legend(fontsize=7, frameon=False, loc="upper left", ncols=2)
+        for axis in against:
+            ax = panel(title)
+            if axis == "n":
+                _draw_mean_field_sizes(ax, result, k)
+                low, high = ax.get_ylim()  # log axis: free the lower part of the panel for the legend
+                ax.set_ylim(low / (high / low) ** 0.7, high)
+                ax.legend(fontsize=7, frameon=False, loc="lower left")
+            else:
+                _draw_mean_field_times(ax, result, k, motion_label=r"$W_2(\nu_0,\nu_t)$")
+                _leave_room_for_legend(ax, 1.6)
+                ax.legend(fontsize=7, frameon=False, loc="upper left", ncols=2)
     return plotting.Panels(figures)
