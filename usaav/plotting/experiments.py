@@ -237,7 +237,7 @@ def final_law_panels(configs: Mapping[str, np.ndarray], labels: Mapping[str, np.
     labels : dict[str, (n,) array]
         Panel title → labels: positions :math:`s\\in[0,1)` (viridis, key
         "position s"), or for the titles in ``prompts`` prompt ids
-        :math:`0,1,\\dots` (:data:`PROMPT_COLOURS`, key "prompt id").
+        :math:`0,1,\\dots` (:data:`PROMPT_COLOURS`, key "prompt", numbered from 1).
     prompts : collection of str
         The titles whose labels are prompt ids.
     size : float
@@ -277,8 +277,9 @@ def final_law_panels(configs: Mapping[str, np.ndarray], labels: Mapping[str, np.
     if len(prompts) < len(configs):
         figures.append(plotting.color_key("position s", vmin=0.0, vmax=1.0))
     if ids:
-        figures.append(plotting.color_key("prompt id", cmap=PROMPT_COLOURS, vmin=-0.5, vmax=n_colours - 0.5,
-                                          categories=[str(k) for k in range(max(ids))]))
+        # ids 0, 1, ... are numbered from 1, as in the explorers and chapters 2 and 4
+        figures.append(plotting.color_key("prompt", cmap=PROMPT_COLOURS, vmin=-0.5, vmax=n_colours - 0.5,
+                                          categories=[str(k + 1) for k in range(max(ids))]))
     return plotting.Panels(figures)
 
 
