@@ -61,33 +61,38 @@ MUTATIONS = [
              "out[..., i] = cos * X[..., i] - sin * X[..., j]\n    out[..., j] = sin * X[..., i] + cos * X[..., j]",
              "out[..., i] = cos * X[..., i] + sin * X[..., j]\n    out[..., j] = -sin * X[..., i] + cos * X[..., j]",
              (FORCES, THEOREMS)),
-    Mutation("RoPE/phase gauge frame: back-rotation by +phi", "usaav/kernels.py",
-             "return rotate_in_plane(U, -angles, plane)", "return rotate_in_plane(U, angles, plane)", (FORCES,)),
+    Mutation("RoPE/phase gauge frame: back-rotation by +phi", "usaav/_interaction.py",
+             "return rotate_in_plane(U, -self.angles, self.plane)", "return rotate_in_plane(U, self.angles, self.plane)",
+             (FORCES,)),
     # MODEL.md §3, gauge: ∇_x K = e^{...} G(a)^T G(b) y; the frame u = G(a) x.
-    Mutation("gauge frame G -> G^T", "usaav/kernels.py",
-             'return np.einsum("nij,...nj->...ni", G, X)\n\n    def from_gauge(U):\n        return np.einsum("nji,...nj->...ni", G, U)',
-             'return np.einsum("nji,...nj->...ni", G, X)\n\n    def from_gauge(U):\n        return np.einsum("nij,...nj->...ni", G, U)',
+    Mutation("gauge frame G -> G^T", "usaav/_interaction.py",
+             "        U = G[..., :, 0] * X[..., 0, None]\n        for b in range(1, X.shape[-1]):\n"
+             "            U += G[..., :, b] * X[..., b, None]\n",
+             "        U = G[..., 0, :] * X[..., 0, None]\n        for b in range(1, X.shape[-1]):\n"
+             "            U += G[..., b, :] * X[..., b, None]\n",
              (FORCES,)),
     # MODEL.md §1: periodic distance min(r, 1 - r).
     Mutation("periodic distance min(r, 1-r) -> r", "usaav/kernels.py",
              "    return np.minimum(r, 1.0 - r)\n", "    return r\n", (GEOMETRY, FORCES)),
     # MODEL.md §1: P_x = I - x x^T.
     Mutation("projection P_x dropped", "usaav/sphere.py",
-             "    return V - np.sum(X * V, axis=-1, keepdims=True) * X\n", "    return V\n", (FORCES,)),
+             "    radial = _row_dot(X, V)\n", "    radial = 0.0 * _row_dot(X, V)\n", (FORCES,)),
     Mutation("projection P_x halved", "usaav/sphere.py",
-             "    return V - np.sum(X * V, axis=-1, keepdims=True) * X\n",
-             "    return V - 0.5 * np.sum(X * V, axis=-1, keepdims=True) * X\n", (FORCES,)),
+             "    radial = _row_dot(X, V)\n", "    radial = 0.5 * _row_dot(X, V)\n", (FORCES,)),
     # MODEL.md §2: 1/n in the force, 1/(2n²) in the energy.
-    Mutation("force 1/n -> 1/(n-1)", "usaav/_pairwise.py", "        force /= n\n", "        force /= max(n - 1, 1)\n",
+    Mutation("force 1/n -> 1/(n-1)", "usaav/_pairwise.py",
+             "force = acc[..., :d] / n if ones else np.divide(acc, n, out=acc)",
+             "force = acc[..., :d] / max(n - 1, 1) if ones else np.divide(acc, max(n - 1, 1), out=acc)",
              (FORCES,)),
     Mutation("energy 1/(2n^2) -> 1/(2n(n-1))", "usaav/dynamics.py",
-             "(interaction.pair_sum(X) / (2.0 * interaction.n**2))",
-             "(interaction.pair_sum(X) / (2.0 * interaction.n * max(interaction.n - 1, 1)))", (FORCES,)),
+             "(interaction.pair_sum(batch) / (2.0 * interaction.n**2))",
+             "(interaction.pair_sum(batch) / (2.0 * interaction.n * max(interaction.n - 1, 1)))", (FORCES,)),
     # MODEL.md §3, large β: e^{β<x,y>} = e^β e^{β(<x,y>-1)}.
-    Mutation("e^-beta shift in the tiles", "usaav/_pairwise.py", "    right_t[d] = -beta\n", "    right_t[d] = -0.5 * beta\n",
+    Mutation("e^-beta shift in the tiles", "usaav/_pairwise.py",
+             "    right_t[:, d] = -beta[:, None]\n", "    right_t[:, d] = -0.5 * beta[:, None]\n",
              (FORCES,)),
     Mutation("e^beta raw clock factor", "usaav/dynamics.py",
-             "    return float(np.exp(interaction.log_scale))\n", "    return float(np.exp(0.5 * interaction.log_scale))\n",
+             "    return np.exp(interaction.log_scale)\n", "    return np.exp(0.5 * interaction.log_scale)\n",
              (FORCES,)),
     # MODEL.md §3, Toeplitz: ĉ(0) = c_0, ĉ(±k) = c_k / 2.
     Mutation("Toeplitz c-hat(k) = c_k/2 -> c_k", "usaav/kernels.py",
@@ -95,13 +100,13 @@ MUTATIONS = [
              "return {k: c for k, c in self.coefficients.items()}", (THEOREMS,)),
     # MODEL.md §4, Prop. 10 row: the finite-n bound, not the mean-field one.
     Mutation("Toeplitz gap against 1/2 max c-hat", "usaav/kernels.py",
-             "            return n * self._top_eigenvalue(s)\n", "            return 2.0 * n**2 * self.energy_bound()\n",
+             "            np.array([n * self._top_eigenvalue(s)]),\n", "            np.array([2.0 * n**2 * self.energy_bound()]),\n",
              (THEOREMS,)),
     Mutation("Toeplitz bound without the eigenvalue 0", "usaav/kernels.py",
              "            top = max(top, 0.0)\n", "            pass\n", (THEOREMS,)),
     # MODEL.md §4, Prop. 11: the maximum energy of a nonnegative weight.
-    Mutation("pair_sum_max of weighted kernels: weight ignored", "usaav/kernels.py",
-             "        return pair_sum(constant)\n", "        return float(n) ** 2\n", (THEOREMS,)),
+    Mutation("pair_sum_max of weighted kernels: weight ignored", "usaav/_interaction.py",
+             "        totals = self.pair_sums(constant)\n", "        totals = np.full(B, float(n) ** 2)\n", (THEOREMS,)),
     # MODEL.md §4, Thm. 2 (ii): Q(s) = α_(⌊sm⌋+1) from the sorted samples.
     Mutation("quantile floor -> ceil", "usaav/maximizers.py",
              "index = np.floor(_quantile_levels(s) * atoms.size)", "index = np.ceil(_quantile_levels(s) * atoms.size)",

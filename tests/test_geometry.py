@@ -99,6 +99,31 @@ def test_project_tangent_is_orthogonal_projection():
     np.testing.assert_allclose(normal, np.sum(V * X, axis=1)[:, None] * X, atol=ULP_TOL)
 
 
+@pytest.mark.parametrize("d", [2, 3, 4, 7, 8, 11])
+def test_row_wise_reductions_give_numpys_bits_for_a_batch_and_for_each_system(d):
+    """normalize, project_tangent and sphere_drift equal NumPy's own reductions along the last axis bit for bit.
+
+    Many short rows are combined one column at a time (usaav.sphere,
+    _by_columns): here the batch of 3 × 100 rows is, each system of 100 rows
+    is not.  The reference is the plain ``np.sum``/``np.linalg.norm``/``np.max``
+    formula.
+    """
+    rng = np.random.default_rng(d)
+    X = rng.standard_normal((3, 100, d)) * np.exp(rng.uniform(-30, 30, (3, 100, 1)))
+    V = rng.standard_normal((3, 100, d))
+    scaled = X / np.max(np.abs(X), axis=-1, keepdims=True)
+    unit = scaled / np.linalg.norm(scaled, axis=-1, keepdims=True)
+    tangent = V - np.sum(unit * V, axis=-1, keepdims=True) * unit
+
+    assert np.array_equal(usaav.normalize(X), unit)
+    for b in range(3):
+        assert np.array_equal(usaav.normalize(X[b]), unit[b])
+        assert np.array_equal(usaav.project_tangent(unit[b], V[b]), tangent[b])
+    assert np.array_equal(usaav.project_tangent(unit.reshape(-1, d), V.reshape(-1, d)), tangent.reshape(-1, d))
+    off = 1.25 * unit
+    assert sphere_drift(off) == np.max(np.abs(np.linalg.norm(off, axis=-1) - 1.0))
+
+
 def test_sphere_drift_is_largest_radial_deviation():
     X = np.array([[1.0, 0.0], [0.0, 1.001], [0.6, 0.8]])
     assert sphere_drift(X) == pytest.approx(0.001, abs=ULP_TOL)
