@@ -18,6 +18,11 @@ for the baseline kernel ``USA`` and for ``RoPE`` (θ = 2π, positions l/n
 shared by the systems), and prints a markdown table with the ratios and the
 target at n = 256 (at least 3× faster per system).
 
+At n = 256 it also times the tile arithmetic of the batch alone
+(:func:`tile_arithmetic`: the products, exps and contractions of the same
+stacks of tiles, with nothing else), and prints the largest ratio a batch
+could reach if all the rest cost nothing: separate time / arithmetic time.
+
 Before anything is timed, the batched results are compared with the
 separate ones and must be bitwise equal (``np.array_equal``); otherwise the
 script stops with exit status 1.
@@ -37,6 +42,7 @@ import numpy as np
 
 import usaav
 from usaav import kernels, labels
+from usaav._pairwise import BATCH_ENTRIES, tile_plan
 
 from bench_velocity import SINGLE_THREADED, best_times, environment, fmt_seconds, progress
 
@@ -83,6 +89,52 @@ def prepare(n: int, batch: int, seed: int) -> dict:
     return functions
 
 
+def tile_arithmetic(n: int, batch: int, seed: int):
+    """The tile operations of ``batch`` systems at ``n`` alone: a function to time, and its tile count.
+
+    For every stack of tiles that ``usaav._pairwise.exp_attention`` forms
+    (same plan, same stack sizes), the product giving the exponents, the
+    in-place ``exp`` and the contractions (two for the strips, one for the
+    diagonal squares), on arrays allocated beforehand and with no other
+    Python in between: what a batch costs if everything but its arithmetic
+    were free.
+    """
+    plan = tile_plan(n)
+    rng = np.random.default_rng(seed)
+    kinds = []  # (tiles in the stack, rows, columns, contractions)
+    squares = batch * plan.blocks
+    per = max(1, min(squares, BATCH_ENTRIES // plan.block**2))
+    kinds += [(min(per, squares - k), plan.block, plan.block, 1) for k in range(0, squares, per)]
+    if plan.tail:
+        per = max(1, min(batch, BATCH_ENTRIES // plan.tail**2))
+        kinds += [(min(per, batch - k), plan.tail, plan.tail, 1) for k in range(0, batch, per)]
+    for i0, i1, j0, j1 in plan.strips:
+        per = max(1, min(batch, BATCH_ENTRIES // ((i1 - i0) * (j1 - j0))))
+        kinds += [(min(per, batch - k), i1 - i0, j1 - j0, 2) for k in range(0, batch, per)]
+    # Exponents β(⟨u, v⟩ - 1) of uniform points, as in the tiles (β = BETA), and one
+    # tile buffer for all stacks, as exp_attention has (it stays in the cache).
+    buffer = np.empty(BATCH_ENTRIES)
+    stacks = []
+    for count, rows, cols, contractions in kinds:
+        u = usaav.uniform_sphere(count * (rows + cols), D, rng)
+        left = np.concatenate([np.sqrt(BETA) * u[: count * rows], np.ones((count * rows, 1))], axis=1)
+        right = np.concatenate([np.sqrt(BETA) * u[count * rows:], np.full((count * cols, 1), -BETA)], axis=1)
+        stacks.append((left.reshape(count, rows, D + 1), right.reshape(count, cols, D + 1).transpose(0, 2, 1).copy(),
+                       buffer[: count * rows * cols].reshape(count, rows, cols),
+                       rng.standard_normal((count, cols, D + 1)), rng.standard_normal((count, rows, D + 1)),
+                       np.empty((count, rows, D + 1)), np.empty((count, cols, D + 1)), contractions))
+
+    def run():
+        for left, right, tile, o_cols, o_rows, acc_rows, acc_cols, contractions in stacks:
+            np.matmul(left, right, out=tile)
+            np.exp(tile, out=tile)
+            np.matmul(tile, o_cols, out=acc_rows)
+            if contractions == 2:
+                np.matmul(tile.transpose(0, 2, 1), o_rows, out=acc_cols)
+
+    return run
+
+
 def markdown_table(results: dict, sizes, batch: int) -> str:
     header = ["n", "kernel", "`velocity`: separate", "batch", "ratio",
               "short `simulate`: separate", "batch", "ratio"]
@@ -98,10 +150,21 @@ def markdown_table(results: dict, sizes, batch: int) -> str:
     return "\n".join(lines)
 
 
-def target_lines(results: dict, sizes) -> list[str]:
+def target_lines(results: dict, sizes, batch: int) -> list[str]:
     if TARGET_N not in sizes:
         return [f"- Target: not measured (n = {TARGET_N} was not among the sizes)."]
-    out = []
+    floor = results[(TARGET_N, "arithmetic")] / batch
+    steps = int(round(SIMULATION["t_max"] / SIMULATION["dt"]))
+    passes = 2 * steps + steps // SIMULATION["record_every"] + 1  # Heun: 2 per step; an energy per frame
+    bounds = []
+    for what, arithmetic in (("velocity", floor), ("simulate", passes * floor)):
+        separate = min(results[(TARGET_N, name, what, "separate")] for name in ("USA", "RoPE")) / batch
+        bounds.append(f"`{what}` {separate / arithmetic:.1f}× ({fmt_seconds(separate)} / {fmt_seconds(arithmetic)})")
+    out = [f"- The tile arithmetic alone at n = {TARGET_N} (products, exps and contractions of the same stacks, "
+           f"arrays allocated beforehand, nothing else): {fmt_seconds(floor)} per system and pass over the "
+           f"pairs. A batch doing nothing but that arithmetic ({passes} passes in the short simulate, an energy "
+           f"counted as one) would beat the fastest separate calls by at most " + " and ".join(bounds)
+           + ": the ceiling of any batch of this method."]
     for what in ("velocity", "simulate"):
         ratios = [results[(TARGET_N, name, what, "separate")] / results[(TARGET_N, name, what, "batch")]
                   for name in ("USA", "RoPE")]
@@ -127,6 +190,8 @@ def main(argv=None) -> int:
     for n in args.sizes:
         progress(f"n = {n}: checking the batch against separate runs ...")
         functions.update({(n,) + key: f for key, f in prepare(n, args.batch, args.seed).items()})
+    if TARGET_N in args.sizes:
+        functions[(TARGET_N, "arithmetic")] = tile_arithmetic(TARGET_N, args.batch, args.seed)
     times = best_times(functions, rounds, 0.02 if args.quick else 0.05)
 
     clock = "CPU time (one thread throughout)" if SINGLE_THREADED else "wall-clock time"
@@ -136,7 +201,7 @@ def main(argv=None) -> int:
     print(f"{environment()}; load average {load_start:.1f} at start, {os.getloadavg()[0]:.1f} at end.\n")
     print(markdown_table(times, args.sizes, args.batch))
     print()
-    for line in target_lines(times, args.sizes):
+    for line in target_lines(times, args.sizes, args.batch):
         print(line)
     print("- Before timing, every batched velocity, trajectory and energy was bitwise equal to the "
           "separate runs' (np.array_equal).")
