@@ -90,7 +90,7 @@ def prepare(n: int, batch: int, seed: int) -> dict:
 
 
 def tile_arithmetic(n: int, batch: int, seed: int):
-    """The tile operations of ``batch`` systems at ``n`` alone: a function to time, and its tile count.
+    """The tile operations of ``batch`` systems at ``n`` alone, as a function to time.
 
     For every stack of tiles that ``usaav._pairwise.exp_attention`` forms
     (same plan, same stack sizes), the product giving the exponents, the
