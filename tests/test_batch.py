@@ -10,6 +10,8 @@ checked against loops and finite differences in ``test_forces.py`` and
 
 from __future__ import annotations
 
+import itertools
+
 import tracemalloc
 
 import numpy as np
@@ -350,6 +352,23 @@ def test_gallery_experiment_is_the_same_batched_or_not():
 
     assert len(set(batched.t_final)) > 1  # the scenarios really stopped at different times
     assert_same_result(batched, alone)
+
+
+def test_gallery_batches_split_the_scenarios_by_the_force_evaluation_they_share():
+    """BATCHES covers every scenario once; the scenarios of a batch stack into one pair engine, the others not."""
+    from usaav import scenarios
+    from usaav.experiments import gallery
+
+    assert sorted(sum(gallery.BATCHES, ())) == sorted(gallery.SCENARIOS)
+    n = 40
+    bound = {}
+    for name in gallery.SCENARIOS:
+        built = scenarios.setup(name, n, np.random.default_rng(0))
+        bound[name] = built.kernel.bind(built.aux, n, 3)
+    for group in gallery.BATCHES:
+        assert len(kernels.Interaction.stack([bound[name] for name in group]).engines) == 1, group
+    for first, second in itertools.combinations(gallery.BATCHES, 2):
+        assert len(kernels.Interaction.stack([bound[first[0]], bound[second[0]]]).engines) == 2, (first, second)
 
 
 def test_batched_collapse_pieces_resume_from_a_store(tmp_path):
