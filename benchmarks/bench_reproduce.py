@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    python benchmarks/bench_reproduce.py                    # collapse and gallery, about 15 min on 2 cores
+    python benchmarks/bench_reproduce.py                    # collapse and gallery, 2-15 min on 2 cores (load)
     python benchmarks/bench_reproduce.py --others           # also time metastability and mean-field once
     python benchmarks/bench_reproduce.py --quick            # the --quick experiments (a smoke test)
 
