@@ -187,16 +187,14 @@ def velocity(kernel, X, aux, *, clock: str = "raw") -> np.ndarray:
 
     Notes
     -----
-    Memory: ``O(B n d)`` plus about 2 MiB of tiles and temporaries (:mod:`usaav._pairwise`),
-    never a ``B n²`` array.
+    Memory: ``O(B n d)`` plus at most 512 KiB of tiles (:mod:`usaav._pairwise`),
+    never a ``B n²`` array.  Time: ``O(B n² d)`` for the exponential kernels,
+    ``O(B n · modes · d)`` for Toeplitz.
 
     Raises
     ------
     ValueError
         For bad arguments, and when the result would overflow (raw clock).
-
-    Memory: O(n · d) plus one force tile (:mod:`usaav._pairwise`); time
-    O(n² d) for the exponential kernels, O(n · modes · d) for Toeplitz.
 
     Examples
     --------
@@ -452,8 +450,9 @@ def simulate(
 
     Notes
     -----
-    Memory: the recorded frames plus ``O(B n d)`` for the state and at most
-    about 2 MiB of tiles per force evaluation, never a ``B n²`` array.
+    Memory: the recorded frames (bounded by ``max_bytes``) plus ``O(B n d)``
+    for the state and at most 512 KiB of tiles per force evaluation
+    (:mod:`usaav._pairwise`), never a ``B n²`` array.
 
     Raises
     ------
@@ -468,9 +467,6 @@ def simulate(
         Heun in the raw clock with ``dt * e^beta > 2``
         (:data:`RAW_STEP_LIMIT`): the step cannot follow the contraction at
         rate e^β near a cluster; use ``clock="rescaled"`` or a smaller ``dt``.
-
-    Memory: the recording (bounded by ``max_bytes``) plus O(n · d) per
-    step and the force tiles (:mod:`usaav._pairwise`).
 
     Examples
     --------
