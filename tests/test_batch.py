@@ -11,7 +11,6 @@ checked against loops and finite differences in ``test_forces.py`` and
 from __future__ import annotations
 
 import itertools
-
 import tracemalloc
 
 import numpy as np
