@@ -39,7 +39,7 @@ from ._validation import (
 from .integrate import VectorField, check_ivp_options, heun_step, solve_ivp_adapter
 from .kernels import Interaction, Kernel, bind_batch
 from .sphere import _project_tangent as project_tangent
-from .sphere import _row_dot
+from .sphere import _radial_defect
 from .sphere import uniform_sphere
 
 __all__ = ["BatchTrajectory", "Trajectory", "bind", "energy", "simulate", "vector_field", "velocity"]
@@ -533,7 +533,7 @@ def simulate(
             )
     _check_finite_result(X[-1], "the trajectory", interaction, clock)
     _check_finite_result(energies, "the energy along the trajectory", interaction, clock)
-    drift = np.max(np.abs(np.sqrt(_row_dot(X, X)) - 1.0), axis=-1)
+    drift = np.max(_radial_defect(X), axis=-1)
 
     if not batched:
         return Trajectory(

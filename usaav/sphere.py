@@ -138,7 +138,12 @@ def sphere_drift(X) -> float:
     if X.ndim < 1 or X.size == 0:
         raise ValueError(f"X must hold at least one row, got shape {X.shape}")
     with np.errstate(over="ignore"):
-        return float(np.max(np.abs(np.sqrt(_row_dot(X, X)) - 1.0)))
+        return float(np.max(_radial_defect(X)))
+
+
+def _radial_defect(X: np.ndarray) -> np.ndarray:
+    r""":math:`\big|\,|x_i| - 1\big|` of every row: how far each point is from the sphere (MODEL.md §5)."""
+    return np.abs(np.sqrt(_row_dot(X, X)) - 1.0)
 
 
 def uniform_sphere(n: int, d: int, rng: np.random.Generator | int | None) -> np.ndarray:
