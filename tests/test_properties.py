@@ -319,6 +319,9 @@ def test_energy_velocity_and_gap_of_hostile_input_refuse_or_are_finite_and_right
     refused, energy = refuses_naming(hostile, lambda: usaav.energy(kernel, X, aux, clock="rescaled"))
     if refused:
         return
+    # The labels as the library was given them (None is a valid "no labels" for USA, which ignores them;
+    # as a float array it would become a 0-d NaN that velocity rightly refuses).
+    labels_given = aux
     X, aux = np.asarray(X, dtype=float), np.asarray(aux, dtype=float)
     # Rows accepted within 1e-8 of the sphere are projected onto it (check_points(project=True)).
     X = X / np.linalg.norm(X, axis=-1, keepdims=True)
@@ -327,9 +330,9 @@ def test_energy_velocity_and_gap_of_hostile_input_refuse_or_are_finite_and_right
     expected = [rescaled_energy_formula(name, float(beta), system, aux) for system in systems]
     # The exponent's rounding, (d + 1) β eps, is the relative error of every term.
     assert list(np.atleast_1d(energy)) == pytest.approx(expected, rel=1e-12 + 10 * (d + 1) * float(beta) * 2.3e-16)
-    V = usaav.velocity(kernel, X, aux, clock="rescaled")
+    V = usaav.velocity(kernel, X, labels_given, clock="rescaled")
     assert np.all(np.isfinite(V)) and np.max(np.abs(np.sum(V * X, axis=-1))) < 1e-12
-    gap = np.atleast_1d(usaav.relative_energy_gap(kernel, X, aux))
+    gap = np.atleast_1d(usaav.relative_energy_gap(kernel, X, labels_given))
     assert np.all((0.0 <= gap) & (gap <= 1.0))
 
 
