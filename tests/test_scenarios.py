@@ -96,17 +96,6 @@ def test_toeplitz_scenario_is_the_cosine_series_a0_plus_a1_cos_2pi_m_r():
     np.testing.assert_allclose(built.kernel.profile(r), 0.1 + 0.8 * np.cos(6 * np.pi * r), atol=1e-15)
 
 
-def test_generalized_rope_gauge_is_the_product_of_two_plane_rotations():
-    s = np.array([0.1, 0.35])
-    G = scenarios.WavyGauge(0.5, 3)(s)
-    for k, sk in enumerate(s):
-        c1, s1 = np.cos(2 * np.pi * sk), np.sin(2 * np.pi * sk)
-        a = 0.5 * np.sin(6 * np.pi * sk)
-        R12 = np.array([[c1, -s1, 0], [s1, c1, 0], [0, 0, 1]])
-        R13 = np.array([[np.cos(a), 0, -np.sin(a)], [0, 1, 0], [np.sin(a), 0, np.cos(a)]])
-        np.testing.assert_allclose(G[k], R12 @ R13, atol=1e-15)
-
-
 def test_predicted_law_fills_in_the_parameters():
     assert scenarios.TABLE["toeplitz"].predicted_law(m=3) == "great circle run 3 times"
     assert scenarios.TABLE["prompts"].predicted_law().startswith("5 clusters")

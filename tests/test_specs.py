@@ -17,7 +17,7 @@ from scipy.stats import special_ortho_group
 
 import usaav
 from usaav import kernels
-from usaav.experiments.gallery import WavyGauge
+from usaav.gauges import WavyGauge
 from usaav.specs import SPEC_TYPES, TabulatedGauge, TabulatedPhase, TabulatedWeight, from_spec, to_spec
 
 N = 12

@@ -13,7 +13,9 @@ Layout (each module one idea, each depending only on those above it):
 ``transport``    exact Wasserstein distances between empirical laws
 ``zonal``        the exact mean-field flow of zonal laws on S²
 ``twisted``      twisted states on the circle and their linear stability
-``targets``      target laws the reader picks (angle laws, sphere shapes, prompt gauges)
+``formula``      a safe formula language for the reader's quantile function (never ``eval``)
+``gauges``       prompt gauges (Cor. 2) and the wavy generalised-RoPE gauge (§6.2 (v))
+``targets``      target laws the reader picks (angle laws, sphere shapes)
 ``scenarios``    the standard kernel set-ups of MODEL.md §6.2, one table for all
 ``experiments``  the paper's experiments (§6, App. C); ``cli``: the ``usaav`` command
 ``exercises``    self-checks for the book's coding exercises

@@ -45,29 +45,11 @@ import numpy as np
 from . import kernels
 from ._validation import check_int
 from .labels import grid_positions
-from .sphere import rotation
-from .targets import PROMPT_LAYOUTS, prompt_gauges
+from .gauges import PROMPT_LAYOUTS, WavyGauge, prompt_gauges
 
+# WavyGauge lives in usaav.gauges; it is named here too because the book builds scenario (v) as
+# kernels.Gauge(beta, scenarios.WavyGauge(alpha, m)).
 __all__ = ["KEYS", "TABLE", "Scenario", "ScenarioSetup", "WavyGauge", "as_json", "setup"]
-
-
-@dataclass(frozen=True)
-class WavyGauge:
-    r"""Generalised RoPE gauge :math:`G(s)=R^{(12)}_{2\pi s}\,R^{(13)}_{\alpha\sin(2\pi m s)}` (MODEL.md §3, §6.2 (v)).
-
-    A picklable callable for :class:`usaav.kernels.Gauge`.
-
-    >>> G = WavyGauge(0.5, 3)(np.array([0.0, 0.25]))
-    >>> G.shape, bool(np.allclose(G[0], np.eye(3)))
-    ((2, 3, 3), True)
-    """
-
-    alpha: float
-    m: int
-
-    def __call__(self, s):
-        s = np.asarray(s, dtype=np.float64)
-        return rotation(2 * np.pi * s, 3, (0, 1)) @ rotation(self.alpha * np.sin(2 * np.pi * self.m * s), 3, (0, 2))
 
 
 @dataclass(frozen=True, eq=False)

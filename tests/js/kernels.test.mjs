@@ -7,10 +7,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
+import { generalizedRopeGauges } from "../../usaav/web/gauges.js";
 import {
   bindKernel,
   energy,
-  generalizedRopeGauges,
   plainSpec,
   ropeSpec,
 } from "../../usaav/web/kernels.js";

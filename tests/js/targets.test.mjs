@@ -1,4 +1,5 @@
-// targets.js against usaav/targets.py: the same formulas give the same
+// targets.js, formula.js and gauges.js against usaav/targets.py, formula.py and
+// gauges.py (and usaav.maximizers): the same formulas give the same
 // values and the same error messages, the same laws the same quantiles and
 // CDFs, the same shapes the same points, the same Householder gauges.
 //
@@ -8,19 +9,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
+import { formulaValues, parseFormula } from "../../usaav/web/formula.js";
+import { HOUSEHOLDER_MIN_SQUARED, PROMPT_LAYOUTS, gaugeImages, householderGauges, promptGauges } from "../../usaav/web/gauges.js";
 import {
   ANGLE_LAWS,
-  HOUSEHOLDER_MIN_SQUARED,
-  PROMPT_LAYOUTS,
   SHAPES,
   angleLaw,
-  formulaValues,
-  gaugeImages,
-  householderGauges,
   ksDistance,
   midpoints,
-  parseFormula,
-  promptGauges,
   realizeLaw,
   sphereTarget,
   targetMap,
@@ -52,7 +48,7 @@ const FORMULAS = [
 
 test("formula values agree with the Python parser on a grid of s", () => {
   const expected = python(`
-from usaav.targets import parse_formula
+from usaav.formula import parse_formula
 print(json.dumps([parse_formula(t)(np.array(data["s"])).tolist() for t in data["formulas"]]))`,
   { s: S_GRID, formulas: FORMULAS });
   FORMULAS.forEach((text, k) => {
@@ -70,7 +66,7 @@ const BROKEN = [
 
 test("broken and hostile formulas get the same message as in Python", () => {
   const expected = python(`
-from usaav.targets import parse_formula
+from usaav.formula import parse_formula
 out = []
 for text in data:
     try:
@@ -237,7 +233,7 @@ test("prompt gauge layouts are rotations with the expected number of distinct ma
 
 test("phases in one plane equal Python's prompt_gauges", () => {
   const expected = python(`
-from usaav.targets import prompt_gauges
+from usaav.gauges import prompt_gauges
 print(json.dumps(prompt_gauges(5, "phases in one plane", None).ravel().tolist()))`);
   assertClose(promptGauges(5, "phases in one plane", makeRng(0)), expected, 1e-15, "phases");
 });

@@ -23,7 +23,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
-import { bindKernel, energy, generalizedRopeGauges, plainSpec, ropeSpec } from "../../usaav/web/kernels.js";
+import { generalizedRopeGauges } from "../../usaav/web/gauges.js";
+import { bindKernel, energy, plainSpec, ropeSpec } from "../../usaav/web/kernels.js";
 import { heunStep, heunWorkspace, vectorField } from "../../usaav/web/integrate.js";
 import {
   collapseGap,

@@ -23,7 +23,7 @@
 //
 // b the distance bias (or 1), w a tabulated separated weight (or 1).
 
-import { rotateInPlane, rotationMatrix } from "./sphere.js";
+import { rotateInPlane } from "./sphere.js";
 
 /** The spec types bindKernel understands (the table of usaav.specs). */
 export const KERNEL_TYPES = Object.freeze([
@@ -556,37 +556,6 @@ export function clockFactor(interaction, clock) {
  */
 export function ropeSpec(beta, theta, positions, plane = [0, 1]) {
   return { type: "rope", beta, theta, plane: [...plane], aux: Array.from(positions) };
-}
-
-/**
- * Gauges of the generalised RoPE G(s) = R^{(12)}_{2πs} R^{(13)}_{α sin 2πms}
- * (MODEL.md §3, §6.2 (v)): the maximiser traces a wavy closed curve. Axes 1,
- * 2, 3 of the paper are 0, 1, 2 here, as in usaav.experiments.gallery.WavyGauge.
- *
- * @param {ArrayLike<number>} positions  n labels s_i
- * @param {number} alpha  amplitude α
- * @param {number} m  frequency
- * @param {number} [d=3]  dimension, at least 3
- * @returns {Float64Array} n*d*d, matrix i row-major at offset i*d*d (spec.gauges of a "gauge" spec)
- */
-export function generalizedRopeGauges(positions, alpha, m, d = 3) {
-  if (!Number.isInteger(d) || d < 3) throw new RangeError(`d must be an integer >= 3, got ${d}`);
-  const n = positions.length;
-  const out = new Float64Array(n * d * d);
-  for (let i = 0; i < n; i++) {
-    const s = positions[i];
-    const first = rotationMatrix(2 * Math.PI * s, d, [0, 1]);
-    const second = rotationMatrix(alpha * Math.sin(2 * Math.PI * m * s), d, [0, 2]);
-    const base = i * d * d;
-    for (let r = 0; r < d; r++) {
-      for (let c = 0; c < d; c++) {
-        let sum = 0;
-        for (let k = 0; k < d; k++) sum += first[r * d + k] * second[k * d + c];
-        out[base + r * d + c] = sum;
-      }
-    }
-  }
-  return out;
 }
 
 /**

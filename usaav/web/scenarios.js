@@ -7,8 +7,7 @@
 // and the forces against usaav.velocity; tests/js/explorers.test.mjs the
 // explorers' kernels against the Python scenarios.
 
-import { generalizedRopeGauges } from "./kernels.js";
-import { promptGauges } from "./targets.js";
+import { generalizedRopeGauges, promptGauges } from "./gauges.js";
 
 /** Positions s_i = i/n, i = 0..n-1 (usaav.labels.grid_positions; MODEL.md §6.1): the labels of every scenario but the prompts. */
 export function gridPositions(n) {

@@ -10,7 +10,8 @@ import { choiceControl, sliderControl, textControl } from "../controls.js";
 import { bindKernel } from "../kernels.js";
 import { collapseGap, relativeEnergyGap } from "../observables.js";
 import { makeRng } from "../random.js";
-import { SHAPES, gaugeImages, householderGauges, sphereTarget } from "../targets.js";
+import { gaugeImages, householderGauges } from "../gauges.js";
+import { SHAPES, sphereTarget } from "../targets.js";
 import { PALETTE } from "../view.js";
 
 const PROMPT_LAW_V = Object.freeze([0, 0, 1]);

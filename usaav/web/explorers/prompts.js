@@ -10,7 +10,7 @@ import { choiceControl, sliderControl } from "../controls.js";
 import { collapseGap, countClusters, gaugeGap, relativeEnergyGap } from "../observables.js";
 import { makeRng } from "../random.js";
 import { normalizeRows, uniformSphere } from "../sphere.js";
-import { PROMPT_LAYOUTS, gaugeImages, promptGauges } from "../targets.js";
+import { PROMPT_LAYOUTS, gaugeImages, promptGauges } from "../gauges.js";
 import { SERIES_COLOURS, promptColour, seedControl } from "./common.js";
 
 const PROMPTS_PER_PROMPT = 24;
