@@ -38,6 +38,8 @@ from ._validation import (
 )
 from .integrate import VectorField, check_ivp_options, heun_step, solve_ivp_adapter
 from .kernels import Interaction, Kernel, bind_batch
+from .kernels import check_finite_result as _check_finite_result
+from .kernels import check_kernel as _check_kernel
 from .sphere import _project_tangent as project_tangent
 from .sphere import _radial_defect
 from .sphere import uniform_sphere
@@ -67,18 +69,6 @@ MAX_STEPS = 10**9
 #: O(1) (the trajectory is lost) from 10 on; e.g. dt = 0.05 is inaccurate
 #: from β ≈ 3.7 (dt·e^β = 2) and lost at β = 5..9.
 RAW_STEP_LIMIT = 2.0
-
-
-def _check_kernel(kernel) -> Kernel:
-    if not isinstance(kernel, Kernel):
-        if isinstance(kernel, (list, tuple)):
-            raise TypeError(
-                f"kernel is a sequence of {len(kernel)} kernels, which needs a batch: X of shape (B, n, d)"
-            )
-        raise TypeError(
-            f"kernel must be a usaav kernel (USA, RoPE, Prompts, ...), got {type(kernel).__name__}"
-        )
-    return kernel
 
 
 def _check_states(X, name: str = "X") -> np.ndarray:
@@ -112,19 +102,6 @@ def _clock_factor(interaction: Interaction, clock: str) -> np.ndarray:
             "time t' = e^beta t, in which velocities and energies are divided by e^beta (MODEL.md §3)"
         )
     return np.exp(interaction.log_scale)
-
-
-def _check_finite_result(values, what: str, interaction: Interaction, clock: str):
-    """Refuse a result that overflowed (huge weights or coefficients, raw clock near β = 709)."""
-    if not np.all(np.isfinite(values)):
-        largest = float(np.max(interaction.log_scale))
-        hint = (f", or beta = {largest:g} too large for clock='raw' (use clock='rescaled', "
-                "MODEL.md §3)" if clock == "raw" and largest > 0 else "")
-        raise ValueError(
-            f"{what} overflows float64: the kernel's weights or coefficients are too large for this many "
-            f"particles{hint}"
-        )
-    return values
 
 
 def bind(kernel, X, aux) -> tuple[np.ndarray, Interaction]:

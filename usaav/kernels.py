@@ -67,6 +67,8 @@ __all__ = [
     "Prompts",
     "Toeplitz",
     "bind_batch",
+    "check_finite_result",
+    "check_kernel",
     "periodic_distance",
 ]
 
@@ -667,6 +669,38 @@ class Toeplitz(Kernel):
 # --------------------------------------------------------------------------
 # Batches: one kernel, or one kernel per system, bound to the labels of B systems
 # --------------------------------------------------------------------------
+
+
+def check_kernel(kernel) -> Kernel:
+    """``kernel`` if it is a usaav kernel, else a ``TypeError`` saying what was given (a list asks for a batch)."""
+    if not isinstance(kernel, Kernel):
+        if isinstance(kernel, (list, tuple)):
+            raise TypeError(
+                f"kernel is a sequence of {len(kernel)} kernels, which needs a batch: X of shape (B, n, d)"
+            )
+        raise TypeError(
+            f"kernel must be a usaav kernel (USA, RoPE, Prompts, ...), got {type(kernel).__name__}"
+        )
+    return kernel
+
+
+def check_finite_result(values, what: str, interaction: Interaction, clock: str = "rescaled"):
+    r"""``values`` if all are finite; else a ``ValueError`` saying that ``what`` overflowed float64.
+
+    A result computed from a bound kernel overflows when its weights or
+    coefficients are huge, or in the raw clock (the factor :math:`e^\beta`,
+    MODEL.md §3) near :math:`\beta=709`; the message names ``what`` and, in
+    the raw clock, the value of :math:`\beta` and the rescaled clock as the way out.
+    """
+    if not np.all(np.isfinite(values)):
+        largest = float(np.max(interaction.log_scale))
+        hint = (f", or beta = {largest:g} too large for clock='raw' (use clock='rescaled', "
+                "MODEL.md §3)" if clock == "raw" and largest > 0 else "")
+        raise ValueError(
+            f"{what} overflows float64: the kernel's weights or coefficients are too large for this many "
+            f"particles{hint}"
+        )
+    return values
 
 
 def bind_batch(kernel, aux, batch: int, n: int, d: int) -> Interaction:

@@ -18,7 +18,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from ._validation import BLOCK_ENTRIES, check_aux, check_frames, check_points, check_positive_scalar
-from .dynamics import _check_finite_result, _check_kernel, bind
+from .kernels import check_finite_result, check_kernel
 from .sphere import _project_tangent
 
 __all__ = [
@@ -85,7 +85,7 @@ def gauge_gap(kernel, X, aux):
     For kernels without a gauge this is :func:`collapse_gap`.  Extra memory:
     one block of frames.
     """
-    kernel = _check_kernel(kernel)
+    kernel = check_kernel(kernel)
     frames, single = check_frames(X)
     interaction = kernel.bind(aux, *frames.shape[1:])
     values = np.empty(len(frames))
@@ -228,9 +228,9 @@ def relative_energy_gap(kernel, X, aux):
         and when the maximum is 0 (an all-zero weight, a Toeplitz kernel with
         :math:`\lambda_{\max}(C)\le0`): the relative gap is then undefined.
     """
-    kernel = _check_kernel(kernel)
+    kernel = check_kernel(kernel)
     frames, single = check_frames(X, project=True)
-    _, interaction = bind(kernel, frames[0], aux)
+    interaction = kernel.bind(aux, *frames.shape[1:])
     with np.errstate(over="ignore", invalid="ignore"):
         maximum = interaction.pair_sum_max()
     if maximum is None:
@@ -238,7 +238,7 @@ def relative_energy_gap(kernel, X, aux):
             f"relative_energy_gap needs a kernel with a known maximum energy; "
             f"{type(kernel).__name__} with a sign-changing weight has none"
         )
-    _check_finite_result(maximum, "the maximum energy", interaction, "rescaled")
+    check_finite_result(maximum, "the maximum energy", interaction, "rescaled")
     if not maximum > 0.0:
         raise ValueError(
             f"relative_energy_gap is undefined for this {type(kernel).__name__} kernel and these labels: "
@@ -247,7 +247,7 @@ def relative_energy_gap(kernel, X, aux):
         )
     with np.errstate(over="ignore", invalid="ignore"):
         values = np.array([1.0 - interaction.pair_sum(frame) / maximum for frame in frames])
-    _check_finite_result(values, "the relative energy gap", interaction, "rescaled")
+    check_finite_result(values, "the relative energy gap", interaction, "rescaled")
     tolerance = _gap_round_off(interaction, frames.shape[2])
     values[(values < 0.0) & (values >= -tolerance)] = 0.0
     return _unwrap(values, single)
@@ -261,14 +261,14 @@ def euler_lagrange_residual(kernel, X, aux):
     the largest possible force (at most 1 times the largest weight).
     Memory: O(n · block) per frame.
     """
-    kernel = _check_kernel(kernel)
+    kernel = check_kernel(kernel)
     frames, single = check_frames(X, project=True)
-    _, interaction = bind(kernel, frames[0], aux)
+    interaction = kernel.bind(aux, *frames.shape[1:])
     with np.errstate(over="ignore", invalid="ignore"):
         values = np.array([
             np.max(np.linalg.norm(_project_tangent(frame, interaction.drift(frame)), axis=-1)) for frame in frames
         ])
-    return _unwrap(_check_finite_result(values, "the Euler-Lagrange residual", interaction, "rescaled"), single)
+    return _unwrap(check_finite_result(values, "the Euler-Lagrange residual", interaction, "rescaled"), single)
 
 
 def count_clusters(X, threshold: float = 1e-3) -> int:
