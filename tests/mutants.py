@@ -149,6 +149,12 @@ MUTATIONS = [
     Mutation("raw-clock Heun warning threshold 1e3", "usaav/dynamics.py", "RAW_STEP_LIMIT = 2.0\n", "RAW_STEP_LIMIT = 1e3\n",
              (ERRORS,)),
     Mutation("memory guard off", "usaav/dynamics.py", "    if needed > max_bytes:\n", "    if False:\n", (ERRORS,)),
+    Mutation("sphere_target array budget off", "usaav/targets.py",
+             "    check_array_bytes(3.0 * n, f\"sphere_target(", "    (3.0 * n, f\"sphere_target(", ("tests/test_targets.py",)),
+    Mutation("observables imports dynamics' private checks again", "usaav/observables.py",
+             "from .kernels import check_finite_result, check_kernel\n",
+             "from .dynamics import _check_finite_result as check_finite_result, _check_kernel as check_kernel\n",
+             ("tests/test_layout.py",)),
 ]
 
 

@@ -192,6 +192,14 @@ def test_sphere_target_refuses_unknown_shapes(kwargs, words):
         targets.sphere_target(rng=0, **kwargs)
 
 
+@pytest.mark.parametrize("shape", ["uniform", "word"])
+def test_sphere_target_refuses_a_sample_beyond_the_array_budget_before_drawing(shape):
+    """n = 10**9 asks for 24 GB of targets: a ValueError naming n and the budget, not a MemoryError (issue 16)."""
+    with pytest.raises(ValueError, match=r"n=1000000000\): the 1000000000 x 3 target points would need 22.4 GiB, "
+                                         r"more than the limit of 1 GiB"):
+        targets.sphere_target(shape, 10**9, rng=0)
+
+
 def test_target_map_checks_the_prompt_dimension():
     with pytest.raises(ValueError, match=r"p must have shape \(n, 3\)"):
         targets.target_map("two caps", np.zeros((4, 2)))

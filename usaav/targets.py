@@ -42,7 +42,7 @@ import numpy as np
 from scipy.integrate import trapezoid
 from scipy.stats import kstest
 
-from ._validation import check_int, check_plane
+from ._validation import check_array_bytes, check_int, check_plane
 from .formula import Formula, parse_formula
 from .gauges import PROMPT_LAYOUTS, count_distinct, prompt_gauges  # reachable here too, see below
 from .kernels import PhaseField
@@ -409,6 +409,10 @@ def sphere_target(shape: str, n: int, rng, *, word: str = "USA-AV") -> np.ndarra
       (needs matplotlib for the glyph outlines), mapped to
       longitude/latitude facing the default camera.
 
+    An ``n`` whose ``(n, 3)`` result would exceed the library's array budget
+    (:data:`usaav._validation.MAX_ARRAY_BYTES`, 1 GiB) is refused with a
+    ``ValueError`` before anything is drawn.
+
     Examples
     --------
     >>> T = sphere_target("two caps", 100, rng=0)
@@ -418,6 +422,8 @@ def sphere_target(shape: str, n: int, rng, *, word: str = "USA-AV") -> np.ndarra
     if shape not in SHAPES:
         raise ValueError(f"shape must be one of {SHAPES}, got {shape!r}")
     n = check_int(n, "n", minimum=1)
+    # The result's budget, checked before the prompts are drawn (the working arrays are a few times the result).
+    check_array_bytes(3.0 * n, f"sphere_target({shape!r}, n={n}): the {n} x 3 target points")
     rng = np.random.default_rng(rng)
     if shape == "word":
         return target_map("word", _word_region(word, n, rng))
