@@ -1,10 +1,9 @@
-"""The visual layer: usaav.plotting, usaav.tables and the core of usaav.widgets.
+"""The visual layer: usaav.plotting and usaav.tables.
 
 Figures are checked through what they contain (data on the axes, labels,
 the common camera), not through pixels.
 """
 
-import contextlib
 import io
 
 import matplotlib
@@ -98,18 +97,6 @@ def test_series_are_clipped_at_the_floor_on_a_log_axis_and_bands_drawn():
     assert y.min() == 1e-20 and ax.get_yscale() == "log"
     assert len(ax.collections) == 1  # the band
     assert to_rgb(ax.lines[0].get_color()) == to_rgb(plotting.PALETTE[0])
-
-
-def test_explore_calls_update_with_the_control_values():
-    ipywidgets = pytest.importorskip("ipywidgets")
-    from usaav import widgets
-
-    calls = []
-    with contextlib.redirect_stdout(io.StringIO()):
-        box = widgets.explore(lambda k, name: calls.append((k, name)),
-                              k=ipywidgets.IntSlider(value=3), name=["a", "b"])
-    assert calls == [(3, "a")]  # initial state drawn at creation (static pages show it)
-    assert box.controls["k"].continuous_update is False
 
 
 def test_table_markdown_escapes_bars_and_refuses_rows_of_the_wrong_width():

@@ -23,7 +23,6 @@ Layout (each module one idea, each depending only on those above it):
 ``plotting``     every matplotlib figure (``plotting.experiments``: the experiments')
 ``tables``       tables of numbers on a notebook page
 ``explorers``    explorers that run in the browser (anywidget; ``usaav/web``)
-``widgets``      an ipywidgets explorer for Python-side computations
 """
 
 from . import kernels, labels, maximizers
