@@ -155,6 +155,9 @@ MUTATIONS = [
              "from .kernels import check_finite_result, check_kernel\n",
              "from .dynamics import _check_finite_result as check_finite_result, _check_kernel as check_kernel\n",
              ("tests/test_layout.py",)),
+    Mutation("gallery writes its own Toeplitz default", "usaav/experiments/gallery.py",
+             '    toeplitz: tuple = DEFAULTS["toeplitz"],\n    wavy', "    toeplitz: tuple = (0.2, 1.0, 3),\n    wavy",
+             ("tests/test_scenarios.py",)),
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 
 import numpy as np
@@ -9,7 +10,7 @@ import pytest
 
 import usaav
 from usaav import kernels, scenarios
-from usaav.experiments import gallery_setup
+from usaav.experiments import gallery_setup, representation_gallery
 from usaav.labels import grid_positions
 
 
@@ -94,6 +95,19 @@ def test_toeplitz_scenario_is_the_cosine_series_a0_plus_a1_cos_2pi_m_r():
     built = scenarios.setup("toeplitz", 10, a0=0.1, a1=0.8, m=3)
     r = np.linspace(0, 1, 7)
     np.testing.assert_allclose(built.kernel.profile(r), 0.1 + 0.8 * np.cos(6 * np.pi * r), atol=1e-15)
+
+
+@pytest.mark.parametrize("function", [gallery_setup, representation_gallery])
+def test_gallery_keyword_defaults_are_the_scenario_tables(function):
+    """One copy of the §6.2 defaults: the gallery's keywords carry the table's values (and one β fits all rows)."""
+    table = {key: row.parameters for key, row in scenarios.TABLE.items()}
+    defaults = {name: p.default for name, p in inspect.signature(function).parameters.items()}
+    assert defaults["beta"] == table["baseline"]["beta"]
+    assert {row["beta"] for row in table.values() if "beta" in row} == {defaults["beta"]}
+    assert defaults["length"] == table["distance_bias"]["length"]
+    assert defaults["toeplitz"] == (table["toeplitz"]["a0"], table["toeplitz"]["a1"], table["toeplitz"]["m"])
+    assert defaults["wavy"] == (table["generalized_rope"]["alpha"], table["generalized_rope"]["m"])
+    assert defaults["n_prompts"] == table["prompts"]["n_prompts"]
 
 
 def test_predicted_law_fills_in_the_parameters():

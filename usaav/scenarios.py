@@ -3,8 +3,8 @@ r"""The six standard scenarios of MODEL.md §6.2, one table for the experiments,
 Each :class:`Scenario` describes one kernel set-up on :math:`\mathbb S^2`: how
 to build the kernel and the labels from its parameters, how to colour the
 particles, which final law the paper predicts, and where that is stated.
-The defaults are the project's choices for the representation gallery
-(MODEL.md §6.2; the paper's own values were lost):
+The defaults are the book's own choices for the representation gallery
+(MODEL.md §6.2):
 
 ======  ==================  =================================================================================  =======================================
 key     kernel              default parameters                                                                 predicted final law

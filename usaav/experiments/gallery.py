@@ -4,26 +4,20 @@ All six scenarios start from the same ``n`` tokens drawn uniformly on
 :math:`\mathbb S^2` and (where labels are positions) the uniform grid
 :math:`s_i=i/n`, use one β, and run the projected Heun scheme until the
 relative energy increment over one time unit falls below ``stop_tol``
-(the paper's App. B.1).  The project's parameter choices (the paper's were lost):
-
-=====  ======================  ==============================================  =================================
-case   kernel                  parameters                                      predicted final law
-=====  ======================  ==============================================  =================================
-(i)    USA baseline            β                                               Dirac mass
-(ii)   distance bias           :math:`w=e^{-d(a,b)/\ell}`, :math:`\ell=0.25`    Dirac mass (Prop. 11, Ex. 4)
-(iii)  Toeplitz                :math:`c(r)=a_0+a_1\cos 2\pi mr`,               great circle run m times
-                               :math:`a_0=0.2, a_1=1, m=2`                     (Prop. 10: :math:`\hat c(m)=a_1/2>a_0=\hat c(0)`)
-(iv)   RoPE                    :math:`\theta=2\pi`                             latitude circle (Cor. 1)
-(v)    generalised RoPE        :math:`G(s)=R^{(12)}_{2\pi s}R^{(13)}_{\alpha\sin 2\pi ms}`,  wavy closed curve, energy at
-                               :math:`\alpha=0.5, m=3`                          its maximum (Thm. 4 (i))
-(vi)   fixed prompts           5 Haar-random rotations, ids :math:`i\bmod 5`    5 clusters (Cor. 2)
-=====  ======================  ==============================================  =================================
+(the paper's App. B.1).  The kernels, their default parameters (the book's
+choices) and the predicted final laws are the table of
+:mod:`usaav.scenarios` (:data:`usaav.scenarios.TABLE`); the keyword
+defaults of :func:`gallery_setup` and :func:`representation_gallery` are
+read from it (:data:`DEFAULTS`).  Prop. 10 needs
+:math:`\hat c(m)=a_1/2>a_0=\hat c(0)` for the Toeplitz circle, which the
+defaults satisfy.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Callable
 
 import numpy as np
@@ -44,11 +38,21 @@ from ..sphere import uniform_sphere
 from ._pieces import PieceStore, make_piece, run_pieces
 from ._results import ExperimentResult, Verdict
 
-__all__ = ["SCENARIOS", "GalleryResult", "WavyGauge", "gallery_setup", "representation_gallery"]
+__all__ = ["DEFAULTS", "SCENARIOS", "GalleryResult", "WavyGauge", "gallery_setup", "representation_gallery"]
 
 #: Scenario keys in the order (i)–(vi) of MODEL.md §6.2 (the shared table :data:`usaav.scenarios.TABLE`).
 SCENARIOS = scenarios.KEYS
 TITLES = {key: row.title for key, row in scenarios.TABLE.items()}
+_PARAMETERS = {key: row.parameters for key, row in scenarios.TABLE.items()}
+#: The gallery's keyword defaults, read from the §6.2 table (one β for every exponential kernel: the
+#: baseline's; ``toeplitz`` is (a0, a1, m), ``wavy`` the generalised RoPE's (alpha, m)).
+DEFAULTS = MappingProxyType({
+    "beta": _PARAMETERS["baseline"]["beta"],
+    "length": _PARAMETERS["distance_bias"]["length"],
+    "toeplitz": tuple(_PARAMETERS["toeplitz"][name] for name in ("a0", "a1", "m")),
+    "wavy": tuple(_PARAMETERS["generalized_rope"][name] for name in ("alpha", "m")),
+    "n_prompts": _PARAMETERS["prompts"]["n_prompts"],
+})
 #: The batched pieces (``batch=True``): scenarios whose kernels share one force
 #: evaluation (plain exponential attention in a gauge frame) are advanced
 #: together; the distance-bias and Toeplitz kernels have pair engines of their
@@ -60,8 +64,9 @@ BATCHES = (("baseline", "rope", "generalized_rope", "prompts"), ("distance_bias"
 CURVES = ("toeplitz", "rope", "generalized_rope")
 
 
-def gallery_setup(scenario: str, n: int = 400, seed: int = 0, *, beta: float = 1.0, length: float = 0.25,
-                  toeplitz: tuple = (0.2, 1.0, 2), wavy: tuple = (0.5, 3), n_prompts: int = 5):
+def gallery_setup(scenario: str, n: int = 400, seed: int = 0, *, beta: float = DEFAULTS["beta"],
+                  length: float = DEFAULTS["length"], toeplitz: tuple = DEFAULTS["toeplitz"],
+                  wavy: tuple = DEFAULTS["wavy"], n_prompts: int = DEFAULTS["n_prompts"]):
     r"""Kernel, initial tokens and labels of one §6.2 scenario (:data:`usaav.scenarios.TABLE`).
 
     ``numpy.random.default_rng(seed)`` draws the ``n`` uniform tokens (the
@@ -98,15 +103,16 @@ def gallery_setup(scenario: str, n: int = 400, seed: int = 0, *, beta: float = 1
     X0 = uniform_sphere(n, 3, rng)
     a0, a1, m = toeplitz
     alpha, wave = wavy
-    parameters = {
+    # The gallery's own parameters; the rest (profile, θ, plane, layout) are the table's defaults.
+    overrides = {
         "baseline": dict(beta=beta),
-        "distance_bias": dict(beta=beta, length=length, profile="exponential"),
+        "distance_bias": dict(beta=beta, length=length),
         "toeplitz": dict(a0=a0, a1=a1, m=m),
-        "rope": dict(beta=beta, theta=2 * np.pi),
+        "rope": dict(beta=beta),
         "generalized_rope": dict(beta=beta, alpha=alpha, m=wave),
-        "prompts": dict(beta=beta, n_prompts=n_prompts, layout="random rotations"),  # Haar, drawn after X0
+        "prompts": dict(beta=beta, n_prompts=n_prompts),  # Haar-random rotations, drawn after X0
     }[scenario]
-    built = scenarios.setup(scenario, n, rng, **parameters)
+    built = scenarios.setup(scenario, n, rng, **overrides)
     return built.kernel, X0, built.aux
 
 
@@ -283,17 +289,17 @@ class GalleryResult(ExperimentResult):
 
 def representation_gallery(
     n: int | None = None,
-    beta: float = 1.0,
+    beta: float = DEFAULTS["beta"],
     seed: int = 0,
     t_max: float = 300.0,
     quick: bool = False,
     *,
     dt: float = 0.05,
     stop_tol: float = 1e-15,
-    length: float = 0.25,
-    toeplitz: tuple = (0.2, 1.0, 2),
-    wavy: tuple = (0.5, 3),
-    n_prompts: int = 5,
+    length: float = DEFAULTS["length"],
+    toeplitz: tuple = DEFAULTS["toeplitz"],
+    wavy: tuple = DEFAULTS["wavy"],
+    n_prompts: int = DEFAULTS["n_prompts"],
     cluster_threshold: float = 1e-2,
     batch: bool = True,
     executor: concurrent.futures.Executor | None = None,
