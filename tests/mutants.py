@@ -158,6 +158,9 @@ MUTATIONS = [
     Mutation("gallery writes its own Toeplitz default", "usaav/experiments/gallery.py",
              '    toeplitz: tuple = DEFAULTS["toeplitz"],\n    wavy', "    toeplitz: tuple = (0.2, 1.0, 3),\n    wavy",
              ("tests/test_scenarios.py",)),
+    Mutation("from_gauge_frame applies G instead of its transpose", "usaav/kernels.py",
+             "        X = self._frame(aux, *frames.shape[1:]).from_gauge(frames[:, None])[:, 0]\n",
+             "        X = self._frame(aux, *frames.shape[1:]).to_gauge(frames[:, None])[:, 0]\n", (GEOMETRY,)),
 ]
 
 

@@ -15,6 +15,7 @@ from scipy import stats
 
 from usaav.sphere import haar_rotations, rotate_in_plane, sphere_drift
 from references import (
+    ALL_CASES,
     gram_schmidt_rotations,
     plane_rotation,
     prompt_gauges,
@@ -262,6 +263,20 @@ def test_conditional_diameter_vanishes_for_points_determined_by_their_label():
 
     assert usaav.conditional_diameter(X, aux) == 0.0
     assert usaav.collapse_gap(X) > 0.1
+
+
+@pytest.mark.parametrize("d", [3, 4])
+@pytest.mark.parametrize("case", ALL_CASES, ids=lambda case: case.name)
+def test_gauge_frame_is_G_and_from_gauge_frame_is_G_transpose_with_G_written_by_the_test(case, d):
+    """u_i = G(a_i) x_i and back x_i = G(a_i)^T u_i (MODEL.md §3), G from references (I for kernels without one)."""
+    rng = np.random.default_rng(14)
+    kernel, aux, U = case.make_kernel(d), case.make_aux(9, rng), random_sphere(9, d, rng)
+    G = [case.gauge(a, d) if case.gauge is not None else np.eye(d) for a in aux]
+    X = np.stack([g.T @ u for g, u in zip(G, U)])
+
+    assert kernel.has_gauge == (case.gauge is not None)
+    np.testing.assert_allclose(kernel.from_gauge_frame(U, aux), X, rtol=0, atol=ULP_TOL)
+    np.testing.assert_allclose(kernel.gauge_frame(X, aux), U, rtol=0, atol=ULP_TOL)
 
 
 def test_gauge_gap_is_collapse_gap_of_gauge_frame_points():

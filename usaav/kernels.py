@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, ClassVar
 
 import numpy as np
 
@@ -120,6 +120,20 @@ def _distance_log_weight(a: np.ndarray, b: np.ndarray, length, profile: str) -> 
 
 class Kernel(ABC):
     """Base class of the USA-AV kernels (see the module docstring)."""
+
+    #: Whether the kernel reads each particle through a gauge :math:`G(a_i)` (MODEL.md §3); the
+    #: others act as if :math:`G=I`, and :meth:`gauge_frame` returns the points themselves.
+    has_gauge: ClassVar[bool] = False
+
+    def gauge_frame(self, X, aux) -> np.ndarray:
+        r"""The gauge-frame points :math:`u_i=G(a_i)x_i` of ``(n, d)`` or ``(frames, n, d)`` unit rows (:math:`G=I` here)."""
+        frames, single = check_frames(X)
+        return frames[0] if single else frames
+
+    def from_gauge_frame(self, U, aux) -> np.ndarray:
+        r"""The points :math:`x_i=G(a_i)^\top u_i` whose gauge frame is ``U`` (:math:`G=I` here)."""
+        frames, single = check_frames(U, "U")
+        return frames[0] if single else frames
 
     @abstractmethod
     def bind(self, aux, n: int, d: int) -> Interaction:
@@ -344,6 +358,7 @@ class _GaugeKernel(Kernel):
     """
 
     beta: float
+    has_gauge: ClassVar[bool] = True
 
     @abstractmethod
     def _frame(self, aux, n: int, d: int):
@@ -357,6 +372,17 @@ class _GaugeKernel(Kernel):
         frames, single = check_frames(X)
         U = self._frame(aux, *frames.shape[1:]).to_gauge(frames[:, None])[:, 0]
         return U[0] if single else U
+
+    def from_gauge_frame(self, U, aux) -> np.ndarray:
+        r"""The points :math:`x_i=G(a_i)^\top u_i` whose gauge frame is ``U`` (``(n, d)`` or ``(frames, n, d)``).
+
+        The inverse of :meth:`gauge_frame`; for a limit point :math:`v` of the gauge frame,
+        ``from_gauge_frame(np.tile(v, (n, 1)), aux)`` is the maximiser :math:`G(a_i)^\top v` of
+        Thm. 1 and Thm. 4 (i) (MODEL.md §4).
+        """
+        frames, single = check_frames(U, "U")
+        X = self._frame(aux, *frames.shape[1:]).from_gauge(frames[:, None])[:, 0]
+        return X[0] if single else X
 
     def value(self, X, aux, Y=None, aux_Y=None):
         X, aux, Y, aux_Y = self._pair(X, aux, Y, aux_Y)

@@ -112,19 +112,6 @@ def collapse_setup(model: str, n: int, seed: int, *, per_label: int = 4, beta: f
     return kernel, X0, aux, U0
 
 
-def _limit_configuration(kernel, aux, v):
-    """:math:`G(a_i)^\top v` for every particle (MODEL.md §4, Thm. 1 and Thm. 4 (i))."""
-    n = len(aux)
-    V = np.tile(v, (n, 1))
-    if isinstance(kernel, kernels.USA):
-        return V
-    if isinstance(kernel, kernels.RoPE):
-        gauges = rotation(kernel.theta * np.asarray(aux, dtype=np.float64), 3)
-    else:
-        gauges = kernel.gauges[np.asarray(aux, dtype=np.int64)]
-    return np.einsum("nji,nj->ni", gauges, V)
-
-
 def collapse_piece(model: str, n: int, seeds: tuple, per_label: int, beta: float, dt: float,
                    t_max: float, record_every: int, batch: bool = True) -> dict:
     """The §6.1 runs of one model and size for ``seeds``: the four observables over time and the limit points.
@@ -146,9 +133,9 @@ def collapse_piece(model: str, n: int, seeds: tuple, per_label: int, beta: float
 
 def _observe(model: str, kernel, aux, run) -> dict:
     """The observables of MODEL.md §6 along one run, its limit point and the predicted gaps."""
-    U_final = gauge_frame_of(kernel, run.final, aux)
+    U_final = kernel.gauge_frame(run.final, aux)
     v = normalize(U_final.mean(axis=0))
-    limit = _limit_configuration(kernel, aux, v)
+    limit = kernel.from_gauge_frame(np.tile(v, (len(aux), 1)), aux)  # G(a_i)^T v (MODEL.md §4, Thm. 1 and Thm. 4 (i))
     return {
         "t": run.t,
         "collapse_gap": collapse_gap(run.X),
@@ -160,11 +147,6 @@ def _observe(model: str, kernel, aux, run) -> dict:
         "predicted_gap_v3": np.float64(0.0 if model == "baseline" else 1.0 - v[2] ** 2),
         "sphere_drift": np.float64(run.sphere_drift.max()),
     }
-
-
-def gauge_frame_of(kernel, X, aux):
-    """Gauge-frame points :math:`G(a_i)x_i` (identity for the baseline)."""
-    return kernel.gauge_frame(X, aux) if hasattr(kernel, "gauge_frame") else np.asarray(X)
 
 
 @dataclass(frozen=True, eq=False)

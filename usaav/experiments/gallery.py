@@ -144,7 +144,7 @@ def _diagnose(scenario: str, kernel, aux, run, cluster_threshold: float) -> dict
     X = run.final
     positional = scenario != "prompts"
     # v: the direction of the mean gauge-frame point G(a_i) x_i (Thm. 1, Thm. 4 (i)); kernels without a gauge have none.
-    mean = kernel.gauge_frame(X, aux).mean(axis=0) if hasattr(kernel, "gauge_frame") else np.zeros(3)
+    mean = kernel.gauge_frame(X, aux).mean(axis=0) if kernel.has_gauge else np.zeros(3)
     norm = np.linalg.norm(mean)
     return {
         "X": X,
