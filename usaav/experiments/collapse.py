@@ -1,7 +1,6 @@
 r"""Collapse through many layers: baseline, RoPE and fixed prompts (MODEL.md §6.1; the paper's §6.1, App. B.2).
 
-Setup (MODEL.md §6.1; the numbers are the project's choices, the paper's were
-lost): :math:`d=3`, :math:`\beta=1`, :math:`n\in\{64,256,1024\}` particles
+Setup (MODEL.md §6.1; the numbers are the book's own choices): :math:`d=3`, :math:`\beta=1`, :math:`n\in\{64,256,1024\}` particles
 with 4 per label (:math:`L=n/4` labels), Heun step :math:`h=0.05` up to
 :math:`T=30`, observables recorded every 0.5 time units, 10 seeds.
 
@@ -27,7 +26,8 @@ from __future__ import annotations
 
 import concurrent.futures
 from dataclasses import dataclass
-from typing import Callable
+from types import MappingProxyType
+from typing import Callable, Mapping
 
 import numpy as np
 
@@ -39,14 +39,43 @@ from ..sphere import normalize, rotation, uniform_sphere
 from ._pieces import PieceStore, make_piece, run_pieces
 from ._results import ExperimentResult, Verdict, mean_sem
 
-__all__ = ["MODELS", "OBSERVABLES", "CollapseResult", "collapse_setup", "collapse_through_layers"]
+__all__ = ["MODELS", "MODEL_TABLE", "OBSERVABLES", "CollapseResult", "LayerModel", "collapse_setup",
+           "collapse_through_layers"]
 
-#: The three models of §6.1, in the order of the result arrays.
-MODELS = ("baseline", "rope", "prompts")
+
+@dataclass(frozen=True)
+class LayerModel:
+    """How one of the three §6.1 models is named and coloured by the verdicts, the figures and the explorer.
+
+    Attributes
+    ----------
+    key : str
+        Identifier (``"rope"``), as in ``CollapseResult.models``.
+    name : str
+        Short name of the verdicts and of the chapter 6 explorer (``"RoPE"``).
+    label : str
+        Legend of the figures (``"RoPE θ=2π"``).
+    colour : str
+        Its Okabe–Ito colour, by name (``usaav.plotting.PALETTE`` and the twin's ``PALETTE``).
+    """
+
+    key: str
+    name: str
+    label: str
+    colour: str
+
+
+#: The three models of §6.1, in the order of the result arrays (read-only); the chapter 6
+#: explorer's ``LAYER_MODELS`` (``usaav/web/explorers/layers.js``) is tested against it.
+MODEL_TABLE: Mapping[str, LayerModel] = MappingProxyType({row.key: row for row in (
+    LayerModel("baseline", "baseline", "baseline USA", "vermillion"),
+    LayerModel("rope", "RoPE", "RoPE θ=2π", "blue"),
+    LayerModel("prompts", "prompts", "fixed prompts", "green"),
+)})
+#: The model keys, in the order of the result arrays.
+MODELS = tuple(MODEL_TABLE)
 #: The four observables of MODEL.md §6, in the order of the result fields.
 OBSERVABLES = ("collapse_gap", "gauge_gap", "conditional_diameter", "relative_energy_gap")
-#: How the verdicts name the models.
-_MODEL_NAMES = {"baseline": "baseline", "rope": "RoPE", "prompts": "prompts"}
 
 FULL = {"sizes": (64, 256, 1024), "seeds": tuple(range(10))}
 #: Pairs of particles (seeds × n²) in one batched piece.  Small systems share
@@ -254,7 +283,7 @@ class CollapseResult(ExperimentResult):
             if model not in self.models:
                 continue
             m = list(self.models).index(model)
-            name = _MODEL_NAMES[model]
+            name = MODEL_TABLE[model].name
             maximiser = "the paper's Thm. 1" if model == "rope" else "the paper's Thm. 4 (i)"
             for observable, label, reference in (
                     ("gauge_gap", "gauge-frame gap", "the paper's §6.1, App. B.2"),

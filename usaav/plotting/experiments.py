@@ -22,14 +22,16 @@ import numpy as np
 from matplotlib.colors import ListedColormap
 
 from .. import plotting
+from ..experiments.collapse import MODEL_TABLE
 from . import PALETTE
 
 __all__ = ["PROMPT_COLOURS", "collapse_beta_panels", "collapse_panels", "figure_collapse",
            "figure_collapse_prediction", "figure_gallery", "figure_mean_field", "figure_metastability",
            "final_law_panels", "gallery_panels", "mean_field_panels", "save_figure"]
 
-_MODEL_COLOURS = {"baseline": PALETTE.vermillion, "rope": PALETTE.blue, "prompts": PALETTE.green}
-_MODEL_NAMES = {"baseline": "baseline USA", "rope": "RoPE θ=2π", "prompts": "fixed prompts"}
+# The §6.1 models' colours and legends come from their table (usaav.experiments.collapse.MODEL_TABLE).
+_MODEL_COLOURS = {key: PALETTE[row.colour] for key, row in MODEL_TABLE.items()}
+_MODEL_NAMES = {key: row.label for key, row in MODEL_TABLE.items()}
 #: Line widths of the three models: their gauge-frame curves coincide, so the narrower runs on top.
 _MODEL_WIDTHS = {"baseline": 3.4, "rope": 2.2, "prompts": 1.0}
 _STYLES = ("-", "--", ":", "-.")

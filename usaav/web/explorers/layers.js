@@ -28,6 +28,18 @@ import {
 
 const PER_LABEL = 4;
 
+/**
+ * The three §6.1 models in the order of usaav.experiments.collapse.MODEL_TABLE,
+ * with its names and colours (tests/js/layers.test.mjs checks them against it)
+ * and this chart's line widths: the curves coincide in the gauge frame, so the
+ * narrower runs on top.
+ */
+export const LAYER_MODELS = Object.freeze([
+  Object.freeze({ key: "baseline", name: "baseline", colour: "vermillion", width: 3.2 }),
+  Object.freeze({ key: "rope", name: "RoPE", colour: "blue", width: 2 }),
+  Object.freeze({ key: "prompts", name: "prompts", colour: "green", width: 1.2 }),
+]);
+
 /** The three §6.1 systems for (β, n, seed): the generator draws u first, then the phases φ_ℓ. */
 export function layerSystems(beta, n, seed) {
   const rng = makeRng(seed);
@@ -39,12 +51,13 @@ export function layerSystems(beta, n, seed) {
   // G^T u = R_{-φ} u for a rotation in the (x1, x2)-plane.
   const ropeStart = rotateInPlane(U0, positions.map((s) => -2 * Math.PI * s), [0, 1], n, 3);
   const promptStart = rotateInPlane(U0, ids.map((l) => -phases[l]), [0, 1], n, 3);
-  return [
-    { key: "baseline", title: "baseline", d: 3, X0: U0, spec: baselineSpec(beta, positions), colour: positionColour(positions) },
-    { key: "rope", title: "RoPE", d: 3, X0: ropeStart, spec: fullTurnRopeSpec(beta, positions), colour: positionColour(positions) },
-    { key: "prompts", title: "prompts", d: 3, X0: promptStart,
-      spec: { type: "prompts", beta, gauges: planeRotations(phases), aux: Array.from(ids) }, colour: promptColour(ids, count) },
-  ];
+  const built = {
+    baseline: { X0: U0, spec: baselineSpec(beta, positions), colour: positionColour(positions) },
+    rope: { X0: ropeStart, spec: fullTurnRopeSpec(beta, positions), colour: positionColour(positions) },
+    prompts: { X0: promptStart, spec: { type: "prompts", beta, gauges: planeRotations(phases), aux: Array.from(ids) },
+      colour: promptColour(ids, count) },
+  };
+  return LAYER_MODELS.map(({ key, name }) => ({ key, title: name, d: 3, ...built[key] }));
 }
 
 const gapOf = (key) => (run) => collapseGap(run.byKey[key].X, run.byKey[key].n, 3);
@@ -77,17 +90,13 @@ export const collapseLayersExplorer = defineExplorer({
     return { systems: layerSystems(beta, n, seed), dt: rawClockStep(beta), clock: "raw", tMax: 20, speed: 4 };
   },
   readouts: [
-    { key: "baseline", label: "Γ baseline", value: gapOf("baseline") },
-    { key: "rope", label: "Γ RoPE", value: gapOf("rope") },
-    { key: "prompts", label: "Γ prompts", value: gapOf("prompts") },
+    ...LAYER_MODELS.map(({ key, name }) => ({ key, label: `Γ ${name}`, value: gapOf(key) })),
     { key: "gauge", label: "gauge-frame gap", help: "the largest of the three models' gauge-frame gaps", value: largestGaugeGap },
     { key: "prediction", label: "1 − v₃²", value: predictedLayerGap },
   ],
   charts: [gapChart("gaps", "collapse gaps of the three models and their common gauge-frame gap against time, logarithmic axis", "gap", [
       { label: "gauge frame (all three)", colour: "rgba(150,150,150,0.75)", width: 6, value: (run) => gaugeGap(run.byKey.rope.interaction, run.byKey.rope.X) },
-      { label: "baseline", colour: PALETTE.vermillion, width: 3.2, value: gapOf("baseline") },
-      { label: "RoPE", colour: PALETTE.blue, width: 2, value: gapOf("rope") },
-      { label: "prompts", colour: PALETTE.green, width: 1.2, value: gapOf("prompts") },
+      ...LAYER_MODELS.map(({ key, name, colour, width }) => ({ label: name, colour: PALETTE[colour], width, value: gapOf(key) })),
     ], {
       lines: (run) => [{ y: predictedLayerGap(run), colour: "rgba(90,90,90,0.9)", dash: [2, 3] }],
       legendLines: [{ label: "1 − v₃² (v: gauge-frame mean)", colour: "rgba(90,90,90,0.9)", dash: true, width: 2 }],
