@@ -2,7 +2,7 @@
 // reader's quantile function typed as text (Thm. 2 (ii)), read by recursive
 // descent into a tree of a few node kinds and compiled to closures over those
 // nodes (never eval).  Same grammar, same limits and the same messages, with
-// the character position counted as Python counts it; tests/js/targets.test.mjs
+// the character position counted as Python counts it; tests/js/formula.test.mjs
 // checks both on the same formulas.
 //
 // Grammar (Python's precedence; "^" is accepted for "**"):

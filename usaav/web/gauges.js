@@ -1,7 +1,7 @@
 // Gauges, the browser twin of usaav/gauges.py and of the gauge constructions
 // of usaav/maximizers.py: Householder gauges for targets (Thm. 4 (ii)), the
 // prompt gauge layouts (Cor. 2), the points G_pᵀ v they give, and the wavy
-// generalised-RoPE gauge of MODEL.md §6.2 (v).  tests/js/targets.test.mjs and
+// generalised-RoPE gauge of MODEL.md §6.2 (v).  tests/js/gauges.test.mjs and
 // tests/js/kernels.test.mjs check them against the Python library.
 //
 // Pure functions on Float64Arrays (row-major, like NumPy (n, d, d) arrays);
