@@ -56,6 +56,7 @@ _CONSTANTS = {"pi": math.pi, "π": math.pi}
 #: quantile fits on one line, and the limits keep the recursive parser far
 #: from Python's recursion limit.
 MAX_FORMULA_LENGTH = 200
+#: Deepest nesting of parentheses and operators accepted (see :data:`MAX_FORMULA_LENGTH`).
 MAX_FORMULA_DEPTH = 40
 
 # Whitespace and digits are ASCII only, as in the JavaScript twin (Python's \s and \d would take Unicode ones).

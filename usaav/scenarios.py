@@ -47,9 +47,9 @@ from ._validation import check_int
 from .labels import grid_positions
 from .gauges import PROMPT_LAYOUTS, WavyGauge, prompt_gauges
 
-# WavyGauge lives in usaav.gauges; it is named here too because the book builds scenario (v) as
-# kernels.Gauge(beta, scenarios.WavyGauge(alpha, m)).
-__all__ = ["KEYS", "TABLE", "Scenario", "ScenarioSetup", "WavyGauge", "as_json", "setup"]
+# WavyGauge lives in usaav.gauges (documented there); it stays reachable here, outside __all__, because
+# chapter 2 builds scenario (v) as kernels.Gauge(beta, scenarios.WavyGauge(alpha, m)).
+__all__ = ["KEYS", "TABLE", "Scenario", "ScenarioSetup", "as_json", "setup"]
 
 
 @dataclass(frozen=True, eq=False)

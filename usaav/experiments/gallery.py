@@ -33,12 +33,12 @@ from ..observables import (
     relative_energy_gap,
     winding_number,
 )
-from ..scenarios import WavyGauge
+from ..gauges import WavyGauge  # reachable here as before (usaav.experiments.gallery.WavyGauge)
 from ..sphere import uniform_sphere
 from ._pieces import PieceStore, make_piece, run_pieces
 from ._results import ExperimentResult, Verdict
 
-__all__ = ["DEFAULTS", "SCENARIOS", "GalleryResult", "WavyGauge", "gallery_setup", "representation_gallery"]
+__all__ = ["DEFAULTS", "SCENARIOS", "GalleryResult", "gallery_setup", "representation_gallery"]
 
 #: Scenario keys in the order (i)–(vi) of MODEL.md §6.2 (the shared table :data:`usaav.scenarios.TABLE`).
 SCENARIOS = scenarios.KEYS
