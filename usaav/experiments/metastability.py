@@ -56,6 +56,10 @@ Predictions (Thm. 5):
    :math:`c` up to β = 80: at β = 80 the local slope of :math:`\log(\beta T_1)`
    is within 0.3 % of :math:`c` for :math:`\Delta_0` = 0.7, 1, 1.3).
 
+The closed-form theory (the reduced flow, its merger time, the linearised
+contraction rate, the exponent fit) lives in :mod:`usaav.reduced`; its
+functions are re-exported here.
+
 :func:`metastability` runs a β sweep of one set-up (the main sweep), and by
 default two studies in their own settings: a *rate study* (two clusters,
 :math:`w\equiv1`, gaps 0.7, 1.0, 1.3 rad, each over a β range where the fit
@@ -77,20 +81,22 @@ from dataclasses import dataclass, fields
 from typing import Callable
 
 import numpy as np
-from scipy.integrate import quad
 
 from .. import kernels
 from .._validation import check_int, check_positive_scalar
 from ..dynamics import bind, vector_field
 from ..integrate import heun_step
-from ..observables import relative_energy_gap
-from ..sphere import normalize, project_tangent
+from ..observables import count_clusters, relative_energy_gap
+from ..reduced import (angle_between, fit_exponent, index_pairs, linear_contraction_rate,
+                       reduced_first_merger, reduced_merger_time, reduced_rate_table, reduced_velocity)
+from ..sphere import normalize
 from ._pieces import PieceStore, make_piece, run_pieces
 from ._results import ExperimentResult, Verdict, jsonable, linear_fit, mean_sem
 
 __all__ = ["MODEL_CHECK", "RATE_STUDY", "WEIGHT_STUDY", "MetastabilityResult", "RateStudy", "WeightStudy",
            "cap_sample", "cluster_centres", "cluster_positions", "coarse_weights", "fit_exponent",
-           "linear_contraction_rate", "metastability", "reduced_merger_time", "reduced_rate_table"]
+           "linear_contraction_rate", "metastability", "reduced_first_merger", "reduced_merger_time",
+           "reduced_rate_table", "reduced_velocity"]
 
 #: First merger times recorded in MODEL.md §6 for the default set-up: regression values, not predictions.
 MODEL_CHECK = {2.0: 3.2, 4.0: 4.2, 6.0: 6.1, 8.0: 10.5, 10.0: 19.2}
@@ -180,11 +186,6 @@ def coarse_weights(n_clusters: int, length: float | None) -> np.ndarray:
     return np.exp(kernels.DistanceBias(1.0, length).log_weight(p, p)) / k
 
 
-def _angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Angle between unit vectors, accurate for small angles: :math:`2\\arcsin(|a-b|/2)`."""
-    return 2.0 * np.arcsin(np.clip(np.linalg.norm(a - b, axis=-1) / 2.0, 0.0, 1.0))
-
-
 def _centres(X: np.ndarray, k: int) -> np.ndarray:
     return normalize(X.reshape(k, -1, X.shape[-1]).mean(axis=1))
 
@@ -192,173 +193,6 @@ def _centres(X: np.ndarray, k: int) -> np.ndarray:
 def _diameters(X: np.ndarray, k: int) -> np.ndarray:
     C = X.reshape(k, -1, X.shape[-1])
     return np.array([np.max(np.linalg.norm(c[:, None] - c[None], axis=-1)) for c in C])
-
-
-def _weight_matrix(weights, k: int) -> np.ndarray:
-    """``None`` → equal masses; ``(k,)`` → mass fractions f (W_ab = f_b); ``(k, k)`` → W itself."""
-    if weights is None:
-        return np.full((k, k), 1.0 / k)
-    w = np.asarray(weights, dtype=np.float64)
-    if w.shape == (k,):
-        return np.tile(w, (k, 1))
-    if w.shape == (k, k):
-        return w
-    raise ValueError(f"weights must have shape ({k},) (mass fractions) or ({k}, {k}) (W_ab), got {w.shape}")
-
-
-def linear_contraction_rate(beta: float, centres, weights=None) -> float:
-    r"""Slowest linearised contraction rate of point clusters at ``centres`` (rescaled clock; module docstring, item 1).
-
-    Returns :math:`\min_A\,(-\lambda_{\max}(M_A))` over the tangent plane at
-    each centre: the rate at which the largest cluster diameter decays once
-    the caps are small.
-
-    Parameters
-    ----------
-    beta : float
-    centres : (k, d) array_like
-        Unit cluster centres.
-    weights : (k,) or (k, k) array_like, optional
-        Mass fractions :math:`f` (then :math:`W_{ab}=f_b`), or the coarse-grained
-        weights :math:`W_{ab}` themselves (:func:`coarse_weights`); default equal masses.
-
-    >>> round(linear_contraction_rate(1e3, [[1.0, 0, 0], [0, 0, 1.0]]), 6)   # far apart: 1/k
-    0.5
-    """
-    C = normalize(np.asarray(centres, dtype=np.float64))
-    k, d = C.shape
-    W = _weight_matrix(weights, k)
-    rates = []
-    for a in range(k):
-        P = np.eye(d) - np.outer(C[a], C[a])
-        M = -W[a, a] * P
-        for b in range(k):
-            if b == a:
-                continue
-            cos = float(np.clip(C[a] @ C[b], -1.0, 1.0))
-            tangent = P @ C[b]
-            M += W[a, b] * math.exp(-beta * (1.0 - cos)) * (-cos * P + beta * np.outer(tangent, tangent))
-        basis = np.linalg.svd(P)[0][:, : d - 1]  # orthonormal basis of the tangent plane
-        rates.append(-np.linalg.eigvalsh(basis.T @ M @ basis).max())
-    return float(min(rates))
-
-
-def _log_reduced_integral(beta: float, angle: float, merge_angle: float) -> float:
-    r""":math:`\log\int_\delta^{\Delta_0}e^{\beta(1-\cos\Delta)}/\sin\Delta\,d\Delta`, with :math:`e^{\beta(1-\cos\Delta_0)}` factored out (no overflow)."""
-    top = 1.0 - math.cos(angle)
-    value, _ = quad(lambda a: math.exp(beta * (1.0 - math.cos(a) - top)) / math.sin(a), merge_angle, angle,
-                    epsabs=0.0, epsrel=1e-12, limit=400)
-    return beta * top + math.log(value)
-
-
-def reduced_merger_time(beta: float, angle: float, merge_angle: float, coupling: float = 1.0) -> float:
-    r"""First merger time of two point clusters under the reduced flow (Thm. 5 (3); module docstring).
-
-    .. math:: T_1^{\rm red}=\frac1{W_{AB}+W_{BA}}\int_{\delta}^{\Delta_0}\frac{e^{\beta(1-\cos\Delta)}}{\sin\Delta}\,d\Delta,
-
-    from :math:`\dot\Delta=-(W_{AB}+W_{BA})e^{-\beta(1-\cos\Delta)}\sin\Delta`
-    (rescaled clock).  ``coupling`` is :math:`W_{AB}+W_{BA}`: 1 for two equal
-    clusters with :math:`w\equiv1`.
-
-    >>> round(reduced_merger_time(2.0, 1.0, 0.1), 3)
-    3.064
-    >>> round(reduced_merger_time(2.0, 1.0, 0.1, coupling=0.5), 3)   # half the weight, twice the time
-    6.129
-    """
-    coupling = check_positive_scalar(coupling, "coupling")
-    if angle <= merge_angle:
-        return 0.0
-    return math.exp(_log_reduced_integral(beta, angle, merge_angle)) / coupling
-
-
-def reduced_rate_table(gaps=(0.7, 1.0, 1.3), betas=(10.0, 20.0, 40.0, 80.0), merge_angle: float = 0.1,
-                       step: float = 1e-3) -> list[dict]:
-    r"""How the local slopes of the reduced merger time approach the reconstructed exponent :math:`1-\cos\Delta_0`.
-
-    For each gap and β, the central differences (step ``step`` in β) of
-    :math:`\log T_1^{\rm red}` and of :math:`\log(\beta T_1^{\rm red})` (module
-    docstring, item 4): the first tends to :math:`c=1-\cos\Delta_0` like
-    :math:`-1/\beta`, the second like :math:`\beta^{-2}`.  Pure quadrature: the
-    reduced flow only, no particles.  The exponent :math:`c` is this
-    project's reconstruction (the paper's was lost).
-
-    Returns
-    -------
-    list of dict
-        Rows ``{"gap", "beta", "c", "slope_log_T1", "slope_log_beta_T1"}``.
-
-    >>> row = reduced_rate_table(gaps=(1.0,), betas=(80.0,))[0]
-    >>> abs(row["slope_log_beta_T1"] / row["c"] - 1) < 1e-3
-    True
-    """
-    rows = []
-    for gap in gaps:
-        c = 1.0 - math.cos(gap)
-        for beta in betas:
-            up = _log_reduced_integral(beta + step, gap, merge_angle)
-            down = _log_reduced_integral(beta - step, gap, merge_angle)
-            slope = (up - down) / (2 * step)
-            rows.append({"gap": float(gap), "beta": float(beta), "c": c, "slope_log_T1": slope,
-                         "slope_log_beta_T1": slope + (math.log(beta + step) - math.log(beta - step)) / (2 * step)})
-    return rows
-
-
-def fit_exponent(betas, T1) -> tuple[float, float, float]:
-    r"""Least-squares fit :math:`\log(\beta T_1)=a+c\beta+e/\beta` (module docstring, item 4); returns ``(a, c, e)``.
-
-    >>> b = np.array([4.0, 6.0, 8.0, 10.0])
-    >>> a, c, e = fit_exponent(b, np.exp(1.0 + 0.5 * b - 2.0 / b) / b)
-    >>> round(a, 9), round(c, 9), round(e, 9)
-    (1.0, 0.5, -2.0)
-    """
-    b = np.asarray(betas, dtype=np.float64)
-    y = np.log(b * np.asarray(T1, dtype=np.float64))
-    keep = np.isfinite(y)
-    if keep.sum() < 4:
-        return math.nan, math.nan, math.nan
-    A = np.c_[np.ones(keep.sum()), b[keep], 1.0 / b[keep]]
-    a, c, e = np.linalg.lstsq(A, y[keep], rcond=None)[0]
-    return float(a), float(c), float(e)
-
-
-def _pairs(k):
-    return [(a, b) for a in range(k) for b in range(a + 1, k)]
-
-
-def _groups(angles: np.ndarray, k: int, merge_angle: float) -> int:
-    """Connected components of the graph joining centres closer than ``merge_angle``."""
-    parent = list(range(k))
-
-    def root(a):
-        while parent[a] != a:
-            a = parent[a]
-        return a
-
-    for (a, b), angle in zip(_pairs(k), angles):
-        if angle < merge_angle:
-            parent[root(a)] = root(b)
-    return len({root(a) for a in range(k)})
-
-
-def _reduced_first_merger(beta, centres, W, dt, merge_angle, t_max):
-    """First merger of the reduced k-point flow with weights W (module docstring, item 3), rescaled clock."""
-    k = len(centres)
-
-    def field(M):
-        return project_tangent(M, (W * np.exp(beta * (M @ M.T - 1.0))) @ M)
-
-    X = normalize(np.asarray(centres, dtype=np.float64))
-    pairs = _pairs(k)
-    previous = min(_angle(X[a], X[b]) for a, b in pairs)
-    step = 0
-    while step * dt < t_max:
-        X = heun_step(field, X, dt)
-        step += 1
-        current = min(_angle(X[a], X[b]) for a, b in pairs)
-        if current < merge_angle:
-            return dt * (step - 1 + (previous - merge_angle) / (previous - current))
-        previous = current
-    return math.nan
 
 
 def _kernel(beta: float, length: float | None):
@@ -378,16 +212,17 @@ def metastability_piece(beta: float, seed: int, n_clusters: int, cluster_size: i
     kernel = _kernel(beta, length)
     X, interaction = bind(kernel, X, labels)
     field = vector_field(interaction, "rescaled")
-    pairs = _pairs(k)
+    pairs = index_pairs(k)
+    chord = 2.0 * math.sin(merge_angle / 2.0)  # centres closer than merge_angle: chordal distance below this
 
     def centre_angles(X):
         C = _centres(X, k)
-        return np.array([_angle(C[a], C[b]) for a, b in pairs])
+        return np.array([angle_between(C[a], C[b]) for a, b in pairs])
 
     angles = centre_angles(X)
     initial_angles = angles.copy()
     frames = {"t": [0.0], "diameters": [_diameters(X, k)], "centre_angles": [angles],
-              "groups": [_groups(angles, k, merge_angle)], "X": [X]}
+              "groups": [count_clusters(_centres(X, k), chord)], "X": [X]}
     merger_times = np.full(k - 1, np.nan)
     groups_now = frames["groups"][0]
     step, stop_at = 0, t_max
@@ -395,7 +230,7 @@ def metastability_piece(beta: float, seed: int, n_clusters: int, cluster_size: i
         X_new = heun_step(field, X, dt)
         step += 1
         new_angles = centre_angles(X_new)
-        new_groups = _groups(new_angles, k, merge_angle)
+        new_groups = count_clusters(_centres(X_new, k), chord)
         while new_groups < groups_now:  # a merger during this step
             crossing = (angles - merge_angle) / np.where(angles > new_angles, angles - new_angles, np.inf)
             crossing = np.where((new_angles < merge_angle) & (angles >= merge_angle), crossing, np.inf)
@@ -424,7 +259,7 @@ def metastability_piece(beta: float, seed: int, n_clusters: int, cluster_size: i
     if k == 2:
         reduced = reduced_merger_time(beta, float(initial_angles[0]), merge_angle, coupling=W[0, 1] + W[1, 0])
     else:
-        reduced = _reduced_first_merger(beta, C0, W, dt, merge_angle, t_max)
+        reduced = reduced_first_merger(beta, C0, W, dt, merge_angle, t_max)
     return {
         "t": t,
         "diameters": diameters,
