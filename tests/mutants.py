@@ -51,6 +51,7 @@ THEOREMS = "tests/test_theorems.py"
 DYNAMICS = "tests/test_dynamics.py"
 ERRORS = "tests/test_errors.py"
 MEMORY = "tests/test_memory.py"
+REDUCED = "tests/test_reduced.py"
 
 MUTATIONS = [
     # MODEL.md §1: R_φ e_i = cos φ e_i + sin φ e_j -- the matrix and the O(n) shortcut.
@@ -149,6 +150,13 @@ MUTATIONS = [
     Mutation("raw-clock Heun warning threshold 1e3", "usaav/dynamics.py", "RAW_STEP_LIMIT = 2.0\n", "RAW_STEP_LIMIT = 1e3\n",
              (ERRORS,)),
     Mutation("memory guard off", "usaav/dynamics.py", "    if needed > max_bytes:\n", "    if False:\n", (ERRORS,)),
+    # MODEL.md §6, App. C: the first merger time is interpolated linearly inside the step (issue 18).
+    Mutation("merger time not interpolated inside the step", "usaav/experiments/metastability.py",
+             "merger_times[k - groups_now] = dt * (step - 1 + fraction)", "merger_times[k - groups_now] = dt * step",
+             (REDUCED,)),
+    Mutation("reduced first merger not interpolated inside the step", "usaav/reduced.py",
+             "return dt * (step - 1 + (previous - merge_angle) / (previous - current))", "return dt * step",
+             (REDUCED,)),
 ]
 
 

@@ -284,41 +284,6 @@ def test_local_slope_of_the_reduced_flow_converges_to_one_minus_cos_gap(gap):
     assert errors[-1] < 0.01 and errors[-1] < errors[0]
 
 
-def _groups_by_union_find(centres, merge_angle):
-    """Independent: components of the graph joining centres whose angle (arccos of the dot) is below merge_angle."""
-    k = len(centres)
-    parent = list(range(k))
-
-    def root(a):
-        while parent[a] != a:
-            a = parent[a]
-        return a
-
-    for a in range(k):
-        for b in range(a + 1, k):
-            if math.acos(min(1.0, max(-1.0, float(centres[a] @ centres[b])))) < merge_angle:
-                parent[root(a)] = root(b)
-    return len({root(a) for a in range(k)})
-
-
-def test_merged_groups_of_centres_are_count_clusters_at_the_chord_of_the_merge_angle():
-    # The experiment counts groups with count_clusters(centres, 2 sin(delta/2)): the same components as
-    # joining centres at angle < delta (chord = 2 sin(angle/2) is increasing), away from round-off ties.
-    rng = np.random.default_rng(7)
-    compared = 0
-    for _ in range(400):
-        k = int(rng.integers(2, 7))
-        merge_angle = float(rng.uniform(0.05, 0.5))
-        anchors = usaav.uniform_sphere(int(rng.integers(1, k + 1)), 3, rng)
-        C = usaav.normalize(anchors[rng.integers(0, len(anchors), k)] + rng.normal(0, merge_angle, (k, 3)))
-        angles = [math.acos(min(1.0, max(-1.0, float(C[a] @ C[b])))) for a in range(k) for b in range(a + 1, k)]
-        if min(abs(np.array(angles) - merge_angle)) < 1e-9:
-            continue
-        compared += 1
-        assert count_clusters(C, 2 * math.sin(merge_angle / 2)) == _groups_by_union_find(C, merge_angle)
-    assert compared > 350
-
-
 def test_weight_study_merger_times_scale_like_one_over_W_AB(quick):
     study = quick["metastability"].weight_study
     np.testing.assert_allclose(study.scaled(), study.scaled()[0, 0], rtol=0.01)
