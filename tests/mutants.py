@@ -52,6 +52,8 @@ DYNAMICS = "tests/test_dynamics.py"
 ERRORS = "tests/test_errors.py"
 MEMORY = "tests/test_memory.py"
 REDUCED = "tests/test_reduced.py"
+EXPERIMENTS = "tests/test_experiments.py"
+TWISTED = "tests/test_twisted.py"
 
 MUTATIONS = [
     # MODEL.md §1: R_φ e_i = cos φ e_i + sin φ e_j -- the matrix and the O(n) shortcut.
@@ -157,6 +159,69 @@ MUTATIONS = [
     Mutation("reduced first merger not interpolated inside the step", "usaav/reduced.py",
              "return dt * (step - 1 + (previous - merge_angle) / (previous - current))", "return dt * step",
              (REDUCED,)),
+    # Thm. 5 (1), (3) and the App. C set-up (usaav.reduced, experiments/metastability.py).
+    Mutation("cap heights cos(uniform(0, r)), not uniform in the cap", "usaav/experiments/metastability.py",
+             "height = rng.uniform(np.cos(radius), 1.0, m)", "height = np.cos(rng.uniform(0.0, radius, m))",
+             (EXPERIMENTS + "::test_cap_sample_is_uniform_in_the_cap",)),
+    Mutation("linear contraction rate: sign of the -cos term", "usaav/reduced.py",
+             "(-cos * P + beta * np.outer(tangent, tangent))", "(cos * P + beta * np.outer(tangent, tangent))",
+             (EXPERIMENTS + "::test_linear_contraction_rate_matches_a_finite_difference_jacobian",)),
+    Mutation("reduced merger time times the coupling", "usaav/reduced.py",
+             "return math.exp(_log_reduced_integral(beta, angle, merge_angle)) / coupling",
+             "return math.exp(_log_reduced_integral(beta, angle, merge_angle)) * coupling",
+             (EXPERIMENTS + "::test_reduced_merger_time_with_weights_matches_the_angle_ode",)),
+    Mutation("reduced merger integrand 1/sin -> 1/angle", "usaav/reduced.py",
+             "/ math.sin(a), merge_angle, angle,", "/ a, merge_angle, angle,",
+             (EXPERIMENTS + "::test_reduced_merger_time_matches_the_angle_ode",)),
+    Mutation("reduced velocity not projected", "usaav/reduced.py",
+             "return project_tangent(M, (W * np.exp(beta * (M @ M.T - 1.0))) @ M)",
+             "return (W * np.exp(beta * (M @ M.T - 1.0))) @ M", (REDUCED,)),
+    Mutation("coarse weights without the mass fraction 1/k", "usaav/experiments/metastability.py",
+             "return np.exp(kernels.DistanceBias(1.0, length).log_weight(p, p)) / k",
+             "return np.exp(kernels.DistanceBias(1.0, length).log_weight(p, p))",
+             (EXPERIMENTS + "::test_coarse_weights_are_mass_fraction_times_mean_weight_between_clusters",)),
+    Mutation("merger crossing fraction measured from the wrong end", "usaav/experiments/metastability.py",
+             "crossing = (angles - merge_angle) / np.where(", "crossing = (merge_angle - new_angles) / np.where(",
+             (REDUCED,)),
+    Mutation("cluster centre = its first particle", "usaav/experiments/metastability.py",
+             "return normalize(X.reshape(k, -1, X.shape[-1]).mean(axis=1))",
+             "return normalize(X.reshape(k, -1, X.shape[-1])[:, 0])",
+             (EXPERIMENTS + "::test_metastability_verdicts_pass_on_the_small_right_set_up",)),
+    # Prop. 4's reference: the zonal mean-field flow (usaav.zonal) and the exact W2 (usaav.transport).
+    Mutation("zonal height velocity: sign of the I1 term", "usaav/zonal.py",
+             "ive(0, a) * zr * s**2 - ive(1, a) * s * s_ring * zz", "ive(0, a) * zr * s**2 + ive(1, a) * s * s_ring * zz",
+             (EXPERIMENTS + "::test_zonal_height_velocity_is_the_particle_velocity_on_rings",)),
+    Mutation("zonal rescaled clock without e^-beta", "usaav/zonal.py",
+             'shift = beta if clock == "rescaled" else 0.0', "shift = 0.0",
+             (EXPERIMENTS + "::test_zonal_height_velocity_is_the_particle_velocity_on_rings",)),
+    Mutation("vMF height quantile with e^kappa - 1", "usaav/zonal.py",
+             "np.log1p(u * np.expm1(2.0 * kappa)) / kappa", "np.log1p(u * np.expm1(kappa)) / kappa",
+             (EXPERIMENTS + "::test_vmf_height_quantile_inverts_its_distribution_function",)),
+    Mutation("zonal Gauss masses not halved", "usaav/zonal.py",
+             "levels, masses = (nodes + 1.0) / 2.0, weights / 2.0", "levels, masses = (nodes + 1.0) / 2.0, weights",
+             (EXPERIMENTS + "::test_zonal_flow_matches_a_particle_system_started_on_rings",)),
+    Mutation("vMF azimuth over half a turn", "usaav/zonal.py",
+             "phi = rng.uniform(0.0, 2.0 * np.pi, n)", "phi = rng.uniform(0.0, np.pi, n)",
+             (EXPERIMENTS + "::test_vmf_sample_has_the_known_mean_height",)),
+    Mutation("joint W2: position distance not squared", "usaav/transport.py",
+             "cost = cost + (kappa * gap) ** 2", "cost = cost + kappa * gap", ("tests/test_transport.py",)),
+    Mutation("mean-field reference law taken at t = 0", "usaav/experiments/mean_field.py",
+             "*reference_law(kernel, reference_size, t=t, **grid)) for X, t in zip(frames, times)]",
+             "*reference_law(kernel, reference_size, t=0.0, **grid)) for X, t in zip(frames, times)]",
+             (EXPERIMENTS + "::test_mean_field_verdicts_pass_on_the_small_right_set_up",)),
+    # Twisted states (usaav.twisted).
+    Mutation("twisted h': sign of the beta sin^2 term", "usaav/twisted.py",
+             "(np.cos(phi) - beta * np.sin(phi) ** 2)", "(np.cos(phi) + beta * np.sin(phi) ** 2)",
+             (TWISTED + "::test_circle_eigenvalues_match_a_finite_difference_jacobian",)),
+    Mutation("twisted normal eigenvalues: -1 for -cos(2 pi q m/n)", "usaav/twisted.py",
+             "- np.cos(phi)[None, :]) @ weight", "- 1.0) @ weight",
+             (TWISTED + "::test_sphere_normal_eigenvalues_match_a_finite_difference_jacobian",)),
+    Mutation("circle winding steps not wrapped", "usaav/twisted.py",
+             "steps = (steps + np.pi) % (2 * np.pi) - np.pi", "steps = steps",
+             (TWISTED + "::test_circle_winding_counts_the_twist_and_ignores_the_row_order_given_positions",)),
+    Mutation("twisted state turns half as fast", "usaav/twisted.py",
+             "angles = 2 * np.pi * q * grid_positions(n) + float(phase)", "angles = np.pi * q * grid_positions(n) + float(phase)",
+             (TWISTED + "::test_circle_winding_counts_the_twist_and_ignores_the_row_order_given_positions",)),
 ]
 
 
