@@ -209,6 +209,14 @@ MUTATIONS = [
              "*reference_law(kernel, reference_size, t=t, **grid)) for X, t in zip(frames, times)]",
              "*reference_law(kernel, reference_size, t=0.0, **grid)) for X, t in zip(frames, times)]",
              (EXPERIMENTS + "::test_mean_field_verdicts_pass_on_the_small_right_set_up",)),
+    # MODEL.md §3, Prop. 10: the Toeplitz phase 2π{ks}, reduced exactly, shared by the bound and the energy.
+    Mutation("Toeplitz bound phase formed as 2 pi k s", "usaav/kernels.py",
+             "phase = 2 * np.pi * mode_turns(s, k)  # the same phases as bind's", "phase = 2 * np.pi * k * s  #",
+             (THEOREMS + "::test_prop10_relative_gap_of_the_issue_case_is_not_negative",)),
+    Mutation("Toeplitz turns: fractional part of the low product taken", "usaav/kernels.py",
+             "turns = (product_high - np.floor(product_high)) + product_low\n",
+             "turns = (product_high - np.floor(product_high)) + (product_low - np.floor(product_low))\n",
+             (THEOREMS + "::test_mode_turns_is_the_fraction_of_k_times_s_to_one_rounding",)),
     # Twisted states (usaav.twisted).
     Mutation("twisted h': sign of the beta sin^2 term", "usaav/twisted.py",
              "(np.cos(phi) - beta * np.sin(phi) ** 2)", "(np.cos(phi) + beta * np.sin(phi) ** 2)",
