@@ -494,7 +494,7 @@ _SMALL_METASTABILITY = dict(betas=(6.0, 8.0, 10.0), seeds=range(1), study_seeds=
                             rate_study=((1.0, (6.0, 8.0, 10.0, 12.0)), (1.3, (4.0, 5.0, 6.0, 7.0))),
                             weight_study=(6.0, 1.0, (None, 0.5)))
 _METASTABILITY_VERDICTS = ("(3) largest |T1 / T1(reduced", "(1) largest |contraction", "(4) Delta0 = 1:",
-                           "(4) Delta0 = 1.3:", "(4) smallest increase", "(3) rate study", "(1) rate study",
+                           "(4) Delta0 = 1.3:", "(4) Delta0 = 1, no fit", "(4) Delta0 = 1.3, no fit", "(4) smallest increase", "(3) rate study", "(1) rate study",
                            "(4) reduced flow alone", "(3) T1 * W_AB constant", "(3) weight study")
 
 
@@ -520,13 +520,13 @@ def test_metastability_regression_verdict_fails_with_a_halved_force(monkeypatch)
 
 def test_metastability_verdicts_fail_with_a_wrong_force(monkeypatch):
     # Every weight halved (intra- and inter-cluster) behind the reduced flow's back: contraction at
-    # half the predicted rate, mergers twice as late; the exponent c is unchanged (a constant factor),
-    # and so is "c grows with the gap".
+    # half the predicted rate, mergers twice as late; the fitted exponent c is unchanged (a constant factor),
+    # and so is "c grows with the gap", but the Laplace formula's error no longer tends to 0 (decay 0.5, not 2).
     monkeypatch.setattr(metastability_module, "_kernel", lambda beta, length: usaav.kernels.Separated(
         beta, ConstantWeight(0.5)))
     broken = ex.metastability(**_SMALL_METASTABILITY).verdicts()
     for fragment in ("(3) largest |T1 / T1(reduced", "(1) largest |contraction", "(3) rate study", "(1) rate study",
-                     "(3) T1 * W_AB constant", "(3) weight study"):
+                     "(3) T1 * W_AB constant", "(3) weight study", "(4) Delta0 = 1, no fit", "(4) Delta0 = 1.3, no fit"):
         assert _fails(broken, fragment), fragment
     for fragment in ("(4) Delta0 = 1:", "(4) Delta0 = 1.3:", "(4) smallest increase"):
         assert _passes(broken, fragment), fragment
@@ -537,7 +537,8 @@ def test_metastability_exponent_verdicts_fail_in_the_raw_clock(monkeypatch):
     original = metastability_module.vector_field
     monkeypatch.setattr(metastability_module, "vector_field", lambda interaction, clock: original(interaction, "raw"))
     broken = ex.metastability(**_SMALL_METASTABILITY, t_max=100.0).verdicts()
-    for fragment in ("(4) Delta0 = 1:", "(4) Delta0 = 1.3:", "(3) rate study", "(3) largest |T1 / T1(reduced"):
+    for fragment in ("(4) Delta0 = 1:", "(4) Delta0 = 1.3:", "(3) rate study", "(3) largest |T1 / T1(reduced",
+                     "(4) Delta0 = 1, no fit", "(4) Delta0 = 1.3, no fit"):
         assert _fails(broken, fragment), fragment
 
 
