@@ -42,12 +42,17 @@ Predictions (Thm. 5):
              \frac{e^{\beta(1-\cos\Delta)}}{\sin\Delta}\,d\Delta
 
    (:func:`reduced_merger_time`): at fixed β, :math:`T_1\propto1/W_{AB}`;
-4. hence :math:`T_1` grows like :math:`e^{c\beta}`.  The paper's exponent
-   was lost in extraction; :math:`c=1-\cos\Delta_0` is *this project's
-   reconstruction* from the reduced flow: Laplace's method at the upper end
-   of the integral gives
-   :math:`T_1^{\rm red}\approx e^{\beta(1-\cos\Delta_0)}/\big((W_{AB}+W_{BA})\beta\sin^2\Delta_0\big)`,
-   so :math:`\log(\beta T_1)=a+c\beta+e/\beta+O(\beta^{-2})`.  The local
+4. hence :math:`T_1` grows like :math:`e^{c\beta}`.  The paper's statements
+   give no formula for the exponent; :math:`c=1-\cos\Delta_0` is *this
+   project's reconstruction* from the reduced flow: Laplace's method at the
+   upper end of the integral gives
+   :math:`T_1^{\rm red}= e^{\beta(1-\cos\Delta_0)}/\big((W_{AB}+W_{BA})\beta\sin^2\Delta_0\big)\,
+   \big(1+2\cos\Delta_0/(\beta\sin^2\Delta_0)+O(\beta^{-2})\big)`
+   (:func:`usaav.reduced.laplace_merger_time`; chapter 7 derives it), so
+   :math:`\log(\beta T_1)=a+c\beta+e/\beta+O(\beta^{-2})` with
+   :math:`e=2\cos\Delta_0/\sin^2\Delta_0`.  The verdict that needs no fit
+   compares :math:`T_1` with the two-term formula at every β of a gap and
+   asks its error to decrease.  The local
    slope of :math:`\log T_1` is :math:`c-1/\beta+\dots`: far below :math:`c` at
    moderate β (32 % below at β = 10 for :math:`\Delta_0=1`; that of
    :math:`\log(\beta T_1)` is 10 % below), which is why the fits use
@@ -542,7 +547,7 @@ class MetastabilityResult(ExperimentResult):
                 "metastability",
                 f"(4) Delta0 = {gap:g}: exponent c of log(beta T1) = a + c beta + e/beta over beta = {b.min():g}…"
                 f"{b.max():g}: {study.exponent[i]:.3f} {spread}, vs 1 - cos Delta0 = "
-                f"{target[i]:.3f} (this project's reconstruction; the paper's exponent was lost): |c / (1 - cos Delta0) - 1|",
+                f"{target[i]:.3f} (this project's reconstruction, derived by Laplace's method): |c / (1 - cos Delta0) - 1|",
                 abs(study.exponent[i] / target[i] - 1.0), "<", EXPONENT_TOLERANCE, ref + " (4)"))
         laplace = study.laplace_error()
         for i, gap in enumerate(study.gaps):
