@@ -494,7 +494,9 @@ _SMALL_METASTABILITY = dict(betas=(6.0, 8.0, 10.0), seeds=range(1), study_seeds=
                             rate_study=((1.0, (6.0, 8.0, 10.0, 12.0)), (1.3, (4.0, 5.0, 6.0, 7.0))),
                             weight_study=(6.0, 1.0, (None, 0.5)))
 _METASTABILITY_VERDICTS = ("(3) largest |T1 / T1(reduced", "(1) largest |contraction", "(4) Delta0 = 1:",
-                           "(4) Delta0 = 1.3:", "(4) Delta0 = 1, no fit", "(4) Delta0 = 1.3, no fit", "(4) smallest increase", "(3) rate study", "(1) rate study",
+                           "(4) Delta0 = 1.3:", "(4) Delta0 = 1, no fit", "(4) Delta0 = 1.3, no fit", "(4) smallest increase",
+                           "(1) contraction along each eigen-direction", "(1) sign of the tidal",
+                           "(1) rate study: contraction along each", "(1) rate study: sign of the tidal", "(3) rate study", "(1) rate study",
                            "(4) reduced flow alone", "(3) T1 * W_AB constant", "(3) weight study")
 
 
@@ -526,10 +528,29 @@ def test_metastability_verdicts_fail_with_a_wrong_force(monkeypatch):
         beta, ConstantWeight(0.5)))
     broken = ex.metastability(**_SMALL_METASTABILITY).verdicts()
     for fragment in ("(3) largest |T1 / T1(reduced", "(1) largest |contraction", "(3) rate study", "(1) rate study",
-                     "(3) T1 * W_AB constant", "(3) weight study", "(4) Delta0 = 1, no fit", "(4) Delta0 = 1.3, no fit"):
+                     "(3) T1 * W_AB constant", "(3) weight study", "(4) Delta0 = 1, no fit", "(4) Delta0 = 1.3, no fit",
+                     "(1) contraction along each eigen-direction", "(1) sign of the tidal",
+                     "(1) rate study: contraction along each", "(1) rate study: sign of the tidal"):
         assert _fails(broken, fragment), fragment
     for fragment in ("(4) Delta0 = 1:", "(4) Delta0 = 1.3:", "(4) smallest increase"):
         assert _passes(broken, fragment), fragment
+
+
+def test_metastability_sign_verdicts_fail_when_the_linearisation_has_the_other_sign_of_the_cos_term(monkeypatch):
+    # M_A with +cos(Delta) P_A for -cos(Delta) P_A (the planted sign): predicted and "flipped" exchange, the
+    # measured rates sit next to the flipped ones, and both eigen-direction verdicts fail.
+    original = reduced_module._tangent_matrix
+
+    def other_sign(beta, C, W, a, basis=None):
+        M = original(beta, C, W, a, basis)
+        cos = np.clip(C @ C[a], -1.0, 1.0)
+        others = np.arange(len(C)) != a
+        return M + 2.0 * np.sum(W[a, others] * np.exp(-beta * (1.0 - cos[others])) * cos[others]) * np.eye(len(M))
+
+    monkeypatch.setattr(reduced_module, "_tangent_matrix", other_sign)
+    broken = ex.metastability(**_SMALL_METASTABILITY).verdicts()
+    for fragment in ("(1) sign of the tidal", "(1) rate study: sign of the tidal"):
+        assert _fails(broken, fragment), fragment
 
 
 def test_metastability_exponent_verdicts_fail_in_the_raw_clock(monkeypatch):

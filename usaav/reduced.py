@@ -37,6 +37,7 @@ from .integrate import heun_step
 from .sphere import normalize, project_tangent
 
 __all__ = ["angle_between", "fit_exponent", "index_pairs", "laplace_merger_time", "linear_contraction_rate",
+           "linearised_modes",
            "reduced_first_merger",
            "reduced_merger_time", "reduced_rate_table", "reduced_velocity", "weight_matrix"]
 
@@ -162,17 +163,54 @@ def linear_contraction_rate(beta: float, centres, weights=None) -> float:
     W = weight_matrix(weights, k)
     rates = []
     for a in range(k):
-        P = np.eye(d) - np.outer(C[a], C[a])
-        M = -W[a, a] * P
-        for b in range(k):
-            if b == a:
-                continue
-            cos = float(np.clip(C[a] @ C[b], -1.0, 1.0))
-            tangent = P @ C[b]
-            M += W[a, b] * math.exp(-beta * (1.0 - cos)) * (-cos * P + beta * np.outer(tangent, tangent))
-        basis = np.linalg.svd(P)[0][:, : d - 1]  # orthonormal basis of the tangent plane
-        rates.append(-np.linalg.eigvalsh(basis.T @ M @ basis).max())
+        rates.append(-np.linalg.eigvalsh(_tangent_matrix(beta, C, W, a)).max())
     return float(min(rates))
+
+
+def _tangent_matrix(beta: float, C: np.ndarray, W: np.ndarray, a: int, basis: np.ndarray | None = None) -> np.ndarray:
+    """:math:`M_A` of :func:`linear_contraction_rate` in an orthonormal basis of the tangent plane at ``C[a]``."""
+    d = C.shape[1]
+    P = np.eye(d) - np.outer(C[a], C[a])
+    M = -W[a, a] * P
+    for b in range(len(C)):
+        if b == a:
+            continue
+        cos = float(np.clip(C[a] @ C[b], -1.0, 1.0))
+        tangent = P @ C[b]
+        M += W[a, b] * math.exp(-beta * (1.0 - cos)) * (-cos * P + beta * np.outer(tangent, tangent))
+    if basis is None:
+        basis = _tangent_basis(P)
+    return basis.T @ M @ basis
+
+
+def _tangent_basis(P: np.ndarray) -> np.ndarray:
+    """Orthonormal basis of the range of the projection ``P`` (the tangent plane)."""
+    return np.linalg.svd(P)[0][:, : P.shape[0] - 1]
+
+
+def linearised_modes(beta: float, centres: np.ndarray, W: np.ndarray, a: int) -> tuple[np.ndarray, np.ndarray]:
+    r"""Eigenvalues and eigenvectors of :math:`M_A` on the tangent plane at centre ``a`` (:func:`linear_contraction_rate`).
+
+    Parameters
+    ----------
+    beta : float
+    centres : (k, d) ndarray
+        Unit centres.
+    W : (k, k) ndarray
+        Coarse-grained weights (:func:`weight_matrix`).
+    a : int
+        The cluster.
+
+    Returns
+    -------
+    values : (d - 1,) ndarray
+        Ascending eigenvalues (the deviations along each eigenvector decay at rate ``-value``).
+    vectors : (d, d - 1) ndarray
+        Unit eigenvectors, in the ambient coordinates, tangent at ``centres[a]``.
+    """
+    basis = _tangent_basis(np.eye(centres.shape[1]) - np.outer(centres[a], centres[a]))
+    values, vectors = np.linalg.eigh(_tangent_matrix(beta, centres, W, a, basis))
+    return values, basis @ vectors
 
 
 def _log_reduced_integral(beta: float, angle: float, merge_angle: float) -> float:

@@ -93,6 +93,7 @@ from ..dynamics import bind, vector_field
 from ..integrate import heun_step
 from ..observables import count_clusters, relative_energy_gap
 from ..reduced import (angle_between, fit_exponent, index_pairs, laplace_merger_time, linear_contraction_rate,
+                       linearised_modes,
                        reduced_first_merger, reduced_merger_time, reduced_rate_table, reduced_velocity)
 from ..sphere import normalize
 from ._pieces import PieceStore, make_piece, run_pieces
@@ -126,6 +127,17 @@ REDUCED_FLOW_TOLERANCE = 0.008
 #: Contraction rate against the linearised rate where the time scales separate: measured 0.0063 (main sweep),
 #: 0.0126 (rate study), so 0.06, 4.8x.
 CONTRACTION_TOLERANCE = 0.06
+#: Contraction along each eigen-direction of M_A, linearised along the measured path of the centres (no window
+#: bias): largest measured |rate / linearised - 1| 0.018 over 20 runs (beta 2-16, gaps 0.7-1.3, dt 0.05 and 0.2,
+#: the caps' nonlinearity), so 0.05, 2.8x.
+MODE_TOLERANCE = 0.05
+#: The sign of the tidal -cos term: |measured - linearised| / |linearised with +cos - linearised| at most 0.14 over
+#: the same runs (the two signs differ by 2 % to 97 %); the measured rates must lie nearer the right sign by more
+#: than a factor 2: 0.5, 3.5x.
+SIGN_RESOLUTION = 0.5
+#: ... over the directions where the two signs differ by more than 4 % (twice the largest measured error 1.8 %; at
+#: large beta the tidal term, and the difference, vanish like exp(-beta (1 - cos Delta))).
+SIGN_TESTABLE = 0.04
 #: Fitted exponent against 1 - cos Delta0: the fit's own window bias on the reduced flow alone is 4 %, 2 %, 1 %
 #: (RATE_STUDY) and the measured deviations 3.8 %, 2.4 %, 1.2 % (5.7 % and 5.0 % on the tests' shorter ranges):
 #: 0.1 is 1.8-4x them.  A descriptive check; the verdict without a fit is the Laplace one below.
@@ -244,7 +256,7 @@ def metastability_piece(beta: float, seed: int, n_clusters: int, cluster_size: i
     angles = centre_angles(X)
     initial_angles = angles.copy()
     frames = {"t": [0.0], "diameters": [_diameters(X, k)], "centre_angles": [angles],
-              "groups": [count_clusters(_centres(X, k), chord)], "X": [X]}
+              "groups": [count_clusters(_centres(X, k), chord)], "X": [X], "modes": [_mode_spreads(beta, X, k, W)]}
     merger_times = np.full(k - 1, np.nan)
     groups_now = frames["groups"][0]
     step, stop_at = 0, t_max
@@ -269,6 +281,7 @@ def metastability_piece(beta: float, seed: int, n_clusters: int, cluster_size: i
             frames["centre_angles"].append(angles)
             frames["groups"].append(groups_now)
             frames["X"].append(X)
+            frames["modes"].append(_mode_spreads(beta, X, k, W))
     t = np.array(frames["t"])
     diameters = np.array(frames["diameters"]).T  # (k, F)
     X_frames = np.array(frames["X"])
@@ -277,6 +290,7 @@ def metastability_piece(beta: float, seed: int, n_clusters: int, cluster_size: i
     largest = diameters.max(axis=0)
     window = (t <= (0.5 * first if np.isfinite(first) else t[-1])) & (largest > 1e-9)
     rate = -linear_fit(t[window], np.log(largest[window]))[0] if window.sum() >= 3 else math.nan
+    mode_rates = _mode_rates(t, np.array(frames["modes"]), 0.5 * first if np.isfinite(first) else t[-1])
     C0 = _centres(X_frames[0], k)
     if k == 2:
         reduced = reduced_merger_time(beta, float(initial_angles[0]), merge_angle, coupling=W[0, 1] + W[1, 0])
@@ -293,9 +307,82 @@ def metastability_piece(beta: float, seed: int, n_clusters: int, cluster_size: i
         "T1_reduced": np.float64(reduced),
         "contraction_rate": np.float64(rate),
         "contraction_rate_predicted": np.float64(linear_contraction_rate(beta, C0, W)),
+        "mode_rate": mode_rates[0],
+        "mode_rate_predicted": mode_rates[1],
+        "mode_rate_flipped": mode_rates[2],
         "X_first": X_frames[0],
         "X_last": X_frames[-1],
     }
+
+
+def _mode_spreads(beta: float, X: np.ndarray, k: int, W: np.ndarray) -> np.ndarray:
+    r"""Per cluster and eigen-direction of :math:`M_A` at the current centres: RMS deviation, rate, tidal shift.
+
+    Returns ``(k, d - 1, 3)``: the root-mean-square component of :math:`x_i-m_A`
+    along each eigenvector of :math:`M_A` (ascending eigenvalues), the
+    linearised rate :math:`-\lambda` of that direction, and the shift
+    :math:`2\sum_{B\ne A}W_{AB}e^{-\beta(1-\cos\Delta_{AB})}\cos\Delta_{AB}` the rate would
+    lose were the :math:`-\cos\Delta_{AB}P_A` term of :math:`M_A` of the other sign.
+    """
+    C = _centres(X, k)
+    groups = X.reshape(k, -1, X.shape[-1])
+    out = np.empty((k, X.shape[-1] - 1, 3))
+    for a in range(k):
+        values, vectors = linearised_modes(beta, C, W, a)
+        out[a, :, 0] = np.sqrt(np.mean(((groups[a] - C[a]) @ vectors) ** 2, axis=0))
+        out[a, :, 1] = -values
+        cos = np.clip(C @ C[a], -1.0, 1.0)
+        others = np.arange(k) != a
+        out[a, :, 2] = 2.0 * np.sum(W[a, others] * np.exp(-beta * (1.0 - cos[others])) * cos[others])
+    return out
+
+
+def _mode_rates(t: np.ndarray, modes: np.ndarray, until: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""Contraction rates along the eigen-directions, measured and linearised along the measured path, ``(k, d - 1)`` each.
+
+    Over the frames with :math:`t\le` ``until`` and the spread above round-off,
+    the measured rate is minus the least-squares slope of the log RMS spread;
+    the linearised one is the same slope of :math:`-\int_0^t\mathrm{rate}(s)\,ds`
+    with the rate of :math:`M_A` at each frame's own centres (trapezoid rule),
+    so the drift of the gap during the window is in both; the flipped one uses
+    the rate with the other sign of the tidal :math:`\cos` term.
+    """
+    F, k, m = modes.shape[0], modes.shape[1], modes.shape[2]
+    measured, predicted, flipped = (np.full((k, m), math.nan) for _ in range(3))
+    steps = np.diff(t)
+    for a in range(k):
+        for j in range(m):
+            spread, rate, shift = modes[:, a, j, 0], modes[:, a, j, 1], modes[:, a, j, 2]
+            window = (t <= until) & (spread > 1e-9)
+            if window.sum() < 3:
+                continue
+            for out, r in ((predicted, rate), (flipped, rate - shift)):
+                decay = np.r_[0.0, np.cumsum(0.5 * (r[1:] + r[:-1]) * steps)]
+                out[a, j] = linear_fit(t[window], decay[window])[0]
+            measured[a, j] = -linear_fit(t[window], np.log(spread[window]))[0]
+    return measured, predicted, flipped
+
+
+def _mode_verdicts(label: str, measured, predicted, flipped, ref: str) -> list[Verdict]:
+    """Contraction along every eigen-direction against the path linearisation, and the sign of its cos term."""
+    runs = int(np.isfinite(measured).all(axis=(-2, -1)).sum())
+    finite = np.isfinite(predicted).all()
+    error = np.abs(measured / predicted - 1.0)
+    testable = np.abs(flipped / predicted - 1.0) > SIGN_TESTABLE
+    resolution = (np.abs(measured - predicted) / np.abs(flipped - predicted))[testable]
+    return [
+        Verdict.check(
+            "metastability", f"(1) {label}contraction along each eigen-direction of M_A (every cluster, {runs} runs), "
+            "linearised along the measured path of the centres: largest |rate / linearised - 1|",
+            float(np.max(error)) if finite and np.isfinite(error).all() else math.nan, "<", MODE_TOLERANCE, ref + " (1)"),
+        Verdict.check(
+            "metastability", f"(1) {label}sign of the tidal -cos(Delta) term of M_A: largest |measured - linearised| / "
+            f"|linearised with +cos - linearised| over the {resolution.size} directions where the signs differ by more "
+            f"than {SIGN_TESTABLE:.0%} (below 1: the rates tell the signs apart)",
+            float(np.max(resolution)) if finite and resolution.size and np.isfinite(resolution).all() else math.nan,
+            "<", SIGN_RESOLUTION,
+            ref + " (1)"),
+    ]
 
 
 def _separated(rate_predicted: np.ndarray, T1: np.ndarray) -> np.ndarray:
@@ -324,6 +411,8 @@ class RateStudy:
         β range of each gap (NaN-padded).
     T1, T1_reduced, initial_angle, contraction_rate, contraction_rate_predicted : (G, B, R) ndarray
         As in :class:`MetastabilityResult`, per gap, β and seed.
+    mode_rate, mode_rate_predicted, mode_rate_flipped : (G, B, R, 2, 2) ndarray
+        As in :class:`MetastabilityResult` (two clusters on :math:`\mathbb S^2`).
     exponent : (G,) ndarray
         :math:`c` of :func:`fit_exponent` on the seed-mean of :math:`\log(\beta T_1)`.
     exponent_se : (G,) ndarray
@@ -337,6 +426,9 @@ class RateStudy:
     initial_angle: np.ndarray
     contraction_rate: np.ndarray
     contraction_rate_predicted: np.ndarray
+    mode_rate: np.ndarray
+    mode_rate_predicted: np.ndarray
+    mode_rate_flipped: np.ndarray
     exponent: np.ndarray
     exponent_se: np.ndarray
 
@@ -412,6 +504,11 @@ class MetastabilityResult(ExperimentResult):
         first half of the plateau, above round-off).
     contraction_rate_predicted : (B, R) ndarray
         :func:`linear_contraction_rate` at the initial centres.
+    mode_rate, mode_rate_predicted, mode_rate_flipped : (B, R, k, d - 1) ndarray
+        Contraction rate along each eigen-direction of :math:`M_A` (ascending
+        eigenvalues: the slowest last) of each cluster: measured (RMS spread),
+        linearised along the measured path of the centres, and the same with
+        the other sign of the tidal :math:`\cos` term (module docstring, item 1).
     coarse_weights : (k, k) ndarray
         :math:`W_{ab}` of the main sweep.
     fit_slope, fit_intercept, fit_r2 : float
@@ -437,6 +534,9 @@ class MetastabilityResult(ExperimentResult):
     initial_angle: np.ndarray
     contraction_rate: np.ndarray
     contraction_rate_predicted: np.ndarray
+    mode_rate: np.ndarray
+    mode_rate_predicted: np.ndarray
+    mode_rate_flipped: np.ndarray
     coarse_weights: np.ndarray
     fit_slope: float
     fit_intercept: float
@@ -521,6 +621,7 @@ class MetastabilityResult(ExperimentResult):
             f"(rate * T1 >= {SEPARATION:g}: beta = {which})",
             _contraction_deviation(self.contraction_rate, self.contraction_rate_predicted, self.T1),
             "<", CONTRACTION_TOLERANCE, ref + " (1)"))
+        out += _mode_verdicts("", self.mode_rate, self.mode_rate_predicted, self.mode_rate_flipped, ref)
         if self._model_setup():
             t1 = mean_sem(self.T1, axis=1)[0]
             devs = [abs(t1[b] / MODEL_CHECK[float(beta)] - 1) for b, beta in enumerate(self.betas)
@@ -580,6 +681,9 @@ class MetastabilityResult(ExperimentResult):
             f"{int(separated.sum())} runs where rate * T1 >= {SEPARATION:g}",
             _contraction_deviation(study.contraction_rate, study.contraction_rate_predicted, study.T1),
             "<", CONTRACTION_TOLERANCE, ref + " (1)"))
+        listed = np.isfinite(study.betas)
+        out += _mode_verdicts("rate study: ", study.mode_rate[listed], study.mode_rate_predicted[listed],
+                              study.mode_rate_flipped[listed], ref)
         quadrature = reduced_rate_table(gaps=tuple(float(g) for g in study.gaps), betas=(80.0,),
                                         merge_angle=float(self.params["merge_angle"]))
         out.append(Verdict.check(
@@ -797,6 +901,8 @@ def metastability(
         merger_times=merger_times, T1_reduced=stack("T1_reduced"), initial_angle=stack("initial_angle"),
         contraction_rate=stack("contraction_rate"),
         contraction_rate_predicted=stack("contraction_rate_predicted"),
+        mode_rate=stack("mode_rate"), mode_rate_predicted=stack("mode_rate_predicted"),
+        mode_rate_flipped=stack("mode_rate_flipped"),
         coarse_weights=coarse_weights(k, length), fit_slope=slope, fit_intercept=intercept, fit_r2=r2,
         X_first=stack("X_first"), X_last=stack("X_last"),
         rate_study=_rate_study(rate_study, study_seeds, rate_pieces, results) if rate_study else None,
@@ -811,13 +917,15 @@ def _rate_study(rate_study, seeds, pieces, results) -> RateStudy:
     arrays = {key: np.full(shape, np.nan) for key in
               ("T1", "T1_reduced", "initial_angle", "contraction_rate", "contraction_rate_predicted")}
     betas = np.full((len(rate_study), width), np.nan)
+    modes = ("mode_rate", "mode_rate_predicted", "mode_rate_flipped")
+    arrays.update({key: np.full(shape + (2, 2), np.nan) for key in modes})
     for i, (gap, bs) in enumerate(rate_study):
         betas[i, : len(bs)] = bs
         for j, beta in enumerate(bs):
             for r, seed in enumerate(seeds):
                 run = results[pieces[(gap, beta, seed)].name]
                 arrays["T1"][i, j, r] = run["merger_times"][0]
-                for key in ("T1_reduced", "initial_angle", "contraction_rate", "contraction_rate_predicted"):
+                for key in ("T1_reduced", "initial_angle", "contraction_rate", "contraction_rate_predicted") + modes:
                     arrays[key][i, j, r] = run[key]
     exponent, exponent_se = [], []
     for i, (_, bs) in enumerate(rate_study):
