@@ -226,6 +226,9 @@ MUTATIONS = [
              "turns = (product_high - np.floor(product_high)) + product_low\n",
              "turns = (product_high - np.floor(product_high)) + (product_low - np.floor(product_low))\n",
              (THEOREMS + "::test_mode_turns_is_the_fraction_of_k_times_s_to_one_rounding",)),
+    Mutation("mean-field particles run 15 % too long", "usaav/experiments/mean_field.py",
+             "steps = [int(round(t / dt)) for t in times]", "steps = [int(round(1.15 * t / dt)) for t in times]",
+             (EXPERIMENTS + "::test_mean_field_verdicts_pass_on_the_small_right_set_up",)),
     # Twisted states (usaav.twisted).
     Mutation("twisted h': sign of the beta sin^2 term", "usaav/twisted.py",
              "(np.cos(phi) - beta * np.sin(phi) ** 2)", "(np.cos(phi) + beta * np.sin(phi) ** 2)",

@@ -612,7 +612,8 @@ def mean_field_right():
 
 
 _MEAN_FIELD_VERDICTS = ("law to the mean field at t=0:", "to the mean field at t=0.5: rate",
-                        "to the mean field at t=1: rate", "at t=0.5, n=", "at t=1, n=")
+                        "to the mean field at t=1: rate", "at t=0.5, n=", "at t=1, n=", "law at t=0.5: change",
+                        "law at t=1: change")
 
 
 @pytest.mark.parametrize("fragment", _MEAN_FIELD_VERDICTS)
@@ -632,6 +633,26 @@ def test_mean_field_verdicts_fail_with_a_mis_scaled_force(monkeypatch, factor):
     assert _fails(broken, "at t=0.5, n=") and _fails(broken, "at t=1, n=")
     assert _fails(broken, "to the mean field at t=1: rate")
     assert _passes(broken, "law to the mean field at t=0:")
+
+
+@pytest.mark.parametrize("factor", [1.15, 0.85])
+def test_mean_field_speed_verdicts_fail_for_a_flow_run_15_percent_fast_or_slow(monkeypatch, factor):
+    # The right flow run for `factor` times as long: the particles' mean height has moved as the law's does at
+    # factor * t (ratio about 1.18 or 0.82); the W2 clock check (t/2, t, 2t) cannot see 15 %, the speed check does.
+    original = mean_field_module.simulate
+    monkeypatch.setattr(mean_field_module, "simulate", lambda kernel, X0, aux, t_max, dt, record_every:
+                        original(kernel, X0, aux, factor * t_max, dt=factor * dt, record_every=record_every))
+    broken = ex.mean_field_convergence(**_SMALL_MEAN_FIELD).verdicts()
+    assert _fails(broken, "law at t=0.5: change") and _fails(broken, "law at t=1: change")
+
+
+def test_mean_field_law_height_is_the_integral_of_the_height_under_the_zonal_law():
+    # Independent: the mean height of the vMF(1) law in closed form, coth(1) - 1, at t = 0; at t = 1 the quantile
+    # function integrated by the midpoint rule on 20000 levels (E z = int_0^1 Q_t(u) du).
+    heights = mean_field_module._law_height(1.0, 1.0, (0.0, 1.0))
+    assert heights[0] == pytest.approx(1 / math.tanh(1.0) - 1.0, abs=1e-12)
+    flow = zonal_mean_field(1.0, 1.0, (0.0, 1.0))
+    assert heights[1] == pytest.approx(flow.quantile((np.arange(20000) + 0.5) / 20000, 1).mean(), abs=1e-6)
 
 
 def test_mean_field_verdicts_fail_with_a_wrong_initial_law(monkeypatch):

@@ -91,6 +91,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import functools
+import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -116,6 +117,12 @@ CLT_RATE = -0.5
 #: Margin of the rate verdicts: about one seed standard error of a fitted rate (measured 0.038-0.071 with 4 seeds,
 #: 0.015-0.053 for the joint law; the change of rate 0.017-0.067).
 RATE_TOLERANCE = 0.05
+#: The speed check: (change of the particles' mean x3 since t = 0) / (that of the mean-field law), averaged over
+#: sizes and seeds, is 1.  Per-seed s.d. of the ratio at t = 1: 0.18, 0.14, 0.11 for n = 32, 64, 128 (8 seeds);
+#: measured s.e. of the mean over 9 runs (3 sizes x 3 seeds) 0.054 (t = 1) and 0.071 (t = 0.5), and measured
+#: |ratio - 1| 0.012 and 0.045: 0.1 is 1.4-2x the s.e.  A flow run 15 % fast or slow moves the ratio to about
+#: 1.18 or 0.82 (the law's own mean height at 1.15 t and 0.85 t); measured 1.14-1.22 and 0.83-0.87, all failing.
+SPEED_TOLERANCE = 0.1
 _PLASTIC = 1.324717957244746  # real root of g^3 = g + 1
 
 
@@ -191,6 +198,12 @@ def reference_law(kernel: str, m: int, *, kappa: float = 1.0, beta: float = 1.0,
     return Y, np.mod(0.5 + np.arange(m) / _PLASTIC**2, 1.0)
 
 
+def _law_height(kappa: float, beta: float, times: tuple) -> np.ndarray:
+    r""":math:`\int x_3\,d\nu_t` at ``times``: the Gauss-ring heights of the zonal flow times their masses."""
+    flow = _flow(float(kappa), float(beta), flow_times(times))
+    return np.array([flow.heights[flow_times(times).index(float(t))] @ flow.masses for t in times])
+
+
 def _w2(kernel, X, aux, Y, labels):
     return wasserstein(X, Y) if labels is None else wasserstein(X, Y, aux, labels)
 
@@ -215,7 +228,7 @@ def mean_field_piece(kernel: str, n: int, seed: int, beta: float, kappa: float, 
             if t > 0:
                 clock[j] = [_w2(kernel, X, aux, *reference_law(kernel, reference_size // 2, t=f * t, **grid))
                             for f in (0.5, 1.0, 2.0)]
-    return {"w2": np.array(w2), "clock": clock}
+    return {"w2": np.array(w2), "clock": clock, "height": np.array([X[:, 2].mean() for X in frames])}
 
 
 def reference_motion_piece(kernel: str, beta: float, kappa: float, times: tuple, reference_size: int) -> dict:
@@ -249,6 +262,11 @@ class MeanFieldResult(ExperimentResult):
     clock_w2 : (K, R, T, 3) ndarray
         At the largest n: exact :math:`W_2` of the n-particle law at :math:`t` to the
         mean-field law at :math:`t/2`, :math:`t`, :math:`2t` (grids of half the size; NaN at t = 0).
+    mean_height : (K, S, R, T) ndarray
+        The particles' mean height :math:`\frac1n\sum_ix_{i,3}` (the same in the gauge frame:
+        RoPE turns about :math:`e_3`).
+    law_height : (T,) ndarray
+        The mean-field law's mean height :math:`\int x_3\,d\nu_t` (Gauss rings of :func:`usaav.zonal.zonal_mean_field`).
     params : dict
     """
 
@@ -263,6 +281,8 @@ class MeanFieldResult(ExperimentResult):
     asymptotic_rate: np.ndarray
     reference_motion: np.ndarray
     clock_w2: np.ndarray
+    mean_height: np.ndarray
+    law_height: np.ndarray
     params: dict
 
     def summary(self) -> tuple[np.ndarray, np.ndarray]:
@@ -320,6 +340,15 @@ class MeanFieldResult(ExperimentResult):
                     f"{float(rate[k, j]):.3f} ± {float(rate_se[k, j]):.3f}, minus the rate at t=0 "
                     f"(± {float(c_se):.3f}; not slower: W2(t) <= C_t W2(0))",
                     float(c_mean), "<", RATE_TOLERANCE, "the paper's Prop. 4 (Dobrushin)"))
+                change = (self.mean_height[k, :, :, j] - self.mean_height[k, :, :, 0]) / (
+                    self.law_height[j] - self.law_height[0])
+                ratio, ratio_se = float(change.mean()), float(change.std(ddof=1) / math.sqrt(change.size))
+                out.append(Verdict.check(
+                    "mean_field",
+                    f"speed of the {law} at t={t:g}: change of the particles' mean x3 since t=0 over that of the mean "
+                    f"field = {ratio:.3f} ± {ratio_se:.3f} ({change.size} runs, {sizes}); a flow 15 % fast or slow "
+                    "gives about 1.18 or 0.82: |ratio - 1|", abs(ratio - 1.0), "<", SPEED_TOLERANCE,
+                    "the paper's Prop. 4"))
                 half, same, double = self.clock_w2[k, :, j].mean(axis=0)
                 out.append(Verdict.check(
                     "mean_field",
@@ -416,9 +445,11 @@ def mean_field_convergence(
     results = run_pieces(motion_pieces + pieces, executor, store, progress)
     w2 = np.empty((len(names), len(sizes), len(seeds), len(times)))
     clock = np.full((len(names), len(seeds), len(times), 3), np.nan)
+    height = np.empty_like(w2)
     for piece in pieces:
         kw = piece.kwargs
         w2[names.index(kw["kernel"]), sizes.index(kw["n"]), seeds.index(kw["seed"])] = results[piece.name]["w2"]
+        height[names.index(kw["kernel"]), sizes.index(kw["n"]), seeds.index(kw["seed"])] = results[piece.name]["height"]
         if kw["clock_check"]:
             clock[names.index(kw["kernel"]), seeds.index(kw["seed"])] = results[piece.name]["clock"]
     log_n = np.log(sizes)
@@ -427,5 +458,6 @@ def mean_field_convergence(
     return MeanFieldResult(
         kernels=np.array(names), sizes=np.array(sizes), times=np.array(times), seeds=np.array(seeds), w2=w2,
         rate=rate, asymptotic_rate=np.array([asymptotic_rate(name, sizes) for name in names]),
-        reference_motion=np.array([results[p.name]["motion"] for p in motion_pieces]), clock_w2=clock, params=params,
+        reference_motion=np.array([results[p.name]["motion"] for p in motion_pieces]), clock_w2=clock,
+        mean_height=height, law_height=_law_height(kappa, beta, times), params=params,
     )
