@@ -613,7 +613,7 @@ def mean_field_right():
 
 _MEAN_FIELD_VERDICTS = ("law to the mean field at t=0:", "to the mean field at t=0.5: rate",
                         "to the mean field at t=1: rate", "at t=0.5, n=", "at t=1, n=", "law at t=0.5: change",
-                        "law at t=1: change")
+                        "law at t=1: change", "content law to the mean-field law itself", "joint (x, s) law to the mean-field law itself")
 
 
 @pytest.mark.parametrize("fragment", _MEAN_FIELD_VERDICTS)
@@ -644,6 +644,23 @@ def test_mean_field_speed_verdicts_fail_for_a_flow_run_15_percent_fast_or_slow(m
                         original(kernel, X0, aux, factor * t_max, dt=factor * dt, record_every=record_every))
     broken = ex.mean_field_convergence(**_SMALL_MEAN_FIELD).verdicts()
     assert _fails(broken, "law at t=0.5: change") and _fails(broken, "law at t=1: change")
+
+
+def test_law_w2_is_the_richardson_limit_of_a_geometric_grid_sequence_and_the_spread_otherwise():
+    # Independent: W_m = W + C r^j on grids m/4, m/2, m (j = 0, 1, 2) has the limit W (remainder C r^2 at m);
+    # an oscillating sequence keeps W_m; the error bar is the largest step in both.
+    W, C, r = 0.3, 0.004, 0.4
+    grid = np.array([[[[W + C, W + C * r, W + C * r * r], [0.30, 0.31, 0.305]]]])  # geometric (r <= 1/2); oscillating
+    result = ex.MeanFieldResult(kernels=np.array(["usa"]), sizes=np.array([8]), times=np.array([0.0, 1.0]),
+                                seeds=np.array([0]), w2=np.zeros((1, 1, 1, 2)), rate=np.zeros((1, 1, 2)),
+                                asymptotic_rate=np.zeros(1), reference_motion=np.zeros((1, 2)),
+                                clock_w2=np.zeros((1, 1, 2, 3)), grid_w2=grid, mean_height=np.zeros((1, 1, 1, 2)),
+                                law_height=np.zeros(2), params={})
+    limit, error = result.law_w2()
+    assert limit[0, 0, 0] == pytest.approx(W, abs=1e-15)
+    # The error bar is the largest step, C (1 - r), above the true remainder C r^2 (conservative).
+    assert error[0, 0, 0] == pytest.approx(C * (1 - r), rel=1e-9)
+    assert limit[0, 0, 1] == 0.305 and error[0, 0, 1] == pytest.approx(0.01, rel=1e-12)
 
 
 def test_mean_field_law_height_is_the_integral_of_the_height_under_the_zonal_law():
