@@ -137,3 +137,10 @@ def test_laplace_merger_time_error_times_beta_squared_tends_to_the_next_coeffici
     scaled = [(reduced_merger_time(b, gap, 0.1) / laplace_merger_time(b, gap) - 1) * b * b for b in (100.0, 200.0, 400.0)]
     distances = [abs(x / coefficient - 1) for x in scaled]
     assert distances[2] < distances[1] < distances[0] and distances[2] < 0.03
+
+
+@pytest.mark.parametrize("kwargs", [dict(beta=0.0, angle=1.0), dict(beta=5.0, angle=0.0), dict(beta=5.0, angle=math.pi),
+                                    dict(beta=5.0, angle=1.0, coupling=-1.0), dict(beta=float("nan"), angle=1.0)])
+def test_laplace_merger_time_refuses_bad_input_naming_the_argument(kwargs):
+    with pytest.raises(ValueError, match="beta|angle|coupling"):
+        laplace_merger_time(**kwargs)

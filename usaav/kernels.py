@@ -524,7 +524,7 @@ class Prompts(_GaugeKernel):
 def mode_turns(s, modes) -> np.ndarray:
     r"""The fractional part :math:`\{ks\}=ks-\lfloor ks\rfloor\in[0,1)` of integer modes times positions, to one rounding.
 
-    The Toeplitz phase is :math:`2\pi ks=2\pi\{ks\}` (MODEL.md §3, Prop. 10);
+    The Toeplitz phase is :math:`2\pi ks\equiv2\pi\{ks\}\pmod{2\pi}` (MODEL.md §3, Prop. 10);
     formed as ``2 * pi * k * s`` it carries an absolute error of about
     :math:`2\pi k\,\varepsilon` (1e-8 rad at :math:`k=2^{24}`), and two
     codes that multiply in different orders disagree by that much.  Here

@@ -6,17 +6,17 @@ Thm. 5 (3), and the centres follow the *reduced flow* (rescaled clock
 :math:`t'=e^\beta t`)
 
 .. math:: \dot m_a = P_{m_a}\sum_b W_{ab}\,e^{\beta(\langle m_a,m_b\rangle-1)}m_b
-          \qquad(:func:`reduced_velocity`).
 
-For two clusters at angle :math:`\Delta`,
+(:func:`reduced_velocity`).  For two clusters at angle :math:`\Delta`,
 :math:`\dot\Delta=-(W_{AB}+W_{BA})\,e^{-\beta(1-\cos\Delta)}\sin\Delta`, so the
 first merger (centres within :math:`\delta`) happens at the quadrature
 
 .. math:: T_1^{\rm red}=\frac1{W_{AB}+W_{BA}}\int_{\delta}^{\Delta_0}
           \frac{e^{\beta(1-\cos\Delta)}}{\sin\Delta}\,d\Delta
-          \qquad(:func:`reduced_merger_time`),
 
-and for :math:`k` clusters the flow is integrated (:func:`reduced_first_merger`).
+(:func:`reduced_merger_time`; its large-β expansion is
+:func:`laplace_merger_time`), and for :math:`k` clusters the flow is
+integrated (:func:`reduced_first_merger`).
 Before that, each cluster contracts at the rate of the linearised flow
 around its centre (:func:`linear_contraction_rate`), and the large-β growth
 :math:`T_1\approx e^{c\beta}` with :math:`c=1-\cos\Delta_0` is this
@@ -260,7 +260,11 @@ def laplace_merger_time(beta: float, angle: float, coupling: float = 1.0) -> flo
     >>> round(laplace_merger_time(80.0, 1.0) / reduced_merger_time(80.0, 1.0, 0.1), 3)
     0.999
     """
+    beta = check_positive_scalar(beta, "beta")
     coupling = check_positive_scalar(coupling, "coupling")
+    angle = check_positive_scalar(angle, "angle")
+    if angle >= math.pi:
+        raise ValueError(f"angle must be an initial gap in (0, pi), got {angle}")
     sin2 = math.sin(angle) ** 2
     return math.exp(beta * (1.0 - math.cos(angle))) / (coupling * beta * sin2) * (
         1.0 + 2.0 * math.cos(angle) / (beta * sin2))
