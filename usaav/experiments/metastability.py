@@ -256,7 +256,7 @@ def metastability_piece(beta: float, seed: int, n_clusters: int, cluster_size: i
     angles = centre_angles(X)
     initial_angles = angles.copy()
     frames = {"t": [0.0], "diameters": [_diameters(X, k)], "centre_angles": [angles],
-              "groups": [count_clusters(_centres(X, k), chord)], "X": [X], "modes": [_mode_spreads(beta, X, k, W)]}
+              "groups": [count_clusters(_centres(X, k), chord)], "X": [X]}
     merger_times = np.full(k - 1, np.nan)
     groups_now = frames["groups"][0]
     step, stop_at = 0, t_max
@@ -281,7 +281,6 @@ def metastability_piece(beta: float, seed: int, n_clusters: int, cluster_size: i
             frames["centre_angles"].append(angles)
             frames["groups"].append(groups_now)
             frames["X"].append(X)
-            frames["modes"].append(_mode_spreads(beta, X, k, W))
     t = np.array(frames["t"])
     diameters = np.array(frames["diameters"]).T  # (k, F)
     X_frames = np.array(frames["X"])
@@ -290,7 +289,9 @@ def metastability_piece(beta: float, seed: int, n_clusters: int, cluster_size: i
     largest = diameters.max(axis=0)
     window = (t <= (0.5 * first if np.isfinite(first) else t[-1])) & (largest > 1e-9)
     rate = -linear_fit(t[window], np.log(largest[window]))[0] if window.sum() >= 3 else math.nan
-    mode_rates = _mode_rates(t, np.array(frames["modes"]), 0.5 * first if np.isfinite(first) else t[-1])
+    until = 0.5 * first if np.isfinite(first) else t[-1]
+    early = t <= until  # the fit window's frames only: the spreads cost an eigen-decomposition per cluster and frame
+    mode_rates = _mode_rates(t[early], np.array([_mode_spreads(beta, Y, k, W) for Y in X_frames[early]]), until)
     C0 = _centres(X_frames[0], k)
     if k == 2:
         reduced = reduced_merger_time(beta, float(initial_angles[0]), merge_angle, coupling=W[0, 1] + W[1, 0])
