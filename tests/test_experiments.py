@@ -32,6 +32,7 @@ from usaav.zonal import height_velocity, sample_vmf, vmf_height_quantile, zonal_
 
 # the package re-exports the function ``metastability``, which shadows the submodule's name
 metastability_module = importlib.import_module("usaav.experiments.metastability")
+reduced_module = importlib.import_module("usaav.reduced")
 
 EXPERIMENT_FILES = ("collapse", "gallery", "metastability", "mean_field")
 
@@ -356,6 +357,8 @@ def test_vmf_sample_has_the_known_mean_height():
     # E[x3] = coth(kappa) - 1/kappa for the von Mises-Fisher law on S^2; tolerance 5 s.e. (s.d. < 1).
     X = sample_vmf(40000, 2.0, np.random.default_rng(3))
     assert X[:, 2].mean() == pytest.approx(1 / math.tanh(2.0) - 0.5, abs=5 / math.sqrt(40000))
+    # Zonal: the azimuth is uniform on the whole turn, so E[x1] = E[x2] = 0 (same 5 s.e. bound).
+    np.testing.assert_allclose(X[:, :2].mean(axis=0), 0.0, atol=5 / math.sqrt(40000))
 
 
 def test_zonal_flow_converges_spectrally_in_the_number_of_rings():
@@ -377,6 +380,10 @@ def test_zonal_flow_matches_a_particle_system_started_on_rings():
     run = usaav.simulate(usaav.kernels.USA(beta), X0, None, 1.0, dt=1.0, method="solve_ivp", rtol=1e-10, atol=1e-12)
     ode = solve_ivp(lambda t, z: height_velocity(z, z, beta), (0, 1), z0, rtol=1e-11, atol=1e-13)
     np.testing.assert_allclose(run.final[:, 2].reshape(M, K).mean(axis=1), ode.y[:, -1], atol=1e-8)
+    # The Gauss-ring flow of zonal_mean_field at the same quantile levels: the M equal rings are its midpoint
+    # rule, second order (measured max error 7.3e-4 at M = 40, 1.8e-4 at M = 80; the law moves by 0.5).
+    flow = zonal_mean_field(1.0, beta, (0.0, 1.0))
+    np.testing.assert_allclose(flow.quantile((np.arange(M) + 0.5) / M, 1), ode.y[:, -1], atol=2e-3)
 
 
 def test_reference_grid_error_shrinks_like_one_over_sqrt_m():
@@ -487,7 +494,9 @@ _SMALL_METASTABILITY = dict(betas=(6.0, 8.0, 10.0), seeds=range(1), study_seeds=
                             rate_study=((1.0, (6.0, 8.0, 10.0, 12.0)), (1.3, (4.0, 5.0, 6.0, 7.0))),
                             weight_study=(6.0, 1.0, (None, 0.5)))
 _METASTABILITY_VERDICTS = ("(3) largest |T1 / T1(reduced", "(1) largest |contraction", "(4) Delta0 = 1:",
-                           "(4) Delta0 = 1.3:", "(4) smallest increase", "(3) rate study", "(1) rate study",
+                           "(4) Delta0 = 1.3:", "(4) Delta0 = 1, no fit", "(4) Delta0 = 1.3, no fit", "(4) smallest increase",
+                           "(1) contraction along each eigen-direction", "(1) sign of the tidal",
+                           "(1) rate study: contraction along each", "(1) rate study: sign of the tidal", "(3) rate study", "(1) rate study",
                            "(4) reduced flow alone", "(3) T1 * W_AB constant", "(3) weight study")
 
 
@@ -513,16 +522,35 @@ def test_metastability_regression_verdict_fails_with_a_halved_force(monkeypatch)
 
 def test_metastability_verdicts_fail_with_a_wrong_force(monkeypatch):
     # Every weight halved (intra- and inter-cluster) behind the reduced flow's back: contraction at
-    # half the predicted rate, mergers twice as late; the exponent c is unchanged (a constant factor),
-    # and so is "c grows with the gap".
+    # half the predicted rate, mergers twice as late; the fitted exponent c is unchanged (a constant factor),
+    # and so is "c grows with the gap", but the Laplace formula's error no longer tends to 0 (decay 0.5, not 2).
     monkeypatch.setattr(metastability_module, "_kernel", lambda beta, length: usaav.kernels.Separated(
         beta, ConstantWeight(0.5)))
     broken = ex.metastability(**_SMALL_METASTABILITY).verdicts()
     for fragment in ("(3) largest |T1 / T1(reduced", "(1) largest |contraction", "(3) rate study", "(1) rate study",
-                     "(3) T1 * W_AB constant", "(3) weight study"):
+                     "(3) T1 * W_AB constant", "(3) weight study", "(4) Delta0 = 1, no fit", "(4) Delta0 = 1.3, no fit",
+                     "(1) contraction along each eigen-direction", "(1) sign of the tidal",
+                     "(1) rate study: contraction along each", "(1) rate study: sign of the tidal"):
         assert _fails(broken, fragment), fragment
     for fragment in ("(4) Delta0 = 1:", "(4) Delta0 = 1.3:", "(4) smallest increase"):
         assert _passes(broken, fragment), fragment
+
+
+def test_metastability_sign_verdicts_fail_when_the_linearisation_has_the_other_sign_of_the_cos_term(monkeypatch):
+    # M_A with +cos(Delta) P_A for -cos(Delta) P_A (the issue's planted sign): predicted and "flipped" exchange, the
+    # measured rates sit next to the flipped ones, and both eigen-direction verdicts fail.
+    original = reduced_module._tangent_matrix
+
+    def other_sign(beta, C, W, a, basis=None):
+        M = original(beta, C, W, a, basis)
+        cos = np.clip(C @ C[a], -1.0, 1.0)
+        others = np.arange(len(C)) != a
+        return M + 2.0 * np.sum(W[a, others] * np.exp(-beta * (1.0 - cos[others])) * cos[others]) * np.eye(len(M))
+
+    monkeypatch.setattr(reduced_module, "_tangent_matrix", other_sign)
+    broken = ex.metastability(**_SMALL_METASTABILITY).verdicts()
+    for fragment in ("(1) sign of the tidal", "(1) rate study: sign of the tidal"):
+        assert _fails(broken, fragment), fragment
 
 
 def test_metastability_exponent_verdicts_fail_in_the_raw_clock(monkeypatch):
@@ -530,7 +558,8 @@ def test_metastability_exponent_verdicts_fail_in_the_raw_clock(monkeypatch):
     original = metastability_module.vector_field
     monkeypatch.setattr(metastability_module, "vector_field", lambda interaction, clock: original(interaction, "raw"))
     broken = ex.metastability(**_SMALL_METASTABILITY, t_max=100.0).verdicts()
-    for fragment in ("(4) Delta0 = 1:", "(4) Delta0 = 1.3:", "(3) rate study", "(3) largest |T1 / T1(reduced"):
+    for fragment in ("(4) Delta0 = 1:", "(4) Delta0 = 1.3:", "(3) rate study", "(3) largest |T1 / T1(reduced",
+                     "(4) Delta0 = 1, no fit", "(4) Delta0 = 1.3, no fit"):
         assert _fails(broken, fragment), fragment
 
 
@@ -550,8 +579,8 @@ def test_metastability_weight_verdicts_fail_when_the_kernel_ignores_the_position
 
 def test_metastability_quadrature_verdict_fails_for_a_wrong_reduced_flow(monkeypatch):
     # A reduced flow whose exponent is not 1 - cos(gap) (here the angle enters as 1 - cos(0.9 gap)).
-    original = metastability_module._log_reduced_integral
-    monkeypatch.setattr(metastability_module, "_log_reduced_integral",
+    original = reduced_module._log_reduced_integral
+    monkeypatch.setattr(reduced_module, "_log_reduced_integral",
                         lambda beta, angle, merge_angle: original(beta * (1 - math.cos(0.9 * angle)) / (1 - math.cos(angle)),
                                                                   angle, merge_angle))
     broken = ex.metastability(betas=(6.0, 8.0), seeds=range(1), rate_study=((1.3, (4.0, 5.0, 6.0, 7.0)),),
@@ -583,7 +612,8 @@ def mean_field_right():
 
 
 _MEAN_FIELD_VERDICTS = ("law to the mean field at t=0:", "to the mean field at t=0.5: rate",
-                        "to the mean field at t=1: rate", "at t=0.5, n=", "at t=1, n=")
+                        "to the mean field at t=1: rate", "at t=0.5, n=", "at t=1, n=", "law at t=0.5: change",
+                        "law at t=1: change", "content law to the mean-field law itself", "joint (x, s) law to the mean-field law itself")
 
 
 @pytest.mark.parametrize("fragment", _MEAN_FIELD_VERDICTS)
@@ -603,6 +633,43 @@ def test_mean_field_verdicts_fail_with_a_mis_scaled_force(monkeypatch, factor):
     assert _fails(broken, "at t=0.5, n=") and _fails(broken, "at t=1, n=")
     assert _fails(broken, "to the mean field at t=1: rate")
     assert _passes(broken, "law to the mean field at t=0:")
+
+
+@pytest.mark.parametrize("factor", [1.15, 0.85])
+def test_mean_field_speed_verdicts_fail_for_a_flow_run_15_percent_fast_or_slow(monkeypatch, factor):
+    # The right flow run for `factor` times as long: the particles' mean height has moved as the law's does at
+    # factor * t (ratio about 1.18 or 0.82); the W2 clock check (t/2, t, 2t) cannot see 15 %, the speed check does.
+    original = mean_field_module.simulate
+    monkeypatch.setattr(mean_field_module, "simulate", lambda kernel, X0, aux, t_max, dt, record_every:
+                        original(kernel, X0, aux, factor * t_max, dt=factor * dt, record_every=record_every))
+    broken = ex.mean_field_convergence(**_SMALL_MEAN_FIELD).verdicts()
+    assert _fails(broken, "law at t=0.5: change") and _fails(broken, "law at t=1: change")
+
+
+def test_law_w2_is_the_richardson_limit_of_a_geometric_grid_sequence_and_the_spread_otherwise():
+    # Independent: W_m = W + C r^j on grids m/4, m/2, m (j = 0, 1, 2) has the limit W (remainder C r^2 at m);
+    # an oscillating sequence keeps W_m; the error bar is the largest step in both.
+    W, C, r = 0.3, 0.004, 0.4
+    grid = np.array([[[[W + C, W + C * r, W + C * r * r], [0.30, 0.31, 0.305]]]])  # geometric (r <= 1/2); oscillating
+    result = ex.MeanFieldResult(kernels=np.array(["usa"]), sizes=np.array([8]), times=np.array([0.0, 1.0]),
+                                seeds=np.array([0]), w2=np.zeros((1, 1, 1, 2)), rate=np.zeros((1, 1, 2)),
+                                asymptotic_rate=np.zeros(1), reference_motion=np.zeros((1, 2)),
+                                clock_w2=np.zeros((1, 1, 2, 3)), grid_w2=grid, mean_height=np.zeros((1, 1, 1, 2)),
+                                law_height=np.zeros(2), params={})
+    limit, error = result.law_w2()
+    assert limit[0, 0, 0] == pytest.approx(W, abs=1e-15)
+    # The error bar is the largest step, C (1 - r), above the true remainder C r^2 (conservative).
+    assert error[0, 0, 0] == pytest.approx(C * (1 - r), rel=1e-9)
+    assert limit[0, 0, 1] == 0.305 and error[0, 0, 1] == pytest.approx(0.01, rel=1e-12)
+
+
+def test_mean_field_law_height_is_the_integral_of_the_height_under_the_zonal_law():
+    # Independent: the mean height of the vMF(1) law in closed form, coth(1) - 1, at t = 0; at t = 1 the quantile
+    # function integrated by the midpoint rule on 20000 levels (E z = int_0^1 Q_t(u) du).
+    heights = mean_field_module._law_height(1.0, 1.0, (0.0, 1.0))
+    assert heights[0] == pytest.approx(1 / math.tanh(1.0) - 1.0, abs=1e-12)
+    flow = zonal_mean_field(1.0, 1.0, (0.0, 1.0))
+    assert heights[1] == pytest.approx(flow.quantile((np.arange(20000) + 0.5) / 20000, 1).mean(), abs=1e-6)
 
 
 def test_mean_field_verdicts_fail_with_a_wrong_initial_law(monkeypatch):

@@ -10,8 +10,13 @@ single-linkage loop.
 
 from __future__ import annotations
 
+import math
+from fractions import Fraction
+
 import numpy as np
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 import usaav
@@ -471,6 +476,57 @@ def test_prop10_toeplitz_maximizer_has_energy_half_max_fourier_on_a_grid(coeffic
     # Modes missing from the series have ĉ(k) = 0, so the supremum over k is at least 0.
     assert energy == pytest.approx(max(0.0, *c_hat.values()) / 2, abs=1e-14)
     assert usaav.energy(kernels.Toeplitz(coefficients), X, s) == pytest.approx(energy, abs=1e-14)
+
+
+_MODES = st.integers(min_value=1, max_value=kernels.Toeplitz.MAX_MODE)
+_POSITIONS = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(s=_POSITIONS, k=st.integers(min_value=0, max_value=kernels.Toeplitz.MAX_MODE))
+@example(s=0.13715613010862285, k=3)  # a negative low part: its own fractional part would round (error 1.25 2^-53)
+def test_mode_turns_is_the_fraction_of_k_times_s_to_one_rounding(s, k):
+    """Independent: {k s} in rational arithmetic; the distance on the circle of turns is at most 2^-53."""
+    exact = (Fraction(s) * k) % 1
+    error = abs(Fraction(float(kernels.mode_turns(s, k))) - exact)
+    assert min(error, 1 - error) <= Fraction(1, 2**53)
+
+
+@settings(max_examples=300, deadline=None)
+@given(k=_MODES, s=_POSITIONS, amplitude=st.sampled_from([1.0, 0.37]))
+def test_prop10_relative_gap_of_two_points_at_the_bound_is_never_below_round_off_for_large_modes(k, s, amplitude):
+    """Two points, C = c_k [[1, cos φ], [cos φ, 1]] (φ = 2πks): X = [e1, ±e1] attains λ_max(C)/(2n) exactly.
+
+    The energy and the bound share the exactly reduced phase (kernels.mode_turns), so the relative gap is
+    0 up to the round-off of two sums and a 2 x 2 eigenvalue (~1e-16); with the phase formed as 2πks in two
+    different orders it went down to -1.5e-8 for modes between 1e6 and 2^24 (issue 18).
+    """
+    kernel = kernels.Toeplitz({k: amplitude})
+    cos = math.cos(2 * math.pi * float((Fraction(s) * k) % 1))  # independent phase
+    e1 = np.array([1.0, 0.0, 0.0])
+    sign = 1.0 if amplitude * cos >= 0 else -1.0
+    gap = usaav.relative_energy_gap(kernel, np.array([e1, sign * e1]), np.array([0.0, s]))
+    assert gap >= -1e-14
+
+
+@settings(max_examples=100, deadline=None)
+@given(k=_MODES, positions=st.lists(_POSITIONS, min_size=2, max_size=8), seed=st.integers(0, 2**32 - 1))
+def test_prop10_relative_gap_is_never_below_round_off_for_large_modes_at_the_maximiser_and_random_points(
+        k, positions, seed):
+    """At the Toeplitz maximiser for these positions (grid not required) and at random points: gap >= -1e-14."""
+    s = np.array(positions)
+    kernel = kernels.Toeplitz({0: 0.25, k: 1.0})
+    rng = np.random.default_rng(seed)
+    for X in (maximizers.toeplitz(kernel, s, d=3, require_grid=False), random_sphere(len(s), 3, rng)):
+        assert usaav.relative_energy_gap(kernel, X, s) >= -1e-14
+
+
+def test_prop10_relative_gap_of_the_issue_case_is_not_negative():
+    # Toeplitz({12236095: 1}), s = [0, 0.14792608457745593], X = [e1, -e1] gave -7.6e-10 before the reduction.
+    e1 = np.array([1.0, 0.0, 0.0])
+    gap = usaav.relative_energy_gap(kernels.Toeplitz({12236095: 1.0}), np.array([e1, -e1]),
+                                    np.array([0.0, 0.14792608457745593]))
+    assert abs(gap) <= 1e-14
 
 
 def test_prop10_cos_kernel_maximizer_energy_is_one_quarter_and_random_configurations_are_below():

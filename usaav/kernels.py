@@ -66,6 +66,7 @@ __all__ = [
     "PhaseField",
     "Prompts",
     "Toeplitz",
+    "mode_turns",
     "bind_batch",
     "check_finite_result",
     "check_kernel",
@@ -548,6 +549,55 @@ class Prompts(_GaugeKernel):
 # --------------------------------------------------------------------------
 
 
+def mode_turns(s, modes) -> np.ndarray:
+    r"""The fractional part :math:`\{ks\}=ks-\lfloor ks\rfloor\in[0,1)` of integer modes times positions, to one rounding.
+
+    The Toeplitz phase is :math:`2\pi ks\equiv2\pi\{ks\}\pmod{2\pi}` (MODEL.md §3, Prop. 10);
+    formed as ``2 * pi * k * s`` it carries an absolute error of about
+    :math:`2\pi k\,\varepsilon` (1e-8 rad at :math:`k=2^{24}`), and two
+    codes that multiply in different orders disagree by that much.  Here
+    :math:`s=s_{\rm hi}+s_{\rm lo}` (Veltkamp split: :math:`s_{\rm hi}` has 29
+    significant bits, :math:`s_{\rm lo}` 24), so for integer
+    :math:`0\le k\le2^{24}` both :math:`ks_{\rm hi}` and :math:`ks_{\rm lo}`
+    are exact in float64, the fractional part of the first is exact, and
+    its sum with the second (below :math:`2^{-5}` in size) is rounded once:
+    the result is within :math:`2^{-53}` of :math:`\{ks\}` on the circle of turns.
+    Every Toeplitz phase of the library (forces, energy, the bound
+    :math:`\lambda_{\max}(C)`, the maximiser, the profile) is
+    :math:`2\pi` times this.  For :math:`k>2^{24}` (refused by
+    :class:`Toeplitz`) the products are no longer exact.
+
+    Parameters
+    ----------
+    s : array_like
+        Positions (any shape, finite, :math:`|s|\le1`).
+    modes : array_like
+        Integer modes :math:`0\le k\le2^{24}` (any shape).
+
+    Returns
+    -------
+    ndarray
+        Shape ``s.shape + modes.shape``.
+
+    >>> float(mode_turns(0.75, 3))
+    0.25
+    >>> float(mode_turns(0.1, 2**24)) == (2**24 * __import__("fractions").Fraction(0.1)) % 1   # exact here
+    True
+    """
+    s = np.asarray(s, dtype=np.float64)
+    k = np.asarray(modes, dtype=np.float64)
+    scaled = 16777217.0 * s  # (2**24 + 1) s: Veltkamp's split keeps 53 - 24 = 29 bits in the high part
+    high = scaled - (scaled - s)
+    low = s - high
+    product_high = np.multiply.outer(high, k)  # exact: 29 + 24 bits
+    product_low = np.multiply.outer(low, k)  # exact: 24 + 24 bits
+    # |k s_lo| < 2**-5: added as it is (its own fractional part would round when it is negative), so the one
+    # rounding is of a sum in (-1/32, 33/32), at most 2**-53; taking the floor off is then exact (or below
+    # 2**-54 when the sum was negative).
+    turns = (product_high - np.floor(product_high)) + product_low
+    return turns - np.floor(turns)
+
+
 @dataclass(frozen=True, eq=False)
 class Toeplitz(Kernel):
     r"""Linear content kernel with a Toeplitz positional weight (MODEL.md §3; the paper's Prop. 10, Ex. 6).
@@ -581,8 +631,8 @@ class Toeplitz(Kernel):
 
     coefficients: dict
 
-    #: Highest accepted mode: the phase 2πk·s is formed with an absolute error
-    #: ~2πk·eps ≈ 1e-8 rad at k = 2**24; beyond, cos 2πks would be noise.
+    #: Highest accepted mode: up to it the phase 2πk·s is reduced mod 2π exactly
+    #: (:func:`mode_turns`); beyond, k·s would no longer be formed exactly.
     MAX_MODE = 2**24
 
     def __post_init__(self):
@@ -649,7 +699,8 @@ class Toeplitz(Kernel):
                 columns.append(np.ones(n))
                 weights.append(c)
             else:
-                columns += [np.cos(2 * np.pi * k * s), np.sin(2 * np.pi * k * s)]
+                phase = 2 * np.pi * mode_turns(s, k)  # the same phases as bind's (exact reduction)
+                columns += [np.cos(phase), np.sin(phase)]
                 weights += [c, c]
         if not columns:
             return 0.0
@@ -671,12 +722,12 @@ class Toeplitz(Kernel):
         r"""The weight :math:`c(r)=\sum_kc_k\cos 2\pi kr` (any shape; memory ``r.size x modes``)."""
         r = np.mod(as_float_array(r, "r"), 1.0)  # c is 1-periodic; keeps 2πkr finite for huge r
         check_array_bytes(float(r.size) * len(self.coefficients), f"profile of {r.size} values")
-        return np.cos(2 * np.pi * np.multiply.outer(r, self.modes)) @ self.amplitudes
+        return np.cos(2 * np.pi * mode_turns(r, self.modes)) @ self.amplitudes
 
     def bind(self, aux, n, d):
         s = _check_positions(aux, n)
         check_array_bytes(3.0 * n * len(self.coefficients), f"the Toeplitz phases of {n} labels")
-        phases = 2 * np.pi * np.outer(s, self.modes)  # (n, modes)
+        phases = 2 * np.pi * mode_turns(s, self.modes)  # (n, modes), reduced exactly mod 2π
         engine = ToeplitzEngine(
             np.cos(phases)[None], np.sin(phases)[None], self.amplitudes[None],
             # pair_sum = Σ_ij C_ij <x_i, x_j> <= λ_max(C) Σ_i |x_i|² = n λ_max(C) for any labels

@@ -23,7 +23,7 @@ from ._validation import (
     check_positions,
     check_real,
 )
-from .kernels import Toeplitz
+from .kernels import Toeplitz, mode_turns
 from .sphere import _rotate_in_plane as rotate_in_plane
 
 __all__ = [
@@ -344,8 +344,9 @@ def toeplitz(coefficients, positions, d: int = 3, *, require_grid: bool = True) 
         highest = max([best] + [k for k, c in kernel.coefficients.items() if c != 0.0])
         _check_uniform_grid(s, highest)
     X = np.zeros((s.size, d))
-    X[:, 0] = np.cos(2 * np.pi * best * s)
-    X[:, 1] = np.sin(2 * np.pi * best * s)
+    phase = 2 * np.pi * mode_turns(s, best)  # the kernel's own phases (exact reduction mod 2π)
+    X[:, 0] = np.cos(phase)
+    X[:, 1] = np.sin(phase)
     return X
 
 

@@ -91,6 +91,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import functools
+import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -113,7 +114,19 @@ KERNELS = ("usa", "rope")
 #: The rate n^{-1/2} of large-scale (central-limit) fluctuations: no empirical law converges faster.
 CLT_RATE = -0.5
 #: Slack on the rate verdicts (per-seed fits over 5 sizes have s.e. about 0.01-0.02).
+#: Margin of the rate verdicts: about one seed standard error of a fitted rate (measured 0.038-0.071 with 4 seeds,
+#: 0.015-0.053 for the joint law; the change of rate 0.017-0.067).
 RATE_TOLERANCE = 0.05
+#: The grid's part of the reported W2 (law_w2's error bar over W2), per law: measured at most 0.0079 (content) and
+#: 0.030 (joint) at n = 128, m = 1024, 3 seeds, t = 0, 0.5, 1; so 0.03 and 0.1,
+#: 3.8x and 3.3x.
+GRID_TOLERANCE = {"usa": 0.03, "rope": 0.1}
+#: The speed check: (change of the particles' mean x3 since t = 0) / (that of the mean-field law), averaged over
+#: sizes and seeds, is 1.  Per-seed s.d. of the ratio at t = 1: 0.18, 0.14, 0.11 for n = 32, 64, 128 (8 seeds);
+#: measured s.e. of the mean over 9 runs (3 sizes x 3 seeds) 0.054 (t = 1) and 0.071 (t = 0.5), and measured
+#: |ratio - 1| 0.012 and 0.045: 0.1 is 1.4-2x the s.e.  A flow run 15 % fast or slow moves the ratio to about
+#: 1.18 or 0.82 (the law's own mean height at 1.15 t and 0.85 t); measured 1.14-1.22 and 0.83-0.87, all failing.
+SPEED_TOLERANCE = 0.1
 _PLASTIC = 1.324717957244746  # real root of g^3 = g + 1
 
 
@@ -189,6 +202,12 @@ def reference_law(kernel: str, m: int, *, kappa: float = 1.0, beta: float = 1.0,
     return Y, np.mod(0.5 + np.arange(m) / _PLASTIC**2, 1.0)
 
 
+def _law_height(kappa: float, beta: float, times: tuple) -> np.ndarray:
+    r""":math:`\int x_3\,d\nu_t` at ``times``: the Gauss-ring heights of the zonal flow times their masses."""
+    flow = _flow(float(kappa), float(beta), flow_times(times))
+    return np.array([flow.heights[flow_times(times).index(float(t))] @ flow.masses for t in times])
+
+
 def _w2(kernel, X, aux, Y, labels):
     return wasserstein(X, Y) if labels is None else wasserstein(X, Y, aux, labels)
 
@@ -208,12 +227,15 @@ def mean_field_piece(kernel: str, n: int, seed: int, beta: float, kappa: float, 
     grid = dict(kappa=kappa, beta=beta, times=flow_times(times))
     w2 = [_w2(kernel, X, aux, *reference_law(kernel, reference_size, t=t, **grid)) for X, t in zip(frames, times)]
     clock = np.full((len(times), 3), np.nan)
+    refine = np.full((len(times), 3), np.nan)
     if clock_check:
         for j, (X, t) in enumerate(zip(frames, times)):
             if t > 0:
                 clock[j] = [_w2(kernel, X, aux, *reference_law(kernel, reference_size // 2, t=f * t, **grid))
                             for f in (0.5, 1.0, 2.0)]
-    return {"w2": np.array(w2), "clock": clock}
+            half = clock[j, 1] if t > 0 else _w2(kernel, X, aux, *reference_law(kernel, reference_size // 2, t=t, **grid))
+            refine[j] = [_w2(kernel, X, aux, *reference_law(kernel, reference_size // 4, t=t, **grid)), half, w2[j]]
+    return {"w2": np.array(w2), "clock": clock, "refine": refine, "height": np.array([X[:, 2].mean() for X in frames])}
 
 
 def reference_motion_piece(kernel: str, beta: float, kappa: float, times: tuple, reference_size: int) -> dict:
@@ -247,6 +269,14 @@ class MeanFieldResult(ExperimentResult):
     clock_w2 : (K, R, T, 3) ndarray
         At the largest n: exact :math:`W_2` of the n-particle law at :math:`t` to the
         mean-field law at :math:`t/2`, :math:`t`, :math:`2t` (grids of half the size; NaN at t = 0).
+    grid_w2 : (K, R, T, 3) ndarray
+        At the largest n: the exact :math:`W_2` to grids of :math:`m/4`, :math:`m/2`, :math:`m` points
+        of the mean-field law at :math:`t` (grid refinement; :meth:`law_w2`).
+    mean_height : (K, S, R, T) ndarray
+        The particles' mean height :math:`\frac1n\sum_ix_{i,3}` (the same in the gauge frame:
+        RoPE turns about :math:`e_3`).
+    law_height : (T,) ndarray
+        The mean-field law's mean height :math:`\int x_3\,d\nu_t` (Gauss rings of :func:`usaav.zonal.zonal_mean_field`).
     params : dict
     """
 
@@ -261,6 +291,9 @@ class MeanFieldResult(ExperimentResult):
     asymptotic_rate: np.ndarray
     reference_motion: np.ndarray
     clock_w2: np.ndarray
+    grid_w2: np.ndarray
+    mean_height: np.ndarray
+    law_height: np.ndarray
     params: dict
 
     def summary(self) -> tuple[np.ndarray, np.ndarray]:
@@ -272,9 +305,13 @@ class MeanFieldResult(ExperimentResult):
         return mean_sem(self.rate, axis=1)
 
     def table(self) -> list[dict]:
-        """One row per (kernel, n, t): exact W2 mean ± s.e.; the fitted rate per (kernel, t) is repeated on each row."""
+        """One row per (kernel, n, t): exact W2 mean ± s.e.; the fitted rate per (kernel, t) is repeated on each row.
+
+        At the largest n also the W2 to the law itself (:meth:`law_w2`, seed mean) and the largest grid error bar.
+        """
         mean, se = self.summary()
         rate, rate_se = self.rate_summary()
+        law, law_error = self.law_w2()
         rows = []
         for k, kernel in enumerate(self.kernels):
             for s, n in enumerate(self.sizes):
@@ -286,8 +323,32 @@ class MeanFieldResult(ExperimentResult):
                         "rate": float(rate[k, j]), "rate_se": float(rate_se[k, j]),
                         "asymptotic_rate": float(self.asymptotic_rate[k]),
                         "mean_field_motion_W2": float(self.reference_motion[k, j]),
+                        "W2_to_law": float(np.mean(law[k, :, j])) if s == len(self.sizes) - 1 else math.nan,
+                        "W2_to_law_grid_error": float(np.max(law_error[k, :, j])) if s == len(self.sizes) - 1
+                        else math.nan,
                     })
         return rows
+
+    def law_w2(self) -> tuple[np.ndarray, np.ndarray]:
+        r""":math:`W_2` of the n-particle law to the mean-field law itself at the largest n, and its grid error bar, ``(K, R, T)`` each.
+
+        From the distances :math:`W_{m/4},W_{m/2},W_m` to refined grids
+        (``grid_w2``), with :math:`d_1=W_{m/2}-W_{m/4}`, :math:`d_2=W_m-W_{m/2}`:
+        when they shrink at least geometrically by half (:math:`0<q=d_2/d_1\le\frac12`),
+        the Richardson (Aitken) limit :math:`W_m+d_2q/(1-q)`, else :math:`W_m`;
+        the error bar is the largest change under refinement,
+        :math:`\max(|d_1|,|d_2|)` (at least the geometric tail :math:`|d_2|q/(1-q)`
+        when :math:`q\le\frac12`).  The triangle inequality bounds the grid's
+        effect by :math:`W_2(\nu_m,\nu)`, 0.02-0.09; the measured effect is ten
+        to a hundred times smaller.
+        """
+        far, half, near = np.moveaxis(self.grid_w2, -1, 0)
+        d1, d2 = half - far, near - half
+        with np.errstate(divide="ignore", invalid="ignore"):
+            q = d2 / d1
+            geometric = (q > 0) & (q <= 0.5)
+            limit = np.where(geometric, near + d2 * q / (1 - q), near)
+        return limit, np.maximum(np.abs(d1), np.abs(d2))
 
     def verdicts(self) -> list[Verdict]:
         """The rate at t = 0 against the theory, and no slower rate at t > 0 (module docstring)."""
@@ -297,6 +358,16 @@ class MeanFieldResult(ExperimentResult):
         for k, kernel in enumerate(self.kernels):
             law = "content law" if kernel == "usa" else "joint (x, s) law"
             theory = ("AKT sqrt(log n / n)" if kernel == "usa" else "n^(-1/3) in 3 dimensions")
+            limit, error = self.law_w2()
+            relative = error[k] / limit[k]
+            worst = np.unravel_index(np.nanargmax(relative), relative.shape) if np.isfinite(relative).any() else None
+            out.append(Verdict.check(
+                "mean_field",
+                f"exact W2 of the {law} to the mean-field law itself, n={int(self.sizes[-1])}: grids of m/4, m/2, m "
+                f"(m={int(self.params['reference_size'])}) give "
+                + (f"{limit[k][worst]:.4f} ± {error[k][worst]:.4f} at worst (Richardson)" if worst else "nothing")
+                + ": largest grid error bar / W2 over seeds and times", float(np.max(relative))
+                if np.isfinite(relative).all() else math.nan, "<", GRID_TOLERANCE[str(kernel)], "the paper's Prop. 4"))
             low, high = CLT_RATE, float(self.asymptotic_rate[k])
             r0 = float(rate[k, 0])
             outside = max(low - r0, r0 - high, 0.0)
@@ -318,6 +389,15 @@ class MeanFieldResult(ExperimentResult):
                     f"{float(rate[k, j]):.3f} ± {float(rate_se[k, j]):.3f}, minus the rate at t=0 "
                     f"(± {float(c_se):.3f}; not slower: W2(t) <= C_t W2(0))",
                     float(c_mean), "<", RATE_TOLERANCE, "the paper's Prop. 4 (Dobrushin)"))
+                change = (self.mean_height[k, :, :, j] - self.mean_height[k, :, :, 0]) / (
+                    self.law_height[j] - self.law_height[0])
+                ratio, ratio_se = float(change.mean()), float(change.std(ddof=1) / math.sqrt(change.size))
+                out.append(Verdict.check(
+                    "mean_field",
+                    f"speed of the {law} at t={t:g}: change of the particles' mean x3 since t=0 over that of the mean "
+                    f"field = {ratio:.3f} ± {ratio_se:.3f} ({change.size} runs, {sizes}); a flow 15 % fast or slow "
+                    "gives about 1.18 or 0.82: |ratio - 1|", abs(ratio - 1.0), "<", SPEED_TOLERANCE,
+                    "the paper's Prop. 4"))
                 half, same, double = self.clock_w2[k, :, j].mean(axis=0)
                 out.append(Verdict.check(
                     "mean_field",
@@ -414,16 +494,21 @@ def mean_field_convergence(
     results = run_pieces(motion_pieces + pieces, executor, store, progress)
     w2 = np.empty((len(names), len(sizes), len(seeds), len(times)))
     clock = np.full((len(names), len(seeds), len(times), 3), np.nan)
+    height = np.empty_like(w2)
+    refine = np.full((len(names), len(seeds), len(times), 3), np.nan)
     for piece in pieces:
         kw = piece.kwargs
         w2[names.index(kw["kernel"]), sizes.index(kw["n"]), seeds.index(kw["seed"])] = results[piece.name]["w2"]
+        height[names.index(kw["kernel"]), sizes.index(kw["n"]), seeds.index(kw["seed"])] = results[piece.name]["height"]
         if kw["clock_check"]:
             clock[names.index(kw["kernel"]), seeds.index(kw["seed"])] = results[piece.name]["clock"]
+            refine[names.index(kw["kernel"]), seeds.index(kw["seed"])] = results[piece.name]["refine"]
     log_n = np.log(sizes)
     rate = np.array([[[linear_fit(log_n, np.log(w2[k, :, r, j]))[0] for j in range(len(times))]
                       for r in range(len(seeds))] for k in range(len(names))])
     return MeanFieldResult(
         kernels=np.array(names), sizes=np.array(sizes), times=np.array(times), seeds=np.array(seeds), w2=w2,
         rate=rate, asymptotic_rate=np.array([asymptotic_rate(name, sizes) for name in names]),
-        reference_motion=np.array([results[p.name]["motion"] for p in motion_pieces]), clock_w2=clock, params=params,
+        reference_motion=np.array([results[p.name]["motion"] for p in motion_pieces]), clock_w2=clock, grid_w2=refine,
+        mean_height=height, law_height=_law_height(kappa, beta, times), params=params,
     )

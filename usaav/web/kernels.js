@@ -332,6 +332,28 @@ function biasWeightTotal(logWeights) {
   return logWeights.reduce((total, logWeight) => total + Math.exp(logWeight), 0);
 }
 
+/**
+ * The fractional part {k·s} in [0, 1) of an integer mode times a position, to one rounding: the Toeplitz
+ * phase is 2π{k·s} (MODEL.md §3, Prop. 10), the library's `usaav.kernels.mode_turns` step for step.
+ * Veltkamp's split s = high + low (29 and 24 significant bits) makes k·high and k·low exact for
+ * integer 0 ≤ k ≤ 2^24; the fractional part of the first is exact and its sum with the second is
+ * rounded once (within 2^-53 of {k·s} on the circle of turns).  For larger
+ * k (the library refuses them) the products are rounded and the phase carries an error ~2π·k·2^-53.
+ * @param {number} s  position
+ * @param {number} k  integer mode
+ * @returns {number}
+ */
+export function modeTurns(s, k) {
+  const scaled = 16777217 * s; // (2^24 + 1) s
+  const high = scaled - (scaled - s);
+  const low = s - high;
+  const productHigh = high * k;
+  const productLow = low * k;
+  // |k·low| < 2^-5 is added as it is: its own fractional part would round when it is negative.
+  const turns = (productHigh - Math.floor(productHigh)) + productLow;
+  return turns - Math.floor(turns);
+}
+
 function toeplitzInteraction(spec, n, d, aux) {
   const coefficients = spec.coefficients;
   if (coefficients === null || typeof coefficients !== "object" || Array.isArray(coefficients)) {
@@ -357,7 +379,7 @@ function toeplitzInteraction(spec, n, d, aux) {
   const sinTable = new Float64Array(n * modes);
   for (let i = 0; i < n; i++) {
     for (let m = 0; m < modes; m++) {
-      const phase = 2 * Math.PI * aux[i] * entries[m][0];
+      const phase = 2 * Math.PI * modeTurns(aux[i], entries[m][0]); // reduced exactly, as in the library
       cosTable[i * modes + m] = Math.cos(phase);
       sinTable[i * modes + m] = Math.sin(phase);
     }
