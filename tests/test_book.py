@@ -428,8 +428,9 @@ def test_model_appendix_calls_the_merger_times_regression_values():
 def test_api_appendix_documents_every_public_module_and_links_the_model_appendix():
     page = (HTML / "book" / "appendix_api.html").read_text(encoding="utf-8")
     for module in ("sphere", "labels", "kernels", "dynamics", "integrate", "observables", "maximizers",
-                   "transport", "zonal", "twisted", "formula", "gauges", "targets", "scenarios", "experiments", "plotting",
-                   "plotting.experiments", "tables", "explorers", "specs", "exercises", "cli"):
+                   "transport", "zonal", "twisted", "formula", "gauges", "reduced", "targets", "scenarios",
+                   "experiments", "plotting", "plotting.experiments", "tables", "explorers", "specs", "exercises",
+                   "cli"):
         assert f'id="module-usaav.{module}"' in page, module
     for name in ("usaav.sphere.haar_rotations", "usaav.explorers.Explorer.state", "usaav.exercises.EXERCISES",
                  "usaav.experiments.check_dask_workers", "usaav.cli.main"):
