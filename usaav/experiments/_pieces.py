@@ -44,7 +44,7 @@ from typing import Callable, Iterator, Mapping
 
 import numpy as np
 
-from ._provenance import describe_library_change, library_fingerprint
+from ._provenance import check_library_unchanged, describe_library_change, library_fingerprint
 from ._results import jsonable
 
 __all__ = ["Piece", "PieceStore", "StoredPiece", "atomic_writer", "make_piece", "run_pieces"]
@@ -272,8 +272,17 @@ class PieceStore:
     Attributes
     ----------
     fingerprint : dict
-        The library fingerprint taken when the store was opened; new pieces
-        are stamped with it and old ones compared against it.
+        The fingerprint of the code this process runs (taken at ``import
+        usaav``); new pieces are stamped with it and old ones compared
+        against it.
+
+    Raises
+    ------
+    usaav.experiments.StaleLibraryError
+        On opening the store and before saving a piece, if usaav's files
+        changed on disk after this process imported them (the message names
+        the files and asks for a restart): the results would be those of the
+        old code.
 
     Examples
     --------
@@ -291,7 +300,7 @@ class PieceStore:
     def __init__(self, directory, *, on_recompute: Callable[[StoredPiece], None] | None = None):
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
-        self.fingerprint = library_fingerprint()
+        self.fingerprint = check_library_unchanged()
         self.on_recompute = on_recompute
         remove_dead_temporaries(self.directory)
 
@@ -379,6 +388,8 @@ class PieceStore:
                 raise ValueError(f"array names starting with '__usaav' are reserved, got {key!r}")
             if array.dtype.hasobject:
                 raise TypeError(f"array {key!r} of piece {name!r} has dtype object; pieces hold numeric or string arrays")
+        # the record says which code computed the arrays: it must still be the code on disk
+        check_library_unchanged()
         record = {
             "format": RECORD_FORMAT,
             "piece": name,
@@ -407,13 +418,25 @@ class PieceStore:
 # Running pieces
 # --------------------------------------------------------------------------
 
-def _compute(function: Callable[..., PieceResult], kwargs: Mapping) -> tuple[dict, PieceResult]:
-    """Run one piece where the executor puts it; return the fingerprint of the library there too.
+def _worker_name() -> str:
+    """Who computes here: a Dask worker's address, else the process id and host."""
+    import sys
 
-    The arguments travel positionally: an executor's own keywords (Dask's
+    if "distributed" in sys.modules:
+        with contextlib.suppress(Exception):  # ValueError outside a Dask worker
+            return f"Dask worker {sys.modules['distributed'].get_worker().address}"
+    return f"process {os.getpid()} on {socket.gethostname()}"
+
+
+def _compute(function: Callable[..., PieceResult], kwargs: Mapping) -> tuple[dict, PieceResult]:
+    """Run one piece where the executor puts it; return the fingerprint of the code that ran it too.
+
+    The fingerprint is the worker's import-time one (the code it runs, not
+    its files now), with the worker's name under ``"worker"``.  The
+    arguments travel positionally: an executor's own keywords (Dask's
     ``key``, ``workers``, ``priority`` ...) can never capture a piece argument.
     """
-    return library_fingerprint(), function(**kwargs)
+    return {**library_fingerprint(), "worker": _worker_name()}, function(**kwargs)
 
 
 def _as_arrays(piece: Piece, value) -> PieceResult:
@@ -485,6 +508,8 @@ def run_pieces(
             finish(piece, piece.function(**piece.kwargs))
     elif todo:
         here = store.fingerprint if store is not None else library_fingerprint()
+        if store is not None:
+            check_library_unchanged()  # before any computing: a stale client would store nothing
         futures = {executor.submit(_compute, piece.function, dict(piece.kwargs)): piece for piece in todo}
         try:
             for future in concurrent.futures.as_completed(futures):
@@ -492,9 +517,10 @@ def run_pieces(
                 there, value = future.result()
                 if there["digest"] != here["digest"]:
                     raise RuntimeError(
-                        f"piece {piece.name} was computed by a worker running a different usaav "
-                        f"({describe_library_change(here, there)}); install the same usaav, NumPy "
-                        f"and SciPy everywhere, or rerun after the source files stop changing")
+                        f"piece {piece.name} was computed by {there.get('worker', 'a worker')}, which runs "
+                        f"a different usaav ({describe_library_change(here, there)}); its result is not "
+                        "stored. Restart that worker (it may have imported usaav before the files "
+                        "changed) or install the same usaav, NumPy and SciPy everywhere")
                 finish(piece, value)
         except BaseException:
             for future in futures:

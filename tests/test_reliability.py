@@ -1,0 +1,128 @@
+"""Failure modes of issue 16, each checked against an outside observer.
+
+The observer is a subprocess (a notebook session or a worker whose files
+change under it), the file system (modes under a umask), a plain HTTP server
+posing as a Dask scheduler, or the command's exit status and its one-line
+message; never the code path under test.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import usaav
+
+PACKAGE = Path(usaav.__file__).resolve().parent
+ROOT = PACKAGE.parent
+
+
+@pytest.fixture
+def library(tmp_path):
+    """A copy of the usaav package in ``tmp/lib`` (a subprocess imports it through PYTHONPATH)."""
+    copy = tmp_path / "lib"
+    shutil.copytree(PACKAGE, copy / "usaav", ignore=shutil.ignore_patterns("__pycache__"))
+    return copy
+
+
+def _run_script(source: str, library: Path, *args, timeout: float = 240) -> subprocess.CompletedProcess:
+    script = library.parent / "script.py"
+    script.write_text(textwrap.dedent(source))
+    env = {**os.environ, "PYTHONPATH": str(library), "OPENBLAS_NUM_THREADS": "1"}
+    return subprocess.run([sys.executable, str(script), *map(str, args)], capture_output=True, text=True,
+                          env=env, cwd=library.parent, timeout=timeout)
+
+
+def _append(path: Path, line: str) -> None:
+    path.write_text(path.read_text() + f"\n{line}\n")
+
+
+# --------------------------------------------------------------------------
+# 1. The digest describes the code that ran
+# --------------------------------------------------------------------------
+
+HELPER = '''
+import numpy as np
+
+
+def warm():
+    import usaav.experiments  # the worker loads usaav now, before the files change
+    return 0
+
+
+def piece(n):
+    return {"x": np.arange(n, dtype=np.float64)}
+'''
+
+
+def test_a_session_whose_files_changed_after_import_stores_nothing_and_names_the_file(library, tmp_path):
+    """A notebook session: import usaav, then a ``git pull`` edits dynamics.py; the store refuses, by name."""
+    completed = _run_script('''
+        import sys
+        from pathlib import Path
+        import usaav.experiments as ex
+
+        opened = ex.PieceStore(sys.argv[2] + "/early")          # opened while the files were current
+        dynamics = Path(sys.argv[1]) / "usaav" / "dynamics.py"
+        dynamics.write_text(dynamics.read_text() + "\\n# a pull after import\\n")
+        for attempt in (lambda: ex.PieceStore(sys.argv[2] + "/late"),
+                        lambda: opened.save("p", {"x": [1.0]})):
+            try:
+                attempt()
+            except ex.StaleLibraryError as error:
+                print("REFUSED", error)
+            else:
+                print("STORED")
+    ''', library, library, tmp_path)
+    assert completed.returncode == 0, completed.stderr
+    lines = completed.stdout.splitlines()
+    assert len(lines) == 2 and all(line.startswith("REFUSED") for line in lines), completed.stdout
+    assert all("usaav/dynamics.py changed" in line and "restart" in line for line in lines)
+    assert not list((tmp_path / "early").glob("*.npz"))
+
+
+def test_a_worker_that_imported_older_code_is_refused_by_name(library, tmp_path):
+    """A worker started before a ``git pull``, a client started after: the client stores nothing."""
+    (library / "helper.py").write_text(HELPER)
+    completed = _run_script('''
+        import concurrent.futures, multiprocessing, sys
+        from pathlib import Path
+        import helper
+
+        if __name__ == "__main__":
+            pool = concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+            pool.submit(helper.warm).result()
+            observables = Path(sys.argv[1]) / "usaav" / "observables.py"
+            observables.write_text(observables.read_text() + "\\n# a pull while the worker runs\\n")
+            import usaav.experiments as ex
+            assert ex.library_digest(Path(sys.argv[1]) / "usaav") == ex.library_digest()  # the client is current
+            worker = pool.submit(__import__("os").getpid).result()
+            try:
+                ex.run_pieces([ex.make_piece("demo", "n3", helper.piece, n=3)], executor=pool,
+                              store=ex.PieceStore(sys.argv[2]))
+            except RuntimeError as error:
+                print("REFUSED", worker, error)
+            else:
+                print("STORED")
+            pool.shutdown()
+    ''', library, library, tmp_path / "pieces")
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.startswith("REFUSED"), completed.stdout
+    worker = completed.stdout.split()[1]
+    assert f"computed by process {worker} on" in completed.stdout
+    assert "usaav/observables.py changed" in completed.stdout
+    assert not list((tmp_path / "pieces").glob("*.npz"))
+
+
+def test_version_still_shows_the_digest_of_the_loaded_code():
+    from usaav import experiments as ex
+
+    completed = subprocess.run([sys.executable, "-m", "usaav", "--version"], capture_output=True, text=True,
+                               cwd=ROOT, timeout=120)
+    assert f"library digest {ex.library_digest()[:12]}" in completed.stdout
