@@ -126,3 +126,21 @@ def test_version_still_shows_the_digest_of_the_loaded_code():
     completed = subprocess.run([sys.executable, "-m", "usaav", "--version"], capture_output=True, text=True,
                                cwd=ROOT, timeout=120)
     assert f"library digest {ex.library_digest()[:12]}" in completed.stdout
+
+
+# --------------------------------------------------------------------------
+# 3. Output files respect the umask
+# --------------------------------------------------------------------------
+
+
+def test_every_file_reproduce_writes_is_readable_by_others_under_umask_022(tmp_path):
+    out = tmp_path / "out"
+    completed = subprocess.run(
+        [sys.executable, "-m", "usaav", "reproduce", "gallery", "--quick", "--workers", "0", "--out", str(out)],
+        capture_output=True, text=True, cwd=ROOT, timeout=600, preexec_fn=lambda: os.umask(0o022))
+    assert completed.returncode == 0, completed.stderr
+    files = [path for path in out.rglob("*") if path.is_file()]
+    kinds = {path.suffix for path in files}
+    assert {".npz", ".json", ".csv", ".png", ".svg"} <= kinds
+    modes = {str(path.relative_to(out)): oct(path.stat().st_mode & 0o777) for path in files}
+    assert all(mode == "0o644" for mode in modes.values()), modes

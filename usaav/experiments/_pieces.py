@@ -103,6 +103,8 @@ def atomic_writer(path, mode: str = "wb") -> Iterator:
     path = Path(path)
     handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=_temporary_prefix(path), suffix=".tmp")
     try:
+        if hasattr(os, "fchmod"):  # POSIX
+            os.fchmod(handle, 0o666 & ~_umask())
         with os.fdopen(handle, mode, **({"encoding": "utf-8", "newline": ""} if mode == "w" else {})) as stream:
             yield stream
             stream.flush()
@@ -112,6 +114,17 @@ def atomic_writer(path, mode: str = "wb") -> Iterator:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _umask() -> int:
+    """This process's umask (Linux tells it in /proc; elsewhere set and restore it at once)."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask
 
 
 def _pid_alive(pid: int) -> bool:
