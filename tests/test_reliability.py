@@ -144,3 +144,64 @@ def test_every_file_reproduce_writes_is_readable_by_others_under_umask_022(tmp_p
     assert {".npz", ".json", ".csv", ".png", ".svg"} <= kinds
     modes = {str(path.relative_to(out)): oct(path.stat().st_mode & 0o777) for path in files}
     assert all(mode == "0o644" for mode in modes.values()), modes
+
+
+# --------------------------------------------------------------------------
+# 5. Every experiment is bit-reproducible: across runs, workers, resume
+# --------------------------------------------------------------------------
+
+
+def _reproduce_all(out: Path, *options) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "usaav", "reproduce", "all", "--quick", "--no-figures", "--out", str(out), *options],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+
+
+def _finish(process: subprocess.Popen) -> None:
+    stdout, stderr = process.communicate(timeout=900)
+    assert process.returncode == 0, stdout + stderr
+
+
+def _contents(out: Path) -> dict:
+    """Every stored array's dtype, shape and bytes, and every result JSON without its timings."""
+    import json
+
+    import numpy as np
+
+    contents = {}
+    for path in sorted((out / "pieces").glob("*.npz")):
+        with np.load(path, allow_pickle=False) as data:
+            for key in data.files:
+                array = data[key]
+                contents[f"{path.name}:{key}"] = (array.dtype.str, array.shape, array.tobytes())
+    for path in sorted(out.glob("*.json")):
+        payload = json.loads(path.read_text())
+        payload.pop("run", None)
+        for entry in payload.get("experiments", {}).values():  # verdicts.json: no timings there
+            entry.pop("elapsed_s", None)
+        contents[path.name] = json.dumps(payload, sort_keys=True)
+    return contents
+
+
+@pytest.mark.slow
+def test_every_experiment_gives_the_same_bits_in_two_runs_with_any_workers_and_after_a_kill(tmp_path):
+    import signal
+    import time
+
+    first = _reproduce_all(tmp_path / "first", "--workers", "0")
+    _finish(first)
+    reference = _contents(tmp_path / "first")
+    assert sum(name.endswith(".json") for name in reference) == 5  # four experiments and verdicts.json
+    _finish(_reproduce_all(tmp_path / "pool", "--workers", "2"))
+    killed = _reproduce_all(tmp_path / "resumed", "--workers", "0")
+    deadline = time.monotonic() + 600
+    while len(list((tmp_path / "resumed" / "pieces").glob("*.npz"))) < 8 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    killed.send_signal(signal.SIGKILL)
+    killed.communicate(timeout=60)
+    _finish(_reproduce_all(tmp_path / "resumed", "--workers", "0"))
+    for run in ("pool", "resumed"):
+        contents = _contents(tmp_path / run)
+        assert sorted(contents) == sorted(reference)
+        differing = [name for name in reference if contents[name] != reference[name]]
+        assert not differing, f"{run}: {len(differing)} differ, e.g. {differing[:3]}"
