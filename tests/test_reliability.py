@@ -8,6 +8,7 @@ message; never the code path under test.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -205,3 +206,148 @@ def test_every_experiment_gives_the_same_bits_in_two_runs_with_any_workers_and_a
         assert sorted(contents) == sorted(reference)
         differing = [name for name in reference if contents[name] != reference[name]]
         assert not differing, f"{run}: {len(differing)} differ, e.g. {differing[:3]}"
+
+
+# --------------------------------------------------------------------------
+# 6. A hand-edited verdicts.json; crashes have their own exit status
+# 7. A full disk, a size limit, a directory in a file's place: one line
+# --------------------------------------------------------------------------
+
+GALLERY = ["reproduce", "gallery", "--quick", "--no-figures", "--workers", "0"]
+
+
+@pytest.fixture(scope="module")
+def gallery_run(tmp_path_factory):
+    """One quick gallery run: later runs into a copy reuse every piece and only write."""
+    from usaav import cli
+
+    out = tmp_path_factory.mktemp("gallery") / "out"
+    assert cli.main([*GALLERY, "--out", str(out)]) == 0
+    return out
+
+
+@pytest.fixture
+def rerun(gallery_run, tmp_path, capsys):
+    """``rerun()`` runs the gallery again into a copy of ``gallery_run``: (status, stdout, stderr, out)."""
+    from usaav import cli
+
+    out = tmp_path / "out"
+    shutil.copytree(gallery_run, out)
+    capsys.readouterr()
+
+    def run():
+        status = cli.main([*GALLERY, "--out", str(out)])
+        captured = capsys.readouterr()
+        return status, captured.out, captured.err, out
+
+    return out, run
+
+
+VERDICT = {"experiment": "gallery", "name": "gap", "value": 0.5, "threshold": 1.0, "relation": "<",
+           "passed": True, "reference": ""}
+
+
+@pytest.mark.parametrize("content", [
+    '{"experiments": {"gallery": 5}}',
+    "[]",
+    '{"experiments": {"old": {"verdicts": [' + json.dumps({**VERDICT, "passed": "false"}) + "]}}}",
+    '{"experiments": {"old": {"verdicts": [' + json.dumps(VERDICT).replace("0.5", "NaN") + "]}}}",
+    '{"experiments": {"old": {"quick": NaN, "verdicts": []}}}',
+], ids=["entry-a-number", "a-list", "passed-a-string", "value-nan", "fact-nan"])
+def test_a_hand_edited_verdicts_file_of_the_wrong_layout_is_started_afresh_with_a_warning(rerun, content):
+    out, run = rerun
+    (out / "verdicts.json").write_text(content)
+    status, stdout, stderr, out = run()
+    assert status == 0, stderr
+    assert f"warning: {out / 'verdicts.json'} was unreadable as a verdicts file of usaav" in stdout
+    summary = json.loads((out / "verdicts.json").read_text())
+    assert list(summary["experiments"]) == ["gallery"] and summary["failed"] == 0
+
+
+def test_merge_verdicts_refuses_a_passed_field_that_is_a_string():
+    from usaav import experiments as ex
+
+    summary = {"experiments": {"old": {"verdicts": [{**VERDICT, "passed": "false"}]}}}
+    with pytest.raises(ValueError, match=r"experiments\.old\.verdicts\[0\]\.passed: expected a boolean, got a string"):
+        ex.merge_verdicts(summary, "gallery", [])
+
+
+def test_a_crash_has_its_own_exit_status_and_keeps_the_pieces(rerun, monkeypatch):
+    from usaav import experiments as ex
+
+    def broken(**kwargs):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(ex, "representation_gallery", broken)
+    out, run = rerun
+    status, stdout, stderr, out = run()
+    assert status == 3
+    assert stderr.splitlines()[-1] == (
+        f"usaav reproduce: error: the run crashed (ZeroDivisionError: a bug); finished pieces are kept in "
+        f"{out / 'pieces'}; rerun the same command to resume")
+
+
+def test_the_exit_statuses_are_documented_in_the_help_and_the_readme(capsys):
+    from usaav import cli
+
+    with pytest.raises(SystemExit):
+        cli.main(["reproduce", "--help"])
+    help_text = capsys.readouterr().out
+    readme = (ROOT / "README.md").read_text()
+    words = " ".join(help_text.split())
+    for status, meaning in cli.EXIT_STATUSES.items():
+        assert f"{status} {meaning}" in words
+        assert f"| {status} | {meaning.split(':')[0]}" in readme
+
+
+def test_a_full_disk_is_one_line_naming_the_file(rerun, monkeypatch):
+    import errno
+
+    def full(descriptor):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    out, run = rerun
+    monkeypatch.setattr(os, "fsync", full)
+    status, stdout, stderr, out = run()
+    assert status == 3
+    assert stderr.splitlines() == [
+        f"usaav reproduce: error: cannot write {out / 'gallery.json'}: No space left on device (ENOSPC); "
+        f"finished pieces are kept in {out / 'pieces'}; rerun the same command to resume"]
+
+
+def test_a_directory_where_a_result_file_goes_is_one_line_naming_it(rerun):
+    out, run = rerun
+    (out / "gallery.json").unlink()
+    (out / "gallery.json").mkdir()
+    status, stdout, stderr, out = run()
+    assert status == 3
+    assert stderr.splitlines() == [
+        f"usaav reproduce: error: cannot write {out / 'gallery.json'}: Is a directory (EISDIR); "
+        f"finished pieces are kept in {out / 'pieces'}; rerun the same command to resume"]
+
+
+def test_a_file_size_limit_is_one_line_naming_the_file(tmp_path):
+    import resource
+
+    def limit():  # 64 KiB: the quick gallery's pieces and JSON are larger
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 16, 1 << 16))
+
+    out = tmp_path / "out"
+    completed = subprocess.run([sys.executable, "-m", "usaav", *GALLERY, "--out", str(out)], capture_output=True,
+                               text=True, cwd=ROOT, timeout=600, preexec_fn=limit)
+    assert completed.returncode == 3, completed.stderr
+    line, = completed.stderr.splitlines()
+    assert line.startswith(f"python -m usaav reproduce: error: cannot write {out}/")
+    assert line.endswith(": File too large (EFBIG); finished pieces are kept in "
+                         f"{out / 'pieces'}; rerun the same command to resume")
+
+
+def test_an_unusable_out_names_the_path_that_is_in_the_way(tmp_path, capsys):
+    from usaav import cli
+
+    (tmp_path / "pf").mkdir()
+    (tmp_path / "pf" / "pieces").write_text("a file where the pieces directory goes")
+    with pytest.raises(SystemExit) as exit_:
+        cli.main([*GALLERY, "--out", str(tmp_path / "pf")])
+    assert exit_.value.code == 2
+    assert f"--out: cannot write to {tmp_path / 'pf' / 'pieces'} (File exists)" in capsys.readouterr().err

@@ -20,8 +20,13 @@ concurrent runs into one directory and killed runs leave only whole files.
 Pieces run on a process pool of ``--workers`` processes (``--workers 0``:
 in this process) or on a Dask cluster (``--dask-scheduler ADDRESS``, or
 ``local`` for a :class:`distributed.LocalCluster`).  Prints one PASS/FAIL
-line per prediction and the elapsed time; exits with status 1 if a
-prediction fails, 2 on a usage error.
+line per prediction and the elapsed time.  Exit statuses (:data:`EXIT_STATUSES`):
+0 every prediction passed, 1 a prediction failed, 2 a usage error (bad
+option, unusable ``--out``, unreachable or wrong Dask scheduler), 3 the run
+could not finish (a file could not be written, the workers died, the
+library changed under the run, an unexpected error), 130 interrupted
+(Ctrl-C), 143 terminated (SIGTERM).  In cases 3, 130 and 143 the finished
+pieces are kept and the same command resumes.
 
 The same from Python: :func:`main` (``main(["reproduce", "collapse", "--quick"])``).
 """
@@ -32,6 +37,7 @@ import argparse
 import concurrent.futures
 import contextlib
 import csv
+import errno
 import inspect
 import json
 import multiprocessing
@@ -41,9 +47,10 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 from pathlib import Path
 
-__all__ = ["EXPERIMENTS", "WORKERS_PER_CORE", "build_parser", "main"]
+__all__ = ["EXIT_STATUSES", "EXPERIMENTS", "WORKERS_PER_CORE", "build_parser", "main"]
 
 #: The experiments ``usaav reproduce`` knows, in the order ``all`` runs them.
 EXPERIMENTS = ("collapse", "gallery", "metastability", "mean-field")
@@ -59,10 +66,32 @@ _THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 #: How long ``--dask-scheduler ADDRESS`` tries to reach the scheduler.
 DASK_CONNECT_TIMEOUT = "30s"
+#: ``--seeds`` at most this many: every seed is at least one piece per model.
+MAX_SEEDS = 10**6
+
+#: The exit statuses of ``usaav reproduce`` (also in its ``--help`` and the README).
+EXIT_STATUSES = {
+    0: "every prediction passed",
+    1: "a prediction failed",
+    2: "a usage error: a bad option, an unusable --out, an unreachable or wrong Dask scheduler",
+    3: "the run could not finish: a file could not be written, the workers died, the library "
+       "changed under the run, or an unexpected error",
+    130: "interrupted (Ctrl-C)",
+    143: "terminated (SIGTERM)",
+}
+EXIT_FAILED_PREDICTION, EXIT_USAGE, EXIT_CRASH, EXIT_INTERRUPTED, EXIT_TERMINATED = 1, 2, 3, 130, 143
 
 
 class UsageError(Exception):
     """A bad command line or environment, reported like an argparse error (exit status 2)."""
+
+
+class RunError(Exception):
+    """The run could not finish for a reason it can name in one line (exit status 3)."""
+
+
+class _Terminated(BaseException):
+    """SIGTERM arrived: unwind like Ctrl-C (workers stopped, pieces kept)."""
 
 
 def available_cores() -> int:
@@ -87,6 +116,9 @@ def _seed_count(text: str) -> int:
     value = _integer(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    if value > MAX_SEEDS:
+        raise argparse.ArgumentTypeError(
+            f"must be at most {MAX_SEEDS} (each seed is at least one piece per model), got {value:.3g}")
     return value
 
 
@@ -126,11 +158,15 @@ def build_parser(prog: str = "usaav") -> argparse.ArgumentParser:
         prog=prog, description="USA-AV (arXiv 2605.30229): reproduce the paper's experiments.")
     parser.add_argument("--version", action=_VersionAction, help="print the version and the library digest")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    statuses = "\n".join(f"  {status:<4} {meaning}" for status, meaning in EXIT_STATUSES.items())
     rep = sub.add_parser(
         "reproduce", help="run experiments, write figures and numbers, print verdicts",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Run the paper's experiments; write numbers, figures and verdicts into --out. "
                     "A rerun into the same directory reuses every finished piece that is intact and "
-                    "was computed by the same library, and says why it recomputes the others.")
+                    "was computed by the same library, and says why it recomputes the others.",
+        epilog=f"exit status:\n{statuses}\n"
+               "After 3, 130 and 143 the finished pieces are kept: rerun the same command to resume.")
     rep.add_argument("experiment", choices=EXPERIMENTS + ("all",))
     rep.add_argument("--quick", action="store_true", help="small sizes and few seeds (under a minute)")
     rep.add_argument("--seeds", type=_seed_count, default=None, metavar="N",
@@ -285,7 +321,8 @@ def _prepare_output(out: Path) -> None:
             with tempfile.TemporaryFile(dir=directory):
                 pass
     except OSError as error:
-        raise UsageError(f"--out: cannot write to {out} ({error.strerror or error})") from None
+        where = error.filename or out
+        raise UsageError(f"--out: cannot write to {where} ({error.strerror or error})") from None
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -341,18 +378,17 @@ def _locked(path: Path):
 
 def _record_verdicts(out: Path, name: str, verdicts: list, **run) -> dict:
     """Merge this experiment's verdicts into ``out/verdicts.json``, keeping the other experiments'."""
-    from .experiments import merge_verdicts
+    from .experiments import check_verdicts_summary, merge_verdicts
 
     path = out / "verdicts.json"
     with _locked(out / ".verdicts.json.lock"):
         try:
             summary = json.loads(path.read_text(encoding="utf-8"))
-            if not isinstance(summary, dict):
-                raise ValueError("not a JSON object")
+            check_verdicts_summary(summary)
         except FileNotFoundError:
             summary = None
-        except (ValueError, OSError) as error:
-            print(f"   {path} was unreadable ({error}); starting it afresh")
+        except (ValueError, OSError) as error:  # a hand edit, a truncated file, a directory ...
+            print(f"   warning: {path} was unreadable as a verdicts file of usaav ({error}); starting it afresh")
             summary = None
         summary = merge_verdicts(summary, name, verdicts, **run)
         _write_text(path, json.dumps(summary, indent=1, allow_nan=False))
@@ -511,7 +547,31 @@ def reproduce(args) -> int:
     print(f"{passed} passed, {failed} failed")
     print(f"elapsed: {elapsed:.1f} s ({'quick' if args.quick else 'full size'}, {where}); "
           f"numbers and figures in {out}")
-    return 1 if failed else 0
+    return EXIT_FAILED_PREDICTION if failed else 0
+
+
+def _describe_os_error(error: OSError) -> str:
+    """"<file>: <cause> (<ERRNO>)", naming the file written (not its temporary twin)."""
+    code = f" ({errno.errorcode[error.errno]})" if error.errno in errno.errorcode else ""
+    cause = f"{error.strerror or error}{code}"
+    return f"{error.filename}: {cause}" if error.filename else cause
+
+
+@contextlib.contextmanager
+def _sigterm_unwinds():
+    """While the run lasts, SIGTERM unwinds like Ctrl-C (workers stopped, pieces kept, the resume hint)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum, frame):
+        raise _Terminated()
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def main(argv: list[str] | None = None, prog: str = "usaav") -> int:
@@ -519,17 +579,43 @@ def main(argv: list[str] | None = None, prog: str = "usaav") -> int:
 
     Bad arguments exit with status 2 and an argparse-style message naming the
     option (``usaav reproduce: error: argument --workers: must be 0 ... or
-    more, got -1``), as does an unusable ``--out`` or Dask cluster.
+    more, got -1``), as does an unusable ``--out`` or Dask cluster.  A run
+    that cannot finish (a full disk, a file-size limit, a directory where a
+    file should go, workers that died, files changed under the run) prints
+    one line naming the file or the cause and returns 3; Ctrl-C returns 130
+    and SIGTERM 143.  Each of these says that the finished pieces are kept
+    and that rerunning resumes (:data:`EXIT_STATUSES`).
     """
     parser = build_parser(prog)
     args = parser.parse_args(argv)
     if args.command != "reproduce":  # pragma: no cover - argparse requires a command
         return 2
+    from .experiments import StaleLibraryError
+
+    kept = f"finished pieces are kept in {Path(args.out) / 'pieces'}; rerun the same command to resume"
+
+    def fail(status: int, line: str) -> int:
+        sys.stdout.flush()
+        print(f"{parser.prog} reproduce: error: {line}; {kept}", file=sys.stderr)
+        return status
+
     try:
-        return reproduce(args)
+        with _sigterm_unwinds():
+            return reproduce(args)
     except UsageError as error:
-        parser.exit(2, f"{parser.prog} reproduce: error: {error}\n")
+        parser.exit(EXIT_USAGE, f"{parser.prog} reproduce: error: {error}\n")
     except KeyboardInterrupt:
-        print(f"\ninterrupted: finished pieces are kept in {Path(args.out) / 'pieces'}; "
-              "rerun the same command to resume", file=sys.stderr)
-        return 130
+        print(f"\ninterrupted: {kept}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except _Terminated:
+        print(f"\nterminated (SIGTERM): {kept}", file=sys.stderr)
+        return EXIT_TERMINATED
+    except OSError as error:
+        return fail(EXIT_CRASH, f"cannot write {_describe_os_error(error)}")
+    except concurrent.futures.BrokenExecutor as error:
+        return fail(EXIT_CRASH, f"a worker process died (killed, or out of memory?): {error}")
+    except (StaleLibraryError, RunError) as error:
+        return fail(EXIT_CRASH, str(error).replace("\n", " "))
+    except Exception as error:  # a bug: the traceback helps its report, the status tells it from a failed prediction
+        traceback.print_exc()
+        return fail(EXIT_CRASH, f"the run crashed ({type(error).__name__}: {error})")

@@ -36,7 +36,7 @@ from ._provenance import (
     library_digest,
     library_fingerprint,
 )
-from ._results import ExperimentResult, Verdict, linear_fit, mean_sem, merge_verdicts
+from ._results import ExperimentResult, Verdict, check_verdicts_summary, linear_fit, mean_sem, merge_verdicts
 from .collapse import CollapseResult, collapse_setup, collapse_through_layers
 from .gallery import GalleryResult, gallery_setup, representation_gallery
 from .mean_field import MeanFieldResult, mean_field_convergence
@@ -63,6 +63,7 @@ __all__ = [
     "atomic_writer",
     "cap_sample",
     "check_library_unchanged",
+    "check_verdicts_summary",
     "check_dask_workers",
     "cluster_centres",
     "collapse_setup",

@@ -44,7 +44,7 @@ from typing import Callable, Iterator, Mapping
 
 import numpy as np
 
-from ._provenance import check_library_unchanged, describe_library_change, library_fingerprint
+from ._provenance import StaleLibraryError, check_library_unchanged, describe_library_change, library_fingerprint
 from ._results import jsonable
 
 __all__ = ["Piece", "PieceStore", "StoredPiece", "atomic_writer", "make_piece", "run_pieces"]
@@ -110,9 +110,13 @@ def atomic_writer(path, mode: str = "wb") -> Iterator:
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as error:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(error, OSError) and error.filename in (None, tmp) and error.errno is not None:
+            # name the file being written (a full disk, a size limit, a directory in its place),
+            # not the temporary file nobody asked for
+            raise OSError(error.errno, error.strerror, str(path)) from error
         raise
 
 
@@ -529,7 +533,7 @@ def run_pieces(
                 piece = futures[future]
                 there, value = future.result()
                 if there["digest"] != here["digest"]:
-                    raise RuntimeError(
+                    raise StaleLibraryError(
                         f"piece {piece.name} was computed by {there.get('worker', 'a worker')}, which runs "
                         f"a different usaav ({describe_library_change(here, there)}); its result is not "
                         "stored. Restart that worker (it may have imported usaav before the files "
