@@ -351,3 +351,125 @@ def test_an_unusable_out_names_the_path_that_is_in_the_way(tmp_path, capsys):
         cli.main([*GALLERY, "--out", str(tmp_path / "pf")])
     assert exit_.value.code == 2
     assert f"--out: cannot write to {tmp_path / 'pf' / 'pieces'} (File exists)" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------
+# 2. A --dask-scheduler that is not one; every worker gone mid-run
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def http_server():
+    """A plain HTTP server on loopback (the dashboard's kind: it waits for a request)."""
+    import http.server
+    import threading
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"tcp://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def talking_server():
+    """A server that greets every connection with an HTTP status line (Dask would read it as a length)."""
+    import socket
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve():
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with connection:
+                connection.sendall(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"127.0.0.1:{listener.getsockname()[1]}"
+    stop.set()
+    thread.join()
+    listener.close()
+
+
+def _run_on(address: str, out: Path, capsys) -> tuple[int, str, float]:
+    import time
+
+    from usaav import cli
+
+    start = time.monotonic()
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["reproduce", "mean-field", "--quick", "--dask-scheduler", address, "--out", str(out)])
+    return exit_.value.code, capsys.readouterr().err, time.monotonic() - start
+
+
+def test_a_web_server_given_as_dask_scheduler_is_one_line_within_the_deadline(http_server, tmp_path, capsys,
+                                                                               monkeypatch):
+    pytest.importorskip("distributed")
+    from usaav import cli
+
+    monkeypatch.setattr(cli, "DASK_CONNECT_TIMEOUT", "2s")
+    status, err, elapsed = _run_on(http_server, tmp_path, capsys)
+    assert status == 2
+    assert err.splitlines() == [
+        f"usaav reproduce: error: --dask-scheduler: {http_server!r} is not a Dask scheduler: it sent nothing "
+        "within 2 s where a scheduler sends its handshake at once (is it the dashboard or a web server? "
+        "the scheduler usually listens on port 8786)"]
+    assert elapsed < 2 + 10  # the deadline, and the command's own start-up (observed: under 1 s)
+
+
+def test_a_server_that_speaks_first_but_not_dask_is_one_line(talking_server, tmp_path, capsys):
+    pytest.importorskip("distributed")
+    status, err, _ = _run_on(talking_server, tmp_path, capsys)
+    assert status == 2
+    assert err.splitlines() == [
+        f"usaav reproduce: error: --dask-scheduler: {talking_server!r} is not a Dask scheduler: it answered "
+        "b'HTTP/1.1 400 Bad', not a Dask handshake"]
+
+
+@pytest.mark.slow
+def test_every_dask_worker_dying_mid_run_is_said_and_the_pieces_are_kept(tmp_path, monkeypatch, capsys):
+    import signal
+    import threading
+    import time
+
+    distributed = pytest.importorskip("distributed")
+    from usaav import cli
+
+    monkeypatch.setattr(cli, "DASK_NO_WORKER_GRACE", 3.0)
+    pieces = tmp_path / "out" / "pieces"
+    with distributed.LocalCluster(n_workers=0, processes=True, dashboard_address=":0") as cluster:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "distributed.cli.dask_worker", cluster.scheduler_address,
+             "--nthreads", "1", "--no-nanny", "--no-dashboard"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path)
+
+        def kill_after_three_pieces():
+            deadline = time.monotonic() + 300
+            while len(list(pieces.glob("*.npz"))) < 3 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            worker.send_signal(signal.SIGKILL)
+
+        killer = threading.Thread(target=kill_after_three_pieces, daemon=True)
+        killer.start()
+        try:
+            status = cli.main(["reproduce", "all", "--quick", "--no-figures", "--dask-scheduler",
+                               cluster.scheduler_address, "--out", str(tmp_path / "out")])
+        finally:
+            worker.kill()
+            worker.wait()
+            killer.join()
+    err = capsys.readouterr().err
+    assert status == 3
+    assert err.splitlines()[-1].startswith(
+        f"usaav reproduce: error: every Dask worker of {cluster.scheduler_address} is gone (none for 3 s) with ")
+    assert err.splitlines()[-1].endswith(f"pieces unfinished; finished pieces are kept in {pieces}; "
+                                         "rerun the same command to resume")
+    assert len(list(pieces.glob("*.npz"))) >= 3

@@ -64,8 +64,13 @@ WORKERS_PER_CORE = 4
 
 _THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
-#: How long ``--dask-scheduler ADDRESS`` tries to reach the scheduler.
+#: How long ``--dask-scheduler ADDRESS`` may take to connect and exchange the Dask handshake, in all.
 DASK_CONNECT_TIMEOUT = "30s"
+#: How long a Dask cluster may have no worker while pieces wait before the run stops (a nanny
+#: restarts a dead worker within a few seconds; a cluster whose workers all died would wait forever).
+DASK_NO_WORKER_GRACE = 20.0
+#: The largest first message a Dask scheduler sends (its handshake: a few dozen bytes).
+_HANDSHAKE_LIMIT = 1 << 20
 #: ``--seeds`` at most this many: every seed is at least one piece per model.
 MAX_SEEDS = 10**6
 
@@ -276,6 +281,133 @@ def _process_pool(workers: int):
         pool.shutdown()
 
 
+def _receive(sock, size: int, deadline: float) -> bytes:
+    data = b""
+    while len(data) < size:
+        sock.settimeout(max(deadline - time.monotonic(), 1e-3))
+        chunk = sock.recv(size - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def _check_dask_handshake(address: str, deadline: float) -> None:
+    """Raise UsageError unless ``address`` answers, before ``deadline``, as a Dask scheduler does.
+
+    A Dask scheduler speaks first: on accepting a TCP connection it sends its
+    handshake, one message framed as an 8-byte little-endian total length
+    (a few dozen bytes), an 8-byte frame count and the frames.  A web server
+    (the dashboard, a plain HTTP server) waits for a request and sends
+    nothing; Dask's own client would then wait, or read ``HTTP/1.1`` as a
+    length of exabytes.  Only plain TCP addresses are probed (``tls://``
+    and others are left to Dask).
+    """
+    import socket
+    from urllib.parse import urlsplit
+
+    scheme = address.split("://", 1)[0] if "://" in address else "tcp"
+    if scheme != "tcp":
+        return
+    try:
+        parts = urlsplit(address if "://" in address else f"tcp://{address}")
+        host, port = parts.hostname, parts.port
+    except ValueError as error:
+        raise UsageError(f"--dask-scheduler: {address!r} is not an address like tcp://host:8786 ({error})") from None
+    if not host or port is None:
+        raise UsageError(f"--dask-scheduler: {address!r} is not an address like tcp://host:8786 (no host or port)")
+    budget = _connect_timeout_seconds()
+    try:
+        with socket.create_connection((host, port), timeout=max(deadline - time.monotonic(), 1e-3)) as sock:
+            header = _receive(sock, 16, deadline)
+    except TimeoutError:
+        header = None
+    except OSError as error:
+        raise UsageError(f"--dask-scheduler: cannot connect to {address!r} ({error.strerror or error})") from None
+    if header is None or len(header) == 0:
+        said = "sent nothing" if header is None else "closed the connection"
+        raise UsageError(
+            f"--dask-scheduler: {address!r} is not a Dask scheduler: it {said} within {budget:g} s where a "
+            "scheduler sends its handshake at once (is it the dashboard or a web server? the scheduler "
+            "usually listens on port 8786)")
+    length = int.from_bytes(header[:8], "little")
+    frames = int.from_bytes(header[8:16], "little") if len(header) == 16 else 0
+    if not (16 <= length <= _HANDSHAKE_LIMIT and 1 <= frames <= 64):
+        raise UsageError(f"--dask-scheduler: {address!r} is not a Dask scheduler: it answered "
+                         f"{header!r}, not a Dask handshake")
+
+
+def _connect_timeout_seconds() -> float:
+    """:data:`DASK_CONNECT_TIMEOUT` in seconds (``"30s"``, ``"1s"``, ``5``)."""
+    text = str(DASK_CONNECT_TIMEOUT).strip()
+    return float(text[:-1]) if text.endswith("s") else float(text)
+
+
+class _WorkersWatched(concurrent.futures.Executor):
+    """A Dask executor whose pending pieces fail when the cluster has had no worker for ``grace`` seconds.
+
+    Dask keeps the tasks of dead workers for workers to come; when every
+    worker is gone for good, the run would wait forever without a word.
+    """
+
+    def __init__(self, client, executor, grace: float, address: str):
+        self._client, self._executor, self._grace, self._address = client, executor, grace, address
+        self._pending: set[concurrent.futures.Future] = set()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="usaav-dask-workers", daemon=True)
+        self._thread.start()
+
+    def submit(self, fn, /, *args, **kwargs):
+        inner = self._executor.submit(fn, *args, **kwargs)
+        outer = concurrent.futures.Future()
+        with self._lock:
+            self._pending.add(outer)
+
+        def relay(done) -> None:
+            with self._lock:
+                self._pending.discard(outer)
+            with contextlib.suppress(concurrent.futures.InvalidStateError):
+                if done.cancelled():
+                    outer.cancel()
+                elif done.exception() is not None:
+                    outer.set_exception(done.exception())
+                else:
+                    outer.set_result(done.result())
+
+        inner.add_done_callback(relay)
+        cancel = outer.cancel
+        outer.cancel = lambda: (inner.cancel(), cancel())[1]
+        return outer
+
+    def _watch(self) -> None:
+        empty_since = None
+        while not self._stop.wait(1.0):
+            with self._lock:
+                waiting = bool(self._pending)
+            try:
+                workers = len(self._client.nthreads())
+            except Exception:  # the scheduler itself is gone: the same for the pieces
+                workers = 0
+            if not waiting or workers:
+                empty_since = None
+                continue
+            empty_since = empty_since or time.monotonic()
+            if time.monotonic() - empty_since < self._grace:
+                continue
+            with self._lock:
+                pending, self._pending = list(self._pending), set()
+            error = RunError(f"every Dask worker of {self._address} is gone (none for {self._grace:g} s) "
+                             f"with {len(pending)} pieces unfinished")
+            for future in pending:
+                with contextlib.suppress(concurrent.futures.InvalidStateError):
+                    future.set_exception(error)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._stop.set()
+        self._executor.shutdown(wait=wait)
+
+
 @contextlib.contextmanager
 def _dask_executor(address: str, workers: int, fingerprint: dict):
     try:
@@ -292,8 +424,12 @@ def _dask_executor(address: str, workers: int, fingerprint: dict):
                 dashboard_address=":0"))
             client = stack.enter_context(distributed.Client(cluster))
         else:
+            # one deadline for the connection and the handshake together
+            deadline = time.monotonic() + _connect_timeout_seconds()
+            _check_dask_handshake(address, deadline)
             try:
-                client = stack.enter_context(distributed.Client(address, timeout=DASK_CONNECT_TIMEOUT))
+                client = stack.enter_context(distributed.Client(
+                    address, timeout=max(deadline - time.monotonic(), 1.0)))
             except (OSError, TimeoutError, ValueError) as error:
                 raise UsageError(f"--dask-scheduler: cannot connect to {address!r} ({error})") from None
             try:
@@ -304,7 +440,11 @@ def _dask_executor(address: str, workers: int, fingerprint: dict):
             check_dask_workers(client, fingerprint)
         except RuntimeError as error:
             raise UsageError(str(error)) from None
-        yield client.get_executor()
+        executor = _WorkersWatched(client, client.get_executor(), DASK_NO_WORKER_GRACE, address)
+        try:
+            yield executor
+        finally:
+            executor.shutdown(wait=False)
 
 
 # --------------------------------------------------------------------------
