@@ -473,3 +473,47 @@ def test_every_dask_worker_dying_mid_run_is_said_and_the_pieces_are_kept(tmp_pat
     assert err.splitlines()[-1].endswith(f"pieces unfinished; finished pieces are kept in {pieces}; "
                                          "rerun the same command to resume")
     assert len(list(pieces.glob("*.npz"))) >= 3
+
+
+# --------------------------------------------------------------------------
+# 8. Frozen kernels stay frozen, and equal, through pickle and deepcopy
+# --------------------------------------------------------------------------
+
+
+def _copies():
+    import copy
+    import pickle
+
+    return {"pickle": lambda k: pickle.loads(pickle.dumps(k)), "deepcopy": copy.deepcopy, "copy": copy.copy}
+
+
+@pytest.mark.parametrize("how", sorted(_copies()))
+def test_prompt_gauges_stay_read_only_and_equal_after_a_copy(how):
+    import numpy as np
+
+    from usaav import kernels
+
+    angle = 0.3
+    rotation = np.array([[np.cos(angle), -np.sin(angle), 0], [np.sin(angle), np.cos(angle), 0], [0, 0, 1]])
+    original = kernels.Prompts(2.0, np.stack([np.eye(3), rotation]))
+    copied = _copies()[how](original)
+    assert not copied.gauges.flags.writeable
+    with pytest.raises(ValueError, match="read-only"):
+        copied.gauges[0, 0, 0] = 5.0
+    assert copied == original and hash(copied) == hash(original)
+    assert copied != kernels.Prompts(2.0, np.stack([rotation, np.eye(3)]))
+
+
+@pytest.mark.parametrize("how", sorted(_copies()))
+def test_toeplitz_coefficients_stay_immutable_and_equal_after_a_copy(how):
+    from usaav import kernels
+
+    original = kernels.Toeplitz({3: 0.5, 1: 1.0})
+    copied = _copies()[how](original)
+    with pytest.raises(TypeError):
+        copied.coefficients[2] = 7.0
+    with pytest.raises(TypeError):
+        original.coefficients[2] = 7.0
+    assert copied == original and hash(copied) == hash(original)
+    assert list(copied.coefficients) == [1, 3]
+    assert copied != kernels.Toeplitz({1: 1.0, 3: 0.25})

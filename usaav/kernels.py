@@ -22,7 +22,9 @@ kernel per system, to the labels of a batch of systems
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Callable
 
 import numpy as np
@@ -491,6 +493,20 @@ class Prompts(_GaugeKernel):
         gauges.setflags(write=False)
         object.__setattr__(self, "gauges", gauges)
 
+    def __reduce__(self):
+        # pickle and deepcopy rebuild through __init__: a NumPy array unpickles writeable,
+        # and a gauge edited after a copy would no longer be orthogonal
+        return (type(self), (self.beta, np.array(self.gauges)))
+
+    def __eq__(self, other):
+        if type(other) is not type(self):
+            return NotImplemented
+        return self.beta == other.beta and self.gauges.shape == other.gauges.shape and \
+            bool(np.array_equal(self.gauges, other.gauges))
+
+    def __hash__(self):
+        return hash((type(self).__name__, self.beta, self.gauges.shape, self.gauges.tobytes()))
+
     def _frame(self, aux, n, d):
         ids = check_aux(aux, n)
         m = len(self.gauges)
@@ -540,8 +556,9 @@ class Toeplitz(Kernel):
 
     Parameters
     ----------
-    coefficients : dict
-        ``{k: c_k}`` with integer ``0 <= k <= MAX_MODE`` and real ``c_k``.
+    coefficients : mapping
+        ``{k: c_k}`` with integer ``0 <= k <= MAX_MODE`` and real ``c_k``;
+        kept as a read-only mapping, sorted by ``k``.
 
     Examples
     --------
@@ -551,20 +568,35 @@ class Toeplitz(Kernel):
     0.5
     """
 
-    coefficients: dict
+    coefficients: Mapping
 
     #: Highest accepted mode: the phase 2πk·s is formed with an absolute error
     #: ~2πk·eps ≈ 1e-8 rad at k = 2**24; beyond, cos 2πks would be noise.
     MAX_MODE = 2**24
 
     def __post_init__(self):
-        if not isinstance(self.coefficients, dict) or not self.coefficients:
+        if not isinstance(self.coefficients, Mapping) or not self.coefficients:
             raise TypeError(f"coefficients must be a non-empty dict {{k: c_k}}, got {self.coefficients!r}")
         clean = {}
         for k, c in self.coefficients.items():
             k = check_int(k, "coefficients key k", minimum=0, maximum=self.MAX_MODE)
             clean[k] = check_real(c, f"coefficients[{k}]")
-        object.__setattr__(self, "coefficients", dict(sorted(clean.items())))
+        object.__setattr__(self, "coefficients", MappingProxyType(dict(sorted(clean.items()))))
+
+    def __reduce__(self):
+        # a mappingproxy does not pickle: rebuild from a plain dict through __init__
+        return (type(self), (dict(self.coefficients),))
+
+    def __eq__(self, other):
+        if type(other) is not type(self):
+            return NotImplemented
+        return dict(self.coefficients) == dict(other.coefficients)
+
+    def __hash__(self):
+        return hash((type(self).__name__, tuple(self.coefficients.items())))
+
+    def __repr__(self):
+        return f"{type(self).__name__}(coefficients={dict(self.coefficients)!r})"
 
     @property
     def modes(self) -> np.ndarray:

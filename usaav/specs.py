@@ -258,7 +258,7 @@ def from_spec(spec: dict) -> tuple[Kernel, np.ndarray]:
     Examples
     --------
     >>> kernel, aux = from_spec({"type": "toeplitz", "aux": [0.0, 0.5], "coefficients": {"1": 1.0}})
-    >>> kernel.coefficients, aux
+    >>> dict(kernel.coefficients), aux
     ({1: 1.0}, array([0. , 0.5]))
     """
     if not isinstance(spec, dict):
