@@ -517,3 +517,55 @@ def test_toeplitz_coefficients_stay_immutable_and_equal_after_a_copy(how):
     assert copied == original and hash(copied) == hash(original)
     assert list(copied.coefficients) == [1, 3]
     assert copied != kernels.Toeplitz({1: 1.0, 3: 0.25})
+
+
+# --------------------------------------------------------------------------
+# 9. Messages that name the argument
+# --------------------------------------------------------------------------
+
+PROMPT_GAUGES = [[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]]
+
+
+@pytest.mark.parametrize("spec, error, message", [
+    ({"type": "usa", "beta": 10**400, "aux": [0.0, 0.5]}, ValueError,
+     r"spec\['beta'\] must be finite, got an integer of about 10\*\*400"),
+    ({"type": "toeplitz", "coefficients": {"1": 10**400}, "aux": [0.0, 0.5]}, ValueError,
+     r"spec\['coefficients'\]\['1'\] must be finite, got an integer of about 10\*\*400"),
+    ({"type": "rope", "beta": 1.0, "theta": 1.0, "plane": 3, "aux": [0.0, 0.5]}, TypeError,
+     r"spec\['plane'\] must be a pair of axis indices \(i, j\), got int 3"),
+    ({"type": "prompts", "beta": 1.0, "gauges": PROMPT_GAUGES, "aux": [0, 1e300]}, ValueError,
+     r"spec\['aux'\] must hold prompt ids in 0\.\.0 \(there are 1 gauges\), got spec\['aux'\]\[1\] = 1e\+300"),
+], ids=["beta-10**400", "coefficient-10**400", "plane-an-int", "prompt-id-1e300"])
+def test_a_hostile_spec_is_refused_naming_the_field(spec, error, message):
+    from usaav import specs
+
+    with pytest.raises(error, match=message):
+        specs.from_spec(spec)
+
+
+def test_a_beta_beyond_float_is_refused_naming_beta():
+    from usaav import kernels
+
+    with pytest.raises(ValueError, match=r"^beta must be finite, got an integer of about 10\*\*400"):
+        kernels.USA(10**400)
+
+
+def test_an_all_negative_weight_is_not_called_sign_changing():
+    import numpy as np
+
+    from usaav import kernels, relative_energy_gap, uniform_sphere
+
+    kernel = kernels.Separated(1.0, lambda a, b: -np.ones((len(a), len(b))))
+    X = uniform_sphere(4, 3, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match="Separated with a negative or sign-changing weight has none"):
+        relative_energy_gap(kernel, X, np.linspace(0.0, 1.0, 4))
+
+
+def test_seeds_beyond_any_run_are_a_usage_error_naming_the_option(tmp_path, capsys):
+    from usaav import cli
+
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["reproduce", "collapse", "--seeds", str(10**30), "--out", str(tmp_path)])
+    assert exit_.value.code == 2
+    assert "argument --seeds: must be at most 1000000 (each seed is at least one piece per model), got 1e+30" \
+        in capsys.readouterr().err

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import as_float_array, check_aux, check_int
+from ._validation import as_float_array, check_aux, check_int, check_plane, check_real
 from .kernels import (
     USA,
     DistanceBias,
@@ -229,8 +229,8 @@ def _field(spec: dict, name: str):
 def _real(spec: dict, name: str) -> float:
     value = _field(spec, name)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"spec[{name!r}] must be a real number, got {type(value).__name__} {value!r}")
-    return float(value)
+        raise TypeError(f"spec[{name!r}] must be a real number, got {type(value).__name__} {value!r:.60}")
+    return check_real(value, f"spec[{name!r}]")
 
 
 def _table(spec: dict, name: str, shape: tuple) -> np.ndarray:
@@ -279,6 +279,10 @@ def from_spec(spec: dict) -> tuple[Kernel, np.ndarray]:
             modes = {int(k): c for k, c in coefficients.items()}
         except ValueError as error:
             raise ValueError(f"spec['coefficients'] keys must be integers, got {list(coefficients)}") from error
+        for key, c in coefficients.items():
+            if isinstance(c, bool) or not isinstance(c, numbers.Real):
+                raise TypeError(f"spec['coefficients'][{key!r}] must be a real number, got {type(c).__name__}")
+            check_real(c, f"spec['coefficients'][{key!r}]")
         return Toeplitz(modes), aux
     beta = _real(spec, "beta")
     if kind == "usa":
@@ -287,7 +291,7 @@ def from_spec(spec: dict) -> tuple[Kernel, np.ndarray]:
         return DistanceBias(beta, _real(spec, "length"), spec.get("profile", "exponential")), aux
     if kind == "separated":
         return Separated(beta, TabulatedWeight(aux, _table(spec, "weights", (n, n)))), aux
-    plane = tuple(spec.get("plane", (0, 1)))
+    plane = check_plane(spec.get("plane", (0, 1)), name="spec['plane']")
     if kind == "rope":
         return RoPE(beta, _real(spec, "theta"), plane), aux
     if kind == "phase_field":
@@ -301,4 +305,10 @@ def from_spec(spec: dict) -> tuple[Kernel, np.ndarray]:
         return Gauge(beta, TabulatedGauge(aux, gauges)), aux
     if not np.all(aux == np.round(aux)):
         raise TypeError("spec['aux'] must hold integer prompt ids for 'prompts', got non-integer numbers")
+    # range first, in float: casting 1e300 to int64 would wrap around to a negative id
+    outside = (aux < 0) | (aux >= len(gauges))
+    if outside.any():
+        first = int(np.argmax(outside))
+        raise ValueError(f"spec['aux'] must hold prompt ids in 0..{len(gauges) - 1} (there are {len(gauges)} "
+                         f"gauges), got spec['aux'][{first}] = {float(aux[first])!r}")
     return Prompts(beta, gauges), aux.astype(np.int64)
