@@ -569,3 +569,74 @@ def test_seeds_beyond_any_run_are_a_usage_error_naming_the_option(tmp_path, caps
     assert exit_.value.code == 2
     assert "argument --seeds: must be at most 1000000 (each seed is at least one piece per model), got 1e+30" \
         in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------
+# 10. Ctrl-C while workers start, SIGTERM: the resume hint, nothing else
+# --------------------------------------------------------------------------
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _start_full_collapse(out: Path) -> subprocess.Popen:
+    # full size: the workers are busy for minutes, so the signal always finds them running
+    return subprocess.Popen(
+        [sys.executable, "-m", "usaav", "reproduce", "collapse", "--workers", "2", "--no-figures", "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, start_new_session=True)
+
+
+linux_only = pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads /proc")
+
+
+@linux_only
+@pytest.mark.parametrize("when", [0.0, 1.5], ids=["workers-starting", "workers-running"])
+def test_ctrl_c_prints_the_resume_hint_and_no_worker_traceback(tmp_path, when):
+    import signal
+    import time
+
+    process = _start_full_collapse(tmp_path / "out")
+    try:
+        deadline = time.monotonic() + 120
+        while len(_children(process.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(when)
+        os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole group
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        process.kill()
+        process.wait()
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
+    assert stderr.strip().endswith(f"interrupted: finished pieces are kept in {tmp_path / 'out' / 'pieces'}; "
+                                   "rerun the same command to resume")
+
+
+@linux_only
+def test_sigterm_prints_the_resume_hint_and_no_leaked_semaphore_warning(tmp_path):
+    import signal
+    import time
+
+    process = _start_full_collapse(tmp_path / "out")
+    try:
+        deadline = time.monotonic() + 120
+        while len(_children(process.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(1.0)
+        workers = _children(process.pid)
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        process.kill()
+        process.wait()
+    assert process.returncode == 143, stderr
+    assert "leaked" not in stderr and "Traceback" not in stderr, stderr
+    assert stderr.strip().endswith(f"terminated (SIGTERM): finished pieces are kept in "
+                                   f"{tmp_path / 'out' / 'pieces'}; rerun the same command to resume")
+    time.sleep(1.0)
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()
+                and "zombie" not in Path(f"/proc/{pid}/status").read_text()]

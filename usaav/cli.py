@@ -246,6 +246,12 @@ def _stop_workers(pool: concurrent.futures.ProcessPoolExecutor) -> None:
     for process in processes:
         with contextlib.suppress(Exception):
             process.join(timeout=5)
+    # Let the pool's manager thread see its dead workers and close its pipe now: at interpreter
+    # exit Python < 3.12 would write to that pipe while the thread closes it ("Bad file descriptor").
+    manager = getattr(pool, "_executor_manager_thread", None)
+    if manager is not None:
+        with contextlib.suppress(Exception):
+            manager.join(timeout=5)
 
 
 @contextlib.contextmanager
@@ -264,13 +270,42 @@ def _single_threaded_blas():
                 os.environ[name] = value
 
 
+class _InterruptFreePool(concurrent.futures.ProcessPoolExecutor):
+    """A process pool whose workers never see Ctrl-C: the command stops them itself.
+
+    A Ctrl-C at the terminal reaches every process of the foreground group;
+    workers still importing NumPy, or waiting for a piece, would each print a
+    KeyboardInterrupt traceback.  The pool starts its workers inside
+    ``submit``: SIGINT is blocked in this thread meanwhile, and a started
+    process inherits the blocked mask, so the workers never receive it.  A
+    Ctrl-C that arrives during ``submit`` (delivered to another thread, or
+    pending) is held and raised as soon as ``submit`` returns: none is lost,
+    and none interrupts a worker half-started.
+    """
+
+    def submit(self, fn, /, *args, **kwargs):
+        if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+            return super().submit(fn, *args, **kwargs)
+        held = []
+        previous_handler = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+        previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            future = super().submit(fn, *args, **kwargs)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)  # a pending Ctrl-C lands in `held`
+            signal.signal(signal.SIGINT, previous_handler)
+        if held:
+            raise KeyboardInterrupt
+        return future
+
+
 @contextlib.contextmanager
 def _process_pool(workers: int):
     if workers <= 0:
         yield None
         return
     with _single_threaded_blas():
-        pool = concurrent.futures.ProcessPoolExecutor(
+        pool = _InterruptFreePool(
             max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
             initializer=_end_with_parent, initargs=(os.getpid(),))
         try:
