@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -640,3 +641,29 @@ def test_sigterm_prints_the_resume_hint_and_no_leaked_semaphore_warning(tmp_path
     time.sleep(1.0)
     assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()
                 and "zombie" not in Path(f"/proc/{pid}/status").read_text()]
+
+
+# --------------------------------------------------------------------------
+# 4. from_spec reads tables per particle and Toeplitz keys in canonical decimal
+#    (tests/js/specs_agree.test.mjs feeds the same specs to the twin)
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("field, spec", [
+    ("phases", {"type": "phase_field", "beta": 1.0, "phases": [0.0, 1.0, 2.0], "aux": [0.0, 0.5, 0.0]}),
+    ("weights", {"type": "separated", "beta": 1.0, "aux": [0.0, 0.5, 0.0],
+                 "weights": [[1.0, 0.2, 0.3], [0.2, 1.0, 0.2], [0.3, 0.2, 1.0]]}),
+])
+def test_a_table_that_is_not_a_function_of_the_labels_is_refused(field, spec):
+    from usaav import specs
+
+    with pytest.raises(ValueError, match=rf"spec\['{field}'\] must be a function of the labels: aux\[0\] = aux\[2\]"):
+        specs.from_spec(spec)
+
+
+@pytest.mark.parametrize("key", ["01", " 1", "+1", "1_0"])
+def test_a_toeplitz_key_not_in_canonical_decimal_is_refused(key):
+    from usaav import specs
+
+    with pytest.raises(ValueError, match=rf"keys must be integers k >= 0, got '{re.escape(key)}'"):
+        specs.from_spec({"type": "toeplitz", "aux": [0.0, 0.5], "coefficients": {key: 1.0}})
