@@ -19,5 +19,7 @@ def test_every_mutation_finds_its_text_exactly_once(mutation):
     assert source.count(mutation.old) == 1, (
         f"{mutation.path} holds the text to mutate {source.count(mutation.old)} times; update tests/mutants.py"
     )
-    for test in mutation.tests:
-        assert (ROOT / test).is_file(), f"{test} does not exist"
+    for test in mutation.tests:  # a file, or one test of it ("tests/test_x.py::test_y")
+        path, _, name = test.partition("::")
+        assert (ROOT / path).is_file(), f"{path} does not exist"
+        assert not name or f"def {name}(" in (ROOT / path).read_text(), f"{test} does not exist"
