@@ -172,7 +172,7 @@ MUTATIONS = [
              "EXIT_CRASH, EXIT_INTERRUPTED, EXIT_TERMINATED = 1, 2, 1, 130, 143",
              (RELIABILITY + "::test_a_crash_has_its_own_exit_status_and_keeps_the_pieces",)),
     Mutation("a write error names the temporary file", "usaav/experiments/_pieces.py",
-             "            raise OSError(error.errno, error.strerror, str(path)) from error\n", "",
+             "            raise OSError(error.errno, error.strerror, str(path)) from error\n", "            raise\n",
              (RELIABILITY + "::test_a_full_disk_is_one_line_naming_the_file",)),
     Mutation("no Dask handshake probe", "usaav/cli.py", "            _check_dask_handshake(address, deadline)\n", "",
              (RELIABILITY + "::test_a_web_server_given_as_dask_scheduler_is_one_line_within_the_deadline",)),
