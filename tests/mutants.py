@@ -54,6 +54,7 @@ MEMORY = "tests/test_memory.py"
 REDUCED = "tests/test_reduced.py"
 EXPERIMENTS = "tests/test_experiments.py"
 TWISTED = "tests/test_twisted.py"
+RELIABILITY = "tests/test_reliability.py"
 
 MUTATIONS = [
     # MODEL.md §1: R_φ e_i = cos φ e_i + sin φ e_j -- the matrix and the O(n) shortcut.
@@ -254,6 +255,53 @@ MUTATIONS = [
     Mutation("twisted state turns half as fast", "usaav/twisted.py",
              "angles = 2 * np.pi * q * grid_positions(n) + float(phase)", "angles = np.pi * q * grid_positions(n) + float(phase)",
              (TWISTED + "::test_circle_winding_counts_the_twist_and_ignores_the_row_order_given_positions",)),
+    # Issue 16: reliability.  Each mutation undoes one fix; tests/test_reliability.py names the fact.
+    Mutation("library digest read from the disk, not the loaded code", "usaav/experiments/_provenance.py",
+             "        files = dict(_source.LOADED)\n",
+             "        files = _source.source_hashes(_source.PACKAGE_DIRECTORY)\n",
+             (RELIABILITY + "::test_a_worker_that_imported_older_code_is_refused_by_name",)),
+    Mutation("a stale store saves without comparing with the disk", "usaav/experiments/_pieces.py",
+             "        check_library_unchanged()\n        record = {", "        record = {",
+             (RELIABILITY + "::test_a_session_whose_files_changed_after_import_stores_nothing_and_names_the_file",)),
+    Mutation("output files 0600 whatever the umask", "usaav/experiments/_pieces.py",
+             "os.fchmod(handle, 0o666 & ~_umask())", "os.fchmod(handle, 0o600)",
+             (RELIABILITY + "::test_every_file_reproduce_writes_is_readable_by_others_under_umask_022",)),
+    Mutation("barycentric nodes shuffled by an unseeded generator", "usaav/zonal.py",
+             "BarycentricInterpolator(nodes, values, **_BARYCENTRIC_SEED)", "BarycentricInterpolator(nodes, values)",
+             (RELIABILITY + "::test_every_experiment_gives_the_same_bits_in_two_runs_with_any_workers_and_after_a_kill",)),
+    Mutation("verdicts: 'passed' may be a string", "usaav/experiments/_results.py",
+             '    "passed": (bool,),\n', '    "passed": (bool, str),\n',
+             (RELIABILITY + "::test_merge_verdicts_refuses_a_passed_field_that_is_a_string",)),
+    Mutation("a crash exits 1 like a failed prediction", "usaav/cli.py",
+             "EXIT_CRASH, EXIT_INTERRUPTED, EXIT_TERMINATED = 1, 2, 3, 130, 143",
+             "EXIT_CRASH, EXIT_INTERRUPTED, EXIT_TERMINATED = 1, 2, 1, 130, 143",
+             (RELIABILITY + "::test_a_crash_has_its_own_exit_status_and_keeps_the_pieces",)),
+    Mutation("a write error names the temporary file", "usaav/experiments/_pieces.py",
+             "            raise OSError(error.errno, error.strerror, str(path)) from error\n", "            raise\n",
+             (RELIABILITY + "::test_a_full_disk_is_one_line_naming_the_file",)),
+    Mutation("no Dask handshake probe", "usaav/cli.py", "            _check_dask_handshake(address, deadline)\n", "",
+             (RELIABILITY + "::test_a_web_server_given_as_dask_scheduler_is_one_line_within_the_deadline",)),
+    Mutation("Prompts pickled by state (gauges writeable)", "usaav/kernels.py",
+             "        return (type(self), (self.beta, np.array(self.gauges)))\n",
+             "        return object.__reduce__(self)\n",
+             (RELIABILITY + "::test_prompt_gauges_stay_read_only_and_equal_after_a_copy",)),
+    Mutation("Toeplitz coefficients a plain dict", "usaav/kernels.py",
+             "MappingProxyType(dict(sorted(clean.items())))", "dict(sorted(clean.items()))",
+             (RELIABILITY + "::test_toeplitz_coefficients_stay_immutable_and_equal_after_a_copy",)),
+    Mutation("spec tables looked up by label without the check", "usaav/specs.py",
+             "    for rows in (table, table.T) if square else (table,):", "    for rows in ():",
+             (RELIABILITY + "::test_a_table_that_is_not_a_function_of_the_labels_is_refused",)),
+    Mutation("Toeplitz keys read by int()", "usaav/specs.py",
+             '_CANONICAL_KEY = re.compile(r"0|[1-9][0-9]*")', '_CANONICAL_KEY = re.compile(r"\\s*[+]?[0-9_]+\\s*")',
+             (RELIABILITY + "::test_a_toeplitz_key_not_in_canonical_decimal_is_refused",)),
+    Mutation("prompt ids cast before their range is checked", "usaav/specs.py",
+             "    outside = (aux < 0) | (aux >= len(gauges))\n", "    outside = np.zeros(len(aux), dtype=bool)\n",
+             (RELIABILITY + "::test_a_hostile_spec_is_refused_naming_the_field",)),
+    Mutation("symmetry scan: exact equality skips nothing", "usaav/kernels.py",
+             "            if np.array_equal(upper, lower.T):\n", "            if True:\n", (ERRORS,)),
+    Mutation("pool workers start with SIGINT", "usaav/cli.py",
+             "signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})", "signal.pthread_sigmask(signal.SIG_BLOCK, set())",
+             (RELIABILITY + "::test_ctrl_c_prints_the_resume_hint_and_no_worker_traceback",)),
 ]
 
 

@@ -25,6 +25,8 @@ Layout (each module one idea, each depending only on those above it):
 ``explorers``    explorers that run in the browser (anywidget; ``usaav/web``)
 """
 
+# first: the hashes of the source files this process is about to load (usaav._source)
+from . import _source  # noqa: F401  isort: skip
 from . import kernels, labels, maximizers
 from .dynamics import BatchTrajectory, Trajectory, energy, simulate, velocity
 from .observables import (

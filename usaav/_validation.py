@@ -70,7 +70,12 @@ def check_real(value, name: str) -> float:
     """Return ``value`` as a finite float; refuse bool, str, complex, None and arrays."""
     if not _is_real_scalar(value):
         raise TypeError(f"{name} must be a real number, got {_shown(value)}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # a Python integer beyond float64 (10**400)
+        digits = int(value).bit_length() * 0.30103
+        raise ValueError(f"{name} must be finite, got an integer of about 10**{digits:.0f}, "
+                         "beyond the largest float (1.8e308)") from None
     if not np.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value!r}")
     return value

@@ -20,8 +20,13 @@ concurrent runs into one directory and killed runs leave only whole files.
 Pieces run on a process pool of ``--workers`` processes (``--workers 0``:
 in this process) or on a Dask cluster (``--dask-scheduler ADDRESS``, or
 ``local`` for a :class:`distributed.LocalCluster`).  Prints one PASS/FAIL
-line per prediction and the elapsed time; exits with status 1 if a
-prediction fails, 2 on a usage error.
+line per prediction and the elapsed time.  Exit statuses (:data:`EXIT_STATUSES`):
+0 every prediction passed, 1 a prediction failed, 2 a usage error (bad
+option, unusable ``--out``, unreachable or wrong Dask scheduler), 3 the run
+could not finish (a file could not be written, the workers died, the
+library changed under the run, an unexpected error), 130 interrupted
+(Ctrl-C), 143 terminated (SIGTERM).  In cases 3, 130 and 143 the finished
+pieces are kept and the same command resumes.
 
 The same from Python: :func:`main` (``main(["reproduce", "collapse", "--quick"])``).
 """
@@ -32,6 +37,7 @@ import argparse
 import concurrent.futures
 import contextlib
 import csv
+import errno
 import inspect
 import json
 import multiprocessing
@@ -41,9 +47,10 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 from pathlib import Path
 
-__all__ = ["EXPERIMENTS", "WORKERS_PER_CORE", "build_parser", "main"]
+__all__ = ["EXIT_STATUSES", "EXPERIMENTS", "WORKERS_PER_CORE", "build_parser", "main"]
 
 #: The experiments ``usaav reproduce`` knows, in the order ``all`` runs them.
 EXPERIMENTS = ("collapse", "gallery", "metastability", "mean-field")
@@ -57,12 +64,39 @@ WORKERS_PER_CORE = 4
 
 _THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
-#: How long ``--dask-scheduler ADDRESS`` tries to reach the scheduler.
+#: How long ``--dask-scheduler ADDRESS`` may take to connect and exchange the Dask handshake, in all.
 DASK_CONNECT_TIMEOUT = "30s"
+#: How long a Dask cluster may have no worker while pieces wait before the run stops (a nanny
+#: restarts a dead worker within a few seconds; a cluster whose workers all died would wait forever).
+DASK_NO_WORKER_GRACE = 20.0
+#: The largest first message a Dask scheduler sends (its handshake: a few dozen bytes).
+_HANDSHAKE_LIMIT = 1 << 20
+#: ``--seeds`` at most this many: every seed is at least one piece per model.
+MAX_SEEDS = 10**6
+
+#: The exit statuses of ``usaav reproduce`` (also in its ``--help`` and the README).
+EXIT_STATUSES = {
+    0: "every prediction passed",
+    1: "a prediction failed",
+    2: "a usage error: a bad option, an unusable --out, an unreachable or wrong Dask scheduler",
+    3: "the run could not finish: a file could not be written, the workers died, the library "
+       "changed under the run, or an unexpected error",
+    130: "interrupted (Ctrl-C)",
+    143: "terminated (SIGTERM)",
+}
+EXIT_FAILED_PREDICTION, EXIT_USAGE, EXIT_CRASH, EXIT_INTERRUPTED, EXIT_TERMINATED = 1, 2, 3, 130, 143
 
 
 class UsageError(Exception):
     """A bad command line or environment, reported like an argparse error (exit status 2)."""
+
+
+class RunError(Exception):
+    """The run could not finish for a reason it can name in one line (exit status 3)."""
+
+
+class _Terminated(BaseException):
+    """SIGTERM arrived: unwind like Ctrl-C (workers stopped, pieces kept)."""
 
 
 def available_cores() -> int:
@@ -87,6 +121,9 @@ def _seed_count(text: str) -> int:
     value = _integer(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    if value > MAX_SEEDS:
+        raise argparse.ArgumentTypeError(
+            f"must be at most {MAX_SEEDS} (each seed is at least one piece per model), got {value:.3g}")
     return value
 
 
@@ -126,11 +163,15 @@ def build_parser(prog: str = "usaav") -> argparse.ArgumentParser:
         prog=prog, description="USA-AV (arXiv 2605.30229): reproduce the paper's experiments.")
     parser.add_argument("--version", action=_VersionAction, help="print the version and the library digest")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    statuses = "\n".join(f"  {status:<4} {meaning}" for status, meaning in EXIT_STATUSES.items())
     rep = sub.add_parser(
         "reproduce", help="run experiments, write figures and numbers, print verdicts",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Run the paper's experiments; write numbers, figures and verdicts into --out. "
                     "A rerun into the same directory reuses every finished piece that is intact and "
-                    "was computed by the same library, and says why it recomputes the others.")
+                    "was computed by the same library, and says why it recomputes the others.",
+        epilog=f"exit status:\n{statuses}\n"
+               "After 3, 130 and 143 the finished pieces are kept: rerun the same command to resume.")
     rep.add_argument("experiment", choices=EXPERIMENTS + ("all",))
     rep.add_argument("--quick", action="store_true", help="small sizes and few seeds (under a minute)")
     rep.add_argument("--seeds", type=_seed_count, default=None, metavar="N",
@@ -205,6 +246,12 @@ def _stop_workers(pool: concurrent.futures.ProcessPoolExecutor) -> None:
     for process in processes:
         with contextlib.suppress(Exception):
             process.join(timeout=5)
+    # Let the pool's manager thread see its dead workers and close its pipe now: at interpreter
+    # exit Python < 3.12 would write to that pipe while the thread closes it ("Bad file descriptor").
+    manager = getattr(pool, "_executor_manager_thread", None)
+    if manager is not None:
+        with contextlib.suppress(Exception):
+            manager.join(timeout=5)
 
 
 @contextlib.contextmanager
@@ -223,13 +270,42 @@ def _single_threaded_blas():
                 os.environ[name] = value
 
 
+class _InterruptFreePool(concurrent.futures.ProcessPoolExecutor):
+    """A process pool whose workers never see Ctrl-C: the command stops them itself.
+
+    A Ctrl-C at the terminal reaches every process of the foreground group;
+    workers still importing NumPy, or waiting for a piece, would each print a
+    KeyboardInterrupt traceback.  The pool starts its workers inside
+    ``submit``: SIGINT is blocked in this thread meanwhile, and a started
+    process inherits the blocked mask, so the workers never receive it.  A
+    Ctrl-C that arrives during ``submit`` (delivered to another thread, or
+    pending) is held and raised as soon as ``submit`` returns: none is lost,
+    and none interrupts a worker half-started.
+    """
+
+    def submit(self, fn, /, *args, **kwargs):
+        if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+            return super().submit(fn, *args, **kwargs)
+        held = []
+        previous_handler = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+        previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            future = super().submit(fn, *args, **kwargs)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)  # a pending Ctrl-C lands in `held`
+            signal.signal(signal.SIGINT, previous_handler)
+        if held:
+            raise KeyboardInterrupt
+        return future
+
+
 @contextlib.contextmanager
 def _process_pool(workers: int):
     if workers <= 0:
         yield None
         return
     with _single_threaded_blas():
-        pool = concurrent.futures.ProcessPoolExecutor(
+        pool = _InterruptFreePool(
             max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
             initializer=_end_with_parent, initargs=(os.getpid(),))
         try:
@@ -238,6 +314,133 @@ def _process_pool(workers: int):
             _stop_workers(pool)
             raise
         pool.shutdown()
+
+
+def _receive(sock, size: int, deadline: float) -> bytes:
+    data = b""
+    while len(data) < size:
+        sock.settimeout(max(deadline - time.monotonic(), 1e-3))
+        chunk = sock.recv(size - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def _check_dask_handshake(address: str, deadline: float) -> None:
+    """Raise UsageError unless ``address`` answers, before ``deadline``, as a Dask scheduler does.
+
+    A Dask scheduler speaks first: on accepting a TCP connection it sends its
+    handshake, one message framed as an 8-byte little-endian total length
+    (a few dozen bytes), an 8-byte frame count and the frames.  A web server
+    (the dashboard, a plain HTTP server) waits for a request and sends
+    nothing; Dask's own client would then wait, or read ``HTTP/1.1`` as a
+    length of exabytes.  Only plain TCP addresses are probed (``tls://``
+    and others are left to Dask).
+    """
+    import socket
+    from urllib.parse import urlsplit
+
+    scheme = address.split("://", 1)[0] if "://" in address else "tcp"
+    if scheme != "tcp":
+        return
+    try:
+        parts = urlsplit(address if "://" in address else f"tcp://{address}")
+        host, port = parts.hostname, parts.port
+    except ValueError as error:
+        raise UsageError(f"--dask-scheduler: {address!r} is not an address like tcp://host:8786 ({error})") from None
+    if not host or port is None:
+        raise UsageError(f"--dask-scheduler: {address!r} is not an address like tcp://host:8786 (no host or port)")
+    budget = _connect_timeout_seconds()
+    try:
+        with socket.create_connection((host, port), timeout=max(deadline - time.monotonic(), 1e-3)) as sock:
+            header = _receive(sock, 16, deadline)
+    except TimeoutError:
+        header = None
+    except OSError as error:
+        raise UsageError(f"--dask-scheduler: cannot connect to {address!r} ({error.strerror or error})") from None
+    if header is None or len(header) == 0:
+        said = "sent nothing" if header is None else "closed the connection"
+        raise UsageError(
+            f"--dask-scheduler: {address!r} is not a Dask scheduler: it {said} within {budget:g} s where a "
+            "scheduler sends its handshake at once (is it the dashboard or a web server? the scheduler "
+            "usually listens on port 8786)")
+    length = int.from_bytes(header[:8], "little")
+    frames = int.from_bytes(header[8:16], "little") if len(header) == 16 else 0
+    if not (16 <= length <= _HANDSHAKE_LIMIT and 1 <= frames <= 64):
+        raise UsageError(f"--dask-scheduler: {address!r} is not a Dask scheduler: it answered "
+                         f"{header!r}, not a Dask handshake")
+
+
+def _connect_timeout_seconds() -> float:
+    """:data:`DASK_CONNECT_TIMEOUT` in seconds (``"30s"``, ``"1s"``, ``5``)."""
+    text = str(DASK_CONNECT_TIMEOUT).strip()
+    return float(text[:-1]) if text.endswith("s") else float(text)
+
+
+class _WorkersWatched(concurrent.futures.Executor):
+    """A Dask executor whose pending pieces fail when the cluster has had no worker for ``grace`` seconds.
+
+    Dask keeps the tasks of dead workers for workers to come; when every
+    worker is gone for good, the run would wait forever without a word.
+    """
+
+    def __init__(self, client, executor, grace: float, address: str):
+        self._client, self._executor, self._grace, self._address = client, executor, grace, address
+        self._pending: set[concurrent.futures.Future] = set()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="usaav-dask-workers", daemon=True)
+        self._thread.start()
+
+    def submit(self, fn, /, *args, **kwargs):
+        inner = self._executor.submit(fn, *args, **kwargs)
+        outer = concurrent.futures.Future()
+        with self._lock:
+            self._pending.add(outer)
+
+        def relay(done) -> None:
+            with self._lock:
+                self._pending.discard(outer)
+            with contextlib.suppress(concurrent.futures.InvalidStateError):
+                if done.cancelled():
+                    outer.cancel()
+                elif done.exception() is not None:
+                    outer.set_exception(done.exception())
+                else:
+                    outer.set_result(done.result())
+
+        inner.add_done_callback(relay)
+        cancel = outer.cancel
+        outer.cancel = lambda: (inner.cancel(), cancel())[1]
+        return outer
+
+    def _watch(self) -> None:
+        empty_since = None
+        while not self._stop.wait(1.0):
+            with self._lock:
+                waiting = bool(self._pending)
+            try:
+                workers = len(self._client.nthreads())
+            except Exception:  # the scheduler itself is gone: the same for the pieces
+                workers = 0
+            if not waiting or workers:
+                empty_since = None
+                continue
+            empty_since = empty_since or time.monotonic()
+            if time.monotonic() - empty_since < self._grace:
+                continue
+            with self._lock:
+                pending, self._pending = list(self._pending), set()
+            error = RunError(f"every Dask worker of {self._address} is gone (none for {self._grace:g} s) "
+                             f"with {len(pending)} pieces unfinished")
+            for future in pending:
+                with contextlib.suppress(concurrent.futures.InvalidStateError):
+                    future.set_exception(error)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._stop.set()
+        self._executor.shutdown(wait=wait)
 
 
 @contextlib.contextmanager
@@ -256,8 +459,12 @@ def _dask_executor(address: str, workers: int, fingerprint: dict):
                 dashboard_address=":0"))
             client = stack.enter_context(distributed.Client(cluster))
         else:
+            # one deadline for the connection and the handshake together
+            deadline = time.monotonic() + _connect_timeout_seconds()
+            _check_dask_handshake(address, deadline)
             try:
-                client = stack.enter_context(distributed.Client(address, timeout=DASK_CONNECT_TIMEOUT))
+                client = stack.enter_context(distributed.Client(
+                    address, timeout=max(deadline - time.monotonic(), 1.0)))
             except (OSError, TimeoutError, ValueError) as error:
                 raise UsageError(f"--dask-scheduler: cannot connect to {address!r} ({error})") from None
             try:
@@ -268,7 +475,11 @@ def _dask_executor(address: str, workers: int, fingerprint: dict):
             check_dask_workers(client, fingerprint)
         except RuntimeError as error:
             raise UsageError(str(error)) from None
-        yield client.get_executor()
+        executor = _WorkersWatched(client, client.get_executor(), DASK_NO_WORKER_GRACE, address)
+        try:
+            yield executor
+        finally:
+            executor.shutdown(wait=False)
 
 
 # --------------------------------------------------------------------------
@@ -285,7 +496,8 @@ def _prepare_output(out: Path) -> None:
             with tempfile.TemporaryFile(dir=directory):
                 pass
     except OSError as error:
-        raise UsageError(f"--out: cannot write to {out} ({error.strerror or error})") from None
+        where = error.filename or out
+        raise UsageError(f"--out: cannot write to {where} ({error.strerror or error})") from None
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -341,18 +553,17 @@ def _locked(path: Path):
 
 def _record_verdicts(out: Path, name: str, verdicts: list, **run) -> dict:
     """Merge this experiment's verdicts into ``out/verdicts.json``, keeping the other experiments'."""
-    from .experiments import merge_verdicts
+    from .experiments import check_verdicts_summary, merge_verdicts
 
     path = out / "verdicts.json"
     with _locked(out / ".verdicts.json.lock"):
         try:
             summary = json.loads(path.read_text(encoding="utf-8"))
-            if not isinstance(summary, dict):
-                raise ValueError("not a JSON object")
+            check_verdicts_summary(summary)
         except FileNotFoundError:
             summary = None
-        except (ValueError, OSError) as error:
-            print(f"   {path} was unreadable ({error}); starting it afresh")
+        except (ValueError, OSError) as error:  # a hand edit, a truncated file, a directory ...
+            print(f"   warning: {path} was unreadable as a verdicts file of usaav ({error}); starting it afresh")
             summary = None
         summary = merge_verdicts(summary, name, verdicts, **run)
         _write_text(path, json.dumps(summary, indent=1, allow_nan=False))
@@ -511,7 +722,31 @@ def reproduce(args) -> int:
     print(f"{passed} passed, {failed} failed")
     print(f"elapsed: {elapsed:.1f} s ({'quick' if args.quick else 'full size'}, {where}); "
           f"numbers and figures in {out}")
-    return 1 if failed else 0
+    return EXIT_FAILED_PREDICTION if failed else 0
+
+
+def _describe_os_error(error: OSError) -> str:
+    """"<file>: <cause> (<ERRNO>)", naming the file written (not its temporary twin)."""
+    code = f" ({errno.errorcode[error.errno]})" if error.errno in errno.errorcode else ""
+    cause = f"{error.strerror or error}{code}"
+    return f"{error.filename}: {cause}" if error.filename else cause
+
+
+@contextlib.contextmanager
+def _sigterm_unwinds():
+    """While the run lasts, SIGTERM unwinds like Ctrl-C (workers stopped, pieces kept, the resume hint)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum, frame):
+        raise _Terminated()
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def main(argv: list[str] | None = None, prog: str = "usaav") -> int:
@@ -519,17 +754,43 @@ def main(argv: list[str] | None = None, prog: str = "usaav") -> int:
 
     Bad arguments exit with status 2 and an argparse-style message naming the
     option (``usaav reproduce: error: argument --workers: must be 0 ... or
-    more, got -1``), as does an unusable ``--out`` or Dask cluster.
+    more, got -1``), as does an unusable ``--out`` or Dask cluster.  A run
+    that cannot finish (a full disk, a file-size limit, a directory where a
+    file should go, workers that died, files changed under the run) prints
+    one line naming the file or the cause and returns 3; Ctrl-C returns 130
+    and SIGTERM 143.  Each of these says that the finished pieces are kept
+    and that rerunning resumes (:data:`EXIT_STATUSES`).
     """
     parser = build_parser(prog)
     args = parser.parse_args(argv)
     if args.command != "reproduce":  # pragma: no cover - argparse requires a command
         return 2
+    from .experiments import StaleLibraryError
+
+    kept = f"finished pieces are kept in {Path(args.out) / 'pieces'}; rerun the same command to resume"
+
+    def fail(status: int, line: str) -> int:
+        sys.stdout.flush()
+        print(f"{parser.prog} reproduce: error: {line}; {kept}", file=sys.stderr)
+        return status
+
     try:
-        return reproduce(args)
+        with _sigterm_unwinds():
+            return reproduce(args)
     except UsageError as error:
-        parser.exit(2, f"{parser.prog} reproduce: error: {error}\n")
+        parser.exit(EXIT_USAGE, f"{parser.prog} reproduce: error: {error}\n")
     except KeyboardInterrupt:
-        print(f"\ninterrupted: finished pieces are kept in {Path(args.out) / 'pieces'}; "
-              "rerun the same command to resume", file=sys.stderr)
-        return 130
+        print(f"\ninterrupted: {kept}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except _Terminated:
+        print(f"\nterminated (SIGTERM): {kept}", file=sys.stderr)
+        return EXIT_TERMINATED
+    except OSError as error:
+        return fail(EXIT_CRASH, f"cannot write {_describe_os_error(error)}")
+    except concurrent.futures.BrokenExecutor as error:
+        return fail(EXIT_CRASH, f"a worker process died (killed, or out of memory?): {error}")
+    except (StaleLibraryError, RunError) as error:
+        return fail(EXIT_CRASH, str(error).replace("\n", " "))
+    except Exception as error:  # a bug: the traceback helps its report, the status tells it from a failed prediction
+        traceback.print_exc()
+        return fail(EXIT_CRASH, f"the run crashed ({type(error).__name__}: {error})")

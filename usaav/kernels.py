@@ -22,7 +22,9 @@ kernel per system, to the labels of a batch of systems
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Callable, ClassVar
 
 import numpy as np
@@ -325,6 +327,11 @@ def _scan_symmetric_weight(weights, aux: np.ndarray) -> float:
             cols = aux[j0:j0 + side]
             upper = weights(rows, cols)
             lower = upper if j0 == i0 else weights(cols, rows)
+            smallest = min(smallest, float(upper.min()))
+            if np.array_equal(upper, lower.T):
+                # an honest formula is symmetric to the bit (a-b = -(b-a) exactly, products commute):
+                # one comparison instead of the eight passes of the tolerance below
+                continue
             difference = np.abs(upper - lower.T)
             scale = np.maximum(np.maximum(np.abs(upper), np.abs(lower.T)), np.max(np.abs(upper)))
             excess = difference - SYMMETRY_RTOL * scale
@@ -336,7 +343,6 @@ def _scan_symmetric_weight(weights, aux: np.ndarray) -> float:
                     f"but w(b, a) = {float(lower[j, i])!r} (relative difference "
                     f"{difference[i, j] / scale[i, j]:.2g} > {SYMMETRY_RTOL:g})"
                 )
-            smallest = min(smallest, float(upper.min()))
     return smallest
 
 
@@ -520,6 +526,20 @@ class Prompts(_GaugeKernel):
         gauges.setflags(write=False)
         object.__setattr__(self, "gauges", gauges)
 
+    def __reduce__(self):
+        # pickle and deepcopy rebuild through __init__: a NumPy array unpickles writeable,
+        # and a gauge edited after a copy would no longer be orthogonal
+        return (type(self), (self.beta, np.array(self.gauges)))
+
+    def __eq__(self, other):
+        if type(other) is not type(self):
+            return NotImplemented
+        return self.beta == other.beta and self.gauges.shape == other.gauges.shape and \
+            bool(np.array_equal(self.gauges, other.gauges))
+
+    def __hash__(self):
+        return hash((type(self).__name__, self.beta, self.gauges.shape, self.gauges.tobytes()))
+
     def _frame(self, aux, n, d):
         ids = check_aux(aux, n)
         m = len(self.gauges)
@@ -618,8 +638,9 @@ class Toeplitz(Kernel):
 
     Parameters
     ----------
-    coefficients : dict
-        ``{k: c_k}`` with integer ``0 <= k <= MAX_MODE`` and real ``c_k``.
+    coefficients : mapping
+        ``{k: c_k}`` with integer ``0 <= k <= MAX_MODE`` and real ``c_k``;
+        kept as a read-only mapping, sorted by ``k``.
 
     Examples
     --------
@@ -629,20 +650,35 @@ class Toeplitz(Kernel):
     0.5
     """
 
-    coefficients: dict
+    coefficients: Mapping
 
     #: Highest accepted mode: up to it the phase 2πk·s is reduced mod 2π exactly
     #: (:func:`mode_turns`); beyond, k·s would no longer be formed exactly.
     MAX_MODE = 2**24
 
     def __post_init__(self):
-        if not isinstance(self.coefficients, dict) or not self.coefficients:
+        if not isinstance(self.coefficients, Mapping) or not self.coefficients:
             raise TypeError(f"coefficients must be a non-empty dict {{k: c_k}}, got {self.coefficients!r}")
         clean = {}
         for k, c in self.coefficients.items():
             k = check_int(k, "coefficients key k", minimum=0, maximum=self.MAX_MODE)
             clean[k] = check_real(c, f"coefficients[{k}]")
-        object.__setattr__(self, "coefficients", dict(sorted(clean.items())))
+        object.__setattr__(self, "coefficients", MappingProxyType(dict(sorted(clean.items()))))
+
+    def __reduce__(self):
+        # a mappingproxy does not pickle: rebuild from a plain dict through __init__
+        return (type(self), (dict(self.coefficients),))
+
+    def __eq__(self, other):
+        if type(other) is not type(self):
+            return NotImplemented
+        return dict(self.coefficients) == dict(other.coefficients)
+
+    def __hash__(self):
+        return hash((type(self).__name__, tuple(self.coefficients.items())))
+
+    def __repr__(self):
+        return f"{type(self).__name__}(coefficients={dict(self.coefficients)!r})"
 
     @property
     def modes(self) -> np.ndarray:

@@ -236,7 +236,7 @@ def relative_energy_gap(kernel, X, aux):
     if maximum is None:
         raise ValueError(
             f"relative_energy_gap needs a kernel with a known maximum energy; "
-            f"{type(kernel).__name__} with a sign-changing weight has none"
+            f"{type(kernel).__name__} with a negative or sign-changing weight has none"
         )
     check_finite_result(maximum, "the maximum energy", interaction, "rescaled")
     if not maximum > 0.0:

@@ -16,7 +16,13 @@ type               fields                                          kernel
 ``toeplitz``       ``coefficients`` ``{"k": c_k}``                 :class:`~usaav.kernels.Toeplitz`
 =================  ==============================================  ===========================
 
-Callables (separated weights, phases, gauges) are *evaluated* at the labels;
+Callables (separated weights, phases, gauges) are *evaluated* at the labels,
+one row per particle (row ``i`` is the value at ``aux[i]``, as the browser
+twin reads it); a table must therefore be a function of the labels:
+particles with equal labels carry equal rows, else :func:`from_spec` (and the
+twin) refuse it.  Toeplitz keys are written in canonical decimal (``"0"``,
+``"12"``; not ``"012"``, ``" 1"``, ``"+1"`` or ``"1_0"``), so that each mode
+has one key.
 :func:`from_spec` turns the tables back into kernels through the small
 picklable callables :class:`TabulatedWeight`, :class:`TabulatedPhase` and
 :class:`TabulatedGauge`, which answer at those labels only.  So
@@ -39,11 +45,12 @@ Examples
 from __future__ import annotations
 
 import numbers
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import as_float_array, check_aux, check_int
+from ._validation import as_float_array, check_aux, check_int, check_plane, check_real
 from .kernels import (
     USA,
     DistanceBias,
@@ -64,6 +71,9 @@ __all__ = [
     "from_spec",
     "to_spec",
 ]
+
+#: A Toeplitz key: a non-negative integer in canonical decimal (the browser twin uses the same pattern).
+_CANONICAL_KEY = re.compile(r"0|[1-9][0-9]*")
 
 #: The spec types, in the order of the module table.
 SPEC_TYPES = ("usa", "distance_bias", "separated", "rope", "phase_field", "gauge", "prompts", "toeplitz")
@@ -229,8 +239,8 @@ def _field(spec: dict, name: str):
 def _real(spec: dict, name: str) -> float:
     value = _field(spec, name)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"spec[{name!r}] must be a real number, got {type(value).__name__} {value!r}")
-    return float(value)
+        raise TypeError(f"spec[{name!r}] must be a real number, got {type(value).__name__} {value!r:.60}")
+    return check_real(value, f"spec[{name!r}]")
 
 
 def _table(spec: dict, name: str, shape: tuple) -> np.ndarray:
@@ -238,6 +248,25 @@ def _table(spec: dict, name: str, shape: tuple) -> np.ndarray:
     if values.shape != shape:
         raise ValueError(f"spec[{name!r}] must have shape {shape}, got {values.shape}")
     return values
+
+
+def _check_function_of_labels(table: np.ndarray, aux: np.ndarray, name: str, *, square: bool = False) -> None:
+    """Refuse a per-particle table whose rows differ between particles with the same label.
+
+    The table's row ``i`` belongs to particle ``i``; the kernels look values
+    up by label (:class:`TabulatedWeight` ...), so two particles with one
+    label must carry one row (and, for the ``n x n`` weights, one column).
+    """
+    _, first, inverse = np.unique(aux, return_index=True, return_inverse=True)
+    representative = first[inverse.ravel()]
+    for rows in (table, table.T) if square else (table,):  # the weights: rows, then columns
+        differs = np.any((rows[representative] != rows).reshape(len(aux), -1), axis=1)
+        if np.any(differs):
+            i = int(np.argmax(differs))
+            j = int(representative[i])
+            raise ValueError(
+                f"spec[{name!r}] must be a function of the labels: aux[{j}] = aux[{i}] = {float(aux[i])!r} "
+                f"but {name}[{j}] and {name}[{i}] differ")
 
 
 def from_spec(spec: dict) -> tuple[Kernel, np.ndarray]:
@@ -258,7 +287,7 @@ def from_spec(spec: dict) -> tuple[Kernel, np.ndarray]:
     Examples
     --------
     >>> kernel, aux = from_spec({"type": "toeplitz", "aux": [0.0, 0.5], "coefficients": {"1": 1.0}})
-    >>> kernel.coefficients, aux
+    >>> dict(kernel.coefficients), aux
     ({1: 1.0}, array([0. , 0.5]))
     """
     if not isinstance(spec, dict):
@@ -275,10 +304,16 @@ def from_spec(spec: dict) -> tuple[Kernel, np.ndarray]:
         coefficients = _field(spec, "coefficients")
         if not isinstance(coefficients, dict):
             raise TypeError(f"spec['coefficients'] must be a dict {{'k': c_k}}, got {type(coefficients).__name__}")
-        try:
-            modes = {int(k): c for k, c in coefficients.items()}
-        except ValueError as error:
-            raise ValueError(f"spec['coefficients'] keys must be integers, got {list(coefficients)}") from error
+        for key in coefficients:
+            # canonical decimal only: int() would also read "01", " 1", "+1" and "1_0" (mode 10)
+            if not isinstance(key, str) or not _CANONICAL_KEY.fullmatch(key):
+                raise ValueError(f"spec['coefficients'] keys must be integers k >= 0, got {key!r} (canonical "
+                                 "decimal: '0', '12'; not '01', ' 1', '+1' or '1_0')")
+        modes = {int(k): c for k, c in coefficients.items()}
+        for key, c in coefficients.items():
+            if isinstance(c, bool) or not isinstance(c, numbers.Real):
+                raise TypeError(f"spec['coefficients'][{key!r}] must be a real number, got {type(c).__name__}")
+            check_real(c, f"spec['coefficients'][{key!r}]")
         return Toeplitz(modes), aux
     beta = _real(spec, "beta")
     if kind == "usa":
@@ -286,19 +321,30 @@ def from_spec(spec: dict) -> tuple[Kernel, np.ndarray]:
     if kind == "distance_bias":
         return DistanceBias(beta, _real(spec, "length"), spec.get("profile", "exponential")), aux
     if kind == "separated":
-        return Separated(beta, TabulatedWeight(aux, _table(spec, "weights", (n, n)))), aux
-    plane = tuple(spec.get("plane", (0, 1)))
+        weights = _table(spec, "weights", (n, n))
+        _check_function_of_labels(weights, aux, "weights", square=True)
+        return Separated(beta, TabulatedWeight(aux, weights)), aux
+    plane = check_plane(spec.get("plane", (0, 1)), name="spec['plane']")
     if kind == "rope":
         return RoPE(beta, _real(spec, "theta"), plane), aux
     if kind == "phase_field":
-        return PhaseField(beta, TabulatedPhase(aux, _table(spec, "phases", (n,))), plane), aux
+        phases = _table(spec, "phases", (n,))
+        _check_function_of_labels(phases, aux, "phases")
+        return PhaseField(beta, TabulatedPhase(aux, phases), plane), aux
     gauges = as_float_array(_field(spec, "gauges"), "spec['gauges']")
     if gauges.ndim != 3 or gauges.shape[1] != gauges.shape[2]:
         raise ValueError(f"spec['gauges'] must have shape (m, d, d), got {gauges.shape}")
     if kind == "gauge":
         if len(gauges) != n:
             raise ValueError(f"spec['gauges'] must hold one matrix per label ({n}), got {len(gauges)}")
+        _check_function_of_labels(gauges, aux, "gauges")
         return Gauge(beta, TabulatedGauge(aux, gauges)), aux
     if not np.all(aux == np.round(aux)):
         raise TypeError("spec['aux'] must hold integer prompt ids for 'prompts', got non-integer numbers")
+    # range first, in float: casting 1e300 to int64 would wrap around to a negative id
+    outside = (aux < 0) | (aux >= len(gauges))
+    if outside.any():
+        first = int(np.argmax(outside))
+        raise ValueError(f"spec['aux'] must hold prompt ids in 0..{len(gauges) - 1} (there are {len(gauges)} "
+                         f"gauges), got spec['aux'][{first}] = {float(aux[first])!r}")
     return Prompts(beta, gauges), aux.astype(np.int64)

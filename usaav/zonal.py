@@ -45,6 +45,7 @@ particle code (no particle, no Heun step).
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,6 +56,13 @@ from scipy.special import ive
 from ._validation import as_float_array, check_int, check_positive_scalar
 
 __all__ = ["GOLDEN_ANGLE", "ZonalFlow", "height_velocity", "sample_vmf", "vmf_height_quantile", "zonal_mean_field"]
+
+#: SciPy >= 1.11 shuffles the interpolation nodes (for stable weights) with a
+#: generator that is unseeded unless given: a fixed seed makes the quantiles,
+#: and every result built on them, the same bits in every run.  SciPy 1.10
+#: takes the nodes in order and has no such argument.
+_BARYCENTRIC_SEED = next(({name: 0} for name in ("rng", "random_state")
+                          if name in inspect.signature(BarycentricInterpolator).parameters), {})
 
 #: :math:`\pi(3-\sqrt5)`: consecutive points of a spiral grid turn by this angle (Fibonacci lattice).
 GOLDEN_ANGLE = float(np.pi * (3.0 - np.sqrt(5.0)))
@@ -163,7 +171,8 @@ class ZonalFlow:
         r""":math:`Q_t(u)` at frame ``frame``: the polynomial through the fixed poles and the rings (module docstring)."""
         nodes = np.r_[0.0, self.levels, 1.0]
         values = np.r_[-1.0, self.heights[frame], 1.0]
-        return np.clip(BarycentricInterpolator(nodes, values)(np.asarray(u, dtype=np.float64)), -1.0, 1.0)
+        polynomial = BarycentricInterpolator(nodes, values, **_BARYCENTRIC_SEED)
+        return np.clip(polynomial(np.asarray(u, dtype=np.float64)), -1.0, 1.0)
 
     def points(self, m: int, frame: int) -> np.ndarray:
         r"""An ``m``-point spiral grid of the law at frame ``frame`` (a Fibonacci lattice pushed forward).

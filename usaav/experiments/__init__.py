@@ -18,8 +18,10 @@ run on any :class:`concurrent.futures.Executor` (``executor=``: a process
 pool, a thread pool, a Dask client's ``get_executor()``) and can be kept on
 disk and resumed (``store=PieceStore(directory)``).  A stored piece is reused
 only if it is intact and was computed by the same code: the store keys on
-:func:`library_digest`, a digest of every source file of usaav and of the
-NumPy and SciPy versions (the book's execution cache keys on it too).  The
+:func:`library_digest`, a digest of every source file of usaav (as this
+process loaded them) and of the NumPy and SciPy versions (the book's
+execution cache keys on it too); results are not stored when the files
+changed after ``import usaav`` (:class:`StaleLibraryError`).  The
 numerics here import NumPy and SciPy only; figures live in
 :mod:`usaav.plotting.experiments` and the command line in :mod:`usaav.cli`
 (``usaav reproduce``).
@@ -27,8 +29,14 @@ numerics here import NumPy and SciPy only; figures live in
 
 from ._dask import check_dask_workers
 from ._pieces import Piece, PieceStore, StoredPiece, atomic_writer, make_piece, run_pieces
-from ._provenance import describe_library_change, library_digest, library_fingerprint
-from ._results import ExperimentResult, Verdict, linear_fit, mean_sem, merge_verdicts
+from ._provenance import (
+    StaleLibraryError,
+    check_library_unchanged,
+    describe_library_change,
+    library_digest,
+    library_fingerprint,
+)
+from ._results import ExperimentResult, Verdict, check_verdicts_summary, linear_fit, mean_sem, merge_verdicts
 from .collapse import CollapseResult, collapse_setup, collapse_through_layers
 from .gallery import GalleryResult, gallery_setup, representation_gallery
 from .mean_field import MeanFieldResult, mean_field_convergence
@@ -49,10 +57,13 @@ __all__ = [
     "MetastabilityResult",
     "Piece",
     "PieceStore",
+    "StaleLibraryError",
     "StoredPiece",
     "Verdict",
     "atomic_writer",
     "cap_sample",
+    "check_library_unchanged",
+    "check_verdicts_summary",
     "check_dask_workers",
     "cluster_centres",
     "collapse_setup",

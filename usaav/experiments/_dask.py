@@ -10,7 +10,10 @@ Workers must compute with the same code as the client: the client's store
 stamps every piece with the client's library fingerprint.
 :func:`check_dask_workers` compares the fingerprint of every worker with this
 process's before anything runs (and :func:`~usaav.experiments.run_pieces`
-checks it again for every piece, for workers that join later).
+checks it again for every piece, for workers that join later).  A worker's
+fingerprint is that of the code it imported (at ``import usaav``), not of its
+files now: a worker started before a ``git pull`` is refused by name even
+though its files are current.
 
 Examples
 --------

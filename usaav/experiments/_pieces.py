@@ -44,7 +44,7 @@ from typing import Callable, Iterator, Mapping
 
 import numpy as np
 
-from ._provenance import describe_library_change, library_fingerprint
+from ._provenance import StaleLibraryError, check_library_unchanged, describe_library_change, library_fingerprint
 from ._results import jsonable
 
 __all__ = ["Piece", "PieceStore", "StoredPiece", "atomic_writer", "make_piece", "run_pieces"]
@@ -103,15 +103,32 @@ def atomic_writer(path, mode: str = "wb") -> Iterator:
     path = Path(path)
     handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=_temporary_prefix(path), suffix=".tmp")
     try:
+        if hasattr(os, "fchmod"):  # POSIX
+            os.fchmod(handle, 0o666 & ~_umask())
         with os.fdopen(handle, mode, **({"encoding": "utf-8", "newline": ""} if mode == "w" else {})) as stream:
             yield stream
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as error:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(error, OSError) and error.filename in (None, tmp) and error.errno is not None:
+            # name the file being written (a full disk, a size limit, a directory in its place),
+            # not the temporary file nobody asked for
+            raise OSError(error.errno, error.strerror, str(path)) from error
         raise
+
+
+def _umask() -> int:
+    """This process's umask (Linux tells it in /proc; elsewhere set and restore it at once)."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask
 
 
 def _pid_alive(pid: int) -> bool:
@@ -272,8 +289,17 @@ class PieceStore:
     Attributes
     ----------
     fingerprint : dict
-        The library fingerprint taken when the store was opened; new pieces
-        are stamped with it and old ones compared against it.
+        The fingerprint of the code this process runs (taken at ``import
+        usaav``); new pieces are stamped with it and old ones compared
+        against it.
+
+    Raises
+    ------
+    usaav.experiments.StaleLibraryError
+        On opening the store and before saving a piece, if usaav's files
+        changed on disk after this process imported them (the message names
+        the files and asks for a restart): the results would be those of the
+        old code.
 
     Examples
     --------
@@ -291,7 +317,7 @@ class PieceStore:
     def __init__(self, directory, *, on_recompute: Callable[[StoredPiece], None] | None = None):
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
-        self.fingerprint = library_fingerprint()
+        self.fingerprint = check_library_unchanged()
         self.on_recompute = on_recompute
         remove_dead_temporaries(self.directory)
 
@@ -379,6 +405,8 @@ class PieceStore:
                 raise ValueError(f"array names starting with '__usaav' are reserved, got {key!r}")
             if array.dtype.hasobject:
                 raise TypeError(f"array {key!r} of piece {name!r} has dtype object; pieces hold numeric or string arrays")
+        # the record says which code computed the arrays: it must still be the code on disk
+        check_library_unchanged()
         record = {
             "format": RECORD_FORMAT,
             "piece": name,
@@ -407,13 +435,25 @@ class PieceStore:
 # Running pieces
 # --------------------------------------------------------------------------
 
-def _compute(function: Callable[..., PieceResult], kwargs: Mapping) -> tuple[dict, PieceResult]:
-    """Run one piece where the executor puts it; return the fingerprint of the library there too.
+def _worker_name() -> str:
+    """Who computes here: a Dask worker's address, else the process id and host."""
+    import sys
 
-    The arguments travel positionally: an executor's own keywords (Dask's
+    if "distributed" in sys.modules:
+        with contextlib.suppress(Exception):  # ValueError outside a Dask worker
+            return f"Dask worker {sys.modules['distributed'].get_worker().address}"
+    return f"process {os.getpid()} on {socket.gethostname()}"
+
+
+def _compute(function: Callable[..., PieceResult], kwargs: Mapping) -> tuple[dict, PieceResult]:
+    """Run one piece where the executor puts it; return the fingerprint of the code that ran it too.
+
+    The fingerprint is the worker's import-time one (the code it runs, not
+    its files now), with the worker's name under ``"worker"``.  The
+    arguments travel positionally: an executor's own keywords (Dask's
     ``key``, ``workers``, ``priority`` ...) can never capture a piece argument.
     """
-    return library_fingerprint(), function(**kwargs)
+    return {**library_fingerprint(), "worker": _worker_name()}, function(**kwargs)
 
 
 def _as_arrays(piece: Piece, value) -> PieceResult:
@@ -485,16 +525,19 @@ def run_pieces(
             finish(piece, piece.function(**piece.kwargs))
     elif todo:
         here = store.fingerprint if store is not None else library_fingerprint()
+        if store is not None:
+            check_library_unchanged()  # before any computing: a stale client would store nothing
         futures = {executor.submit(_compute, piece.function, dict(piece.kwargs)): piece for piece in todo}
         try:
             for future in concurrent.futures.as_completed(futures):
                 piece = futures[future]
                 there, value = future.result()
                 if there["digest"] != here["digest"]:
-                    raise RuntimeError(
-                        f"piece {piece.name} was computed by a worker running a different usaav "
-                        f"({describe_library_change(here, there)}); install the same usaav, NumPy "
-                        f"and SciPy everywhere, or rerun after the source files stop changing")
+                    raise StaleLibraryError(
+                        f"piece {piece.name} was computed by {there.get('worker', 'a worker')}, which runs "
+                        f"a different usaav ({describe_library_change(here, there)}); its result is not "
+                        "stored. Restart that worker (it may have imported usaav before the files "
+                        "changed) or install the same usaav, NumPy and SciPy everywhere")
                 finish(piece, value)
         except BaseException:
             for future in futures:

@@ -10,6 +10,14 @@ floating-point results may change between releases.
 mismatch can say *which* file changed); :func:`library_digest` condenses it
 to one string.  The experiment piece store and the book's execution cache
 both key on :func:`library_digest`, so neither serves results of older code.
+
+The fingerprint describes the code this process *runs*: the source files as
+they were at ``import usaav`` (:mod:`usaav._source`), not as they are on
+disk when asked.  A process whose files changed after it imported usaav (a
+notebook session across a ``git pull``, a Dask worker started before it)
+still computes with the old code; :func:`check_library_unchanged` compares
+the loaded code with the disk and refuses to store such results, naming the
+changed files and asking for a restart.
 """
 
 from __future__ import annotations
@@ -18,21 +26,26 @@ import hashlib
 import json
 from pathlib import Path
 
-__all__ = ["describe_library_change", "library_digest", "library_fingerprint"]
+from .. import _source
 
-#: Hex digits kept of each file's SHA-256 (48 bits: a collision by accident is out of reach).
-_FILE_DIGITS = 12
+__all__ = [
+    "StaleLibraryError",
+    "check_library_unchanged",
+    "describe_library_change",
+    "library_digest",
+    "library_fingerprint",
+]
+
+
+class StaleLibraryError(RuntimeError):
+    """The usaav source files changed on disk after this process (or a worker) imported them."""
 
 
 def _package_directory(package_dir) -> Path:
-    if package_dir is not None:
-        path = Path(package_dir)
-        if not (path / "__init__.py").is_file():
-            raise ValueError(f"package_dir must be a Python package directory (with __init__.py), got {str(path)!r}")
-        return path
-    from .. import __file__ as init_file
-
-    return Path(init_file).resolve().parent
+    path = Path(package_dir)
+    if not (path / "__init__.py").is_file():
+        raise ValueError(f"package_dir must be a Python package directory (with __init__.py), got {str(path)!r}")
+    return path
 
 
 def library_fingerprint(package_dir=None) -> dict:
@@ -41,7 +54,10 @@ def library_fingerprint(package_dir=None) -> dict:
     Parameters
     ----------
     package_dir : str or Path, optional
-        The ``usaav`` package directory to describe; default: the one imported.
+        The ``usaav`` package directory to describe, as its files are on disk
+        now; default: the code this process runs, that is the imported
+        package's files as they were at ``import usaav`` (compare with
+        :func:`check_library_unchanged`).
 
     Returns
     -------
@@ -60,13 +76,10 @@ def library_fingerprint(package_dir=None) -> dict:
     import numpy
     import scipy
 
-    root = _package_directory(package_dir)
-    files = {}
-    for path in sorted(root.rglob("*.py")):
-        if "__pycache__" in path.parts:
-            continue
-        relative = (Path(root.name) / path.relative_to(root)).as_posix()
-        files[relative] = hashlib.sha256(path.read_bytes()).hexdigest()[:_FILE_DIGITS]
+    if package_dir is None:
+        files = dict(_source.LOADED)
+    else:
+        files = _source.source_hashes(_package_directory(package_dir))
     fingerprint = {"files": files, "numpy": numpy.__version__, "scipy": scipy.__version__}
     text = json.dumps(fingerprint, sort_keys=True)
     fingerprint["digest"] = hashlib.sha256(text.encode()).hexdigest()
@@ -87,6 +100,37 @@ def library_digest(package_dir=None) -> str:
     64
     """
     return library_fingerprint(package_dir)["digest"]
+
+
+def check_library_unchanged(what: str = "this process") -> dict:
+    """Raise :class:`StaleLibraryError` if usaav's files on disk differ from the code this process loaded.
+
+    Called before a result is stored: results of the loaded (older) code
+    must not be stamped with, or mistaken for, those of the files on disk.
+
+    Parameters
+    ----------
+    what : str
+        Who runs the stale code, for the message ("this process", "Dask worker tcp://...").
+
+    Returns
+    -------
+    dict
+        The fingerprint of the loaded code (:func:`library_fingerprint`).
+
+    Raises
+    ------
+    StaleLibraryError
+        Naming the files that changed since ``import usaav`` and saying to restart.
+    """
+    loaded = library_fingerprint()
+    on_disk = library_fingerprint(_source.PACKAGE_DIRECTORY)
+    if on_disk["digest"] != loaded["digest"]:
+        raise StaleLibraryError(
+            f"the usaav source files changed after {what} imported usaav "
+            f"({describe_library_change(loaded, on_disk)} on disk); {what} still runs the old code, "
+            "so its results are not stored: restart it (a notebook: restart the kernel) and run again")
+    return loaded
 
 
 def describe_library_change(old: dict, new: dict, limit: int = 3) -> str:

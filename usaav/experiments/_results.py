@@ -25,7 +25,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ExperimentResult", "Verdict", "jsonable", "linear_fit", "mean_sem", "merge_verdicts"]
+__all__ = [
+    "ExperimentResult",
+    "Verdict",
+    "check_verdicts_summary",
+    "jsonable",
+    "linear_fit",
+    "mean_sem",
+    "merge_verdicts",
+]
 
 _RELATIONS = {
     "<": lambda v, t: v < t,
@@ -110,6 +118,80 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+#: The fields of one stored verdict (:meth:`Verdict.to_dict`) and the JSON types each may hold.
+_VERDICT_FIELDS = {
+    "experiment": (str,),
+    "name": (str,),
+    "value": (int, float, type(None)),
+    "threshold": (int, float, type(None)),
+    "relation": (str,),
+    "passed": (bool,),
+    "reference": (str,),
+}
+
+
+def _json_kind(value) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null",
+            int: "a number", float: "a number"}.get(type(value), type(value).__name__)
+
+
+def check_verdicts_summary(summary) -> None:
+    """Raise ValueError unless ``summary`` has the layout :func:`merge_verdicts` writes.
+
+    The file ``verdicts.json`` may have been edited by hand: every experiment
+    entry must be an object whose ``"verdicts"`` is a list of verdicts with
+    the fields of :class:`Verdict`, each of its JSON type (``"passed"`` a
+    boolean, not the string ``"false"``), numbers finite or ``null``, the
+    relation one of ``< <= > >= ==``.
+
+    Raises
+    ------
+    ValueError
+        Naming the first wrong place (``experiments.gallery: expected an object, got a number``).
+
+    Examples
+    --------
+    >>> check_verdicts_summary(merge_verdicts(None, "a", [Verdict.check("a", "gap", 0.0, "<", 1.0)]))
+    >>> check_verdicts_summary({"experiments": {"gallery": 5}})
+    Traceback (most recent call last):
+    ...
+    ValueError: experiments.gallery: expected an object, got a number
+    """
+    if not isinstance(summary, dict):
+        raise ValueError(f"the file: expected an object, got {_json_kind(summary)}")
+    experiments = summary.get("experiments", {})
+    if not isinstance(experiments, dict):
+        raise ValueError(f"experiments: expected an object, got {_json_kind(experiments)}")
+    for name, entry in experiments.items():
+        where = f"experiments.{name}"
+        if not isinstance(entry, dict):
+            raise ValueError(f"{where}: expected an object, got {_json_kind(entry)}")
+        if not isinstance(entry.get("quick", False), bool):
+            raise ValueError(f"{where}.quick: expected a boolean, got {_json_kind(entry['quick'])}")
+        verdicts = entry.get("verdicts")
+        if not isinstance(verdicts, list):
+            raise ValueError(f"{where}.verdicts: expected a list, got {_json_kind(verdicts)}")
+        for index, verdict in enumerate(verdicts):
+            here = f"{where}.verdicts[{index}]"
+            if not isinstance(verdict, dict):
+                raise ValueError(f"{here}: expected an object, got {_json_kind(verdict)}")
+            for key, kinds in _VERDICT_FIELDS.items():
+                if key not in verdict:
+                    raise ValueError(f"{here}: the field {key!r} is missing")
+                value = verdict[key]
+                # bool is an int in Python: a number field must not hold true/false
+                if not isinstance(value, kinds) or (bool not in kinds and isinstance(value, bool)):
+                    raise ValueError(f"{here}.{key}: expected {_json_kind(kinds[0]())}, got {_json_kind(value)}")
+                if isinstance(value, float) and not math.isfinite(value):
+                    raise ValueError(f"{here}.{key}: expected a finite number or null, got {value}")
+            if verdict["relation"] not in _RELATIONS:
+                raise ValueError(f"{here}.relation: expected one of {' '.join(_RELATIONS)}, got {verdict['relation']!r}")
+    try:
+        json.dumps(experiments, allow_nan=False)
+    except ValueError as error:  # a NaN or infinity among the run's facts
+        raise ValueError(f"experiments: {error}") from None
+
+
 def merge_verdicts(summary: dict | None, experiment: str, verdicts: list[Verdict], **run) -> dict:
     """``summary`` with the verdicts of ``experiment`` replaced by ``verdicts``; other experiments kept.
 
@@ -124,6 +206,12 @@ def merge_verdicts(summary: dict | None, experiment: str, verdicts: list[Verdict
     **run
         Facts about the run kept with its verdicts (``quick=True``,
         ``usaav_version=...``, ``library_digest=...``).
+
+    Raises
+    ------
+    ValueError
+        When ``summary`` is not of the layout this function writes
+        (:func:`check_verdicts_summary`).
 
     Returns
     -------
@@ -141,6 +229,8 @@ def merge_verdicts(summary: dict | None, experiment: str, verdicts: list[Verdict
     >>> sorted(s["experiments"]), s["passed"], s["failed"], s["quick"]
     (['a', 'b'], 3, 0, False)
     """
+    if summary is not None:
+        check_verdicts_summary(summary)
     experiments = dict((summary or {}).get("experiments") or {})
     entries = [v.to_dict() for v in verdicts]
     failed = sum(not entry["passed"] for entry in entries)

@@ -354,6 +354,46 @@ export function modeTurns(s, k) {
   return turns - Math.floor(turns);
 }
 
+// Largest relative asymmetry of separated weights, as usaav.kernels.SYMMETRY_RTOL (the tiled
+// sums use one triangle of the pairs: an asymmetric table would be silently symmetrised).
+const SYMMETRY_RTOL = 1e-12;
+// Highest Toeplitz mode, as usaav.kernels.Toeplitz.MAX_MODE: up to it the phase 2π{k·s} is
+// reduced exactly (modeTurns); beyond, k·s would no longer be formed exactly.
+const MAX_MODE = 2 ** 24;
+// A Toeplitz key in canonical decimal, one key per mode (the library reads the same pattern).
+const CANONICAL_KEY = /^(0|[1-9][0-9]*)$/;
+
+/**
+ * Refuse a per-particle table whose rows differ between particles with the same label.
+ *
+ * Row i of `table` (width entries) belongs to particle i; the library looks
+ * the values up by label, so particles with one label must carry one row
+ * (and, for the n × n weights, `square`, one column) — else the two would
+ * compute different forces from the same spec.
+ */
+function checkFunctionOfLabels(table, aux, n, width, field, square = false) {
+  const firstOf = new Map();
+  const representative = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    if (!firstOf.has(aux[i])) firstOf.set(aux[i], i);
+    representative[i] = firstOf.get(aux[i]);
+  }
+  const refuse = (i, j) => {
+    throw new RangeError(
+      `spec.${field} must be a function of the labels: aux[${j}] = aux[${i}] = ${aux[i]} but ${field}[${j}] and ${field}[${i}] differ`,
+    );
+  };
+  for (let i = 0; i < n; i++) {
+    const j = representative[i];
+    for (let c = 0; c < width && j !== i; c++) if (table[i * width + c] !== table[j * width + c]) refuse(i, j);
+  }
+  if (!square) return;
+  for (let i = 0; i < n; i++) {
+    const j = representative[i];
+    for (let r = 0; r < n && j !== i; r++) if (table[r * n + i] !== table[r * n + j]) refuse(i, j);
+  }
+}
+
 function toeplitzInteraction(spec, n, d, aux) {
   const coefficients = spec.coefficients;
   if (coefficients === null || typeof coefficients !== "object" || Array.isArray(coefficients)) {
@@ -362,9 +402,12 @@ function toeplitzInteraction(spec, n, d, aux) {
   const entries = Object.entries(coefficients)
     .map(([key, value]) => {
       const k = Number(key);
-      if (!/^\d+$/.test(key.trim()) || !Number.isSafeInteger(k)) {
-        throw new RangeError(`spec.coefficients keys must be integers k >= 0, got "${key}"`);
+      if (!CANONICAL_KEY.test(key)) {
+        throw new RangeError(
+          `spec.coefficients keys must be integers k >= 0, got "${key}" (canonical decimal: "0", "12"; not "01", " 1", "+1" or "1_0")`,
+        );
       }
+      if (k > MAX_MODE) throw new RangeError(`spec.coefficients keys must be integers k <= ${MAX_MODE}, got ${key}`);
       if (typeof value !== "number" || !Number.isFinite(value)) {
         throw new TypeError(`spec.coefficients["${key}"] must be a finite number, got ${describeValue(value)}`);
       }
@@ -487,14 +530,17 @@ export function bindKernel(spec, n, d) {
     }
     case "separated": {
       const weights = specTable(spec.weights, [n, n], "weights");
+      checkFunctionOfLabels(weights, aux, n, n, "weights", true);
       let smallest = Infinity;
       let total = 0;
+      let largest = 0;
+      for (let k = 0; k < n * n; k++) largest = Math.max(largest, Math.abs(weights[k]));
       for (let i = 0; i < n; i++) {
         for (let j = 0; j < n; j++) {
           const w = weights[i * n + j];
           const mirror = weights[j * n + i];
-          // The tolerance of np.allclose, which the library uses for the same check.
-          if (Math.abs(w - mirror) > 1e-8 + 1e-5 * Math.abs(mirror)) {
+          // The library's rule (usaav.kernels.SYMMETRY_RTOL): relative 1e-12, floored at the largest |w|.
+          if (Math.abs(w - mirror) > SYMMETRY_RTOL * Math.max(Math.abs(w), Math.abs(mirror), largest)) {
             throw new RangeError(`spec.weights must be symmetric; weights[${i}][${j}] = ${w} but weights[${j}][${i}] = ${mirror}`);
           }
           smallest = Math.min(smallest, w);
@@ -512,10 +558,12 @@ export function bindKernel(spec, n, d) {
     case "phase_field": {
       checkPositions(aux, spec.type);
       const phases = specTable(spec.phases, [n], "phases");
+      checkFunctionOfLabels(phases, aux, n, 1, "phases");
       return exponentialInteraction({ ...common, frame: planeFrame(phases, specPlane(spec, d), n, d), maximum: n * n });
     }
     case "gauge": {
       const gauges = checkOrthogonal(specTable(spec.gauges, [n, d, d], "gauges"), n, d, "gauges");
+      checkFunctionOfLabels(gauges, aux, n, d * d, "gauges");
       return exponentialInteraction({ ...common, frame: matrixFrame(gauges, null, n, d), maximum: n * n });
     }
     case "prompts": {
