@@ -51,6 +51,7 @@ THEOREMS = "tests/test_theorems.py"
 DYNAMICS = "tests/test_dynamics.py"
 ERRORS = "tests/test_errors.py"
 MEMORY = "tests/test_memory.py"
+EXERCISES = "tests/test_exercises.py"
 
 MUTATIONS = [
     # MODEL.md §1: R_φ e_i = cos φ e_i + sin φ e_j -- the matrix and the O(n) shortcut.
@@ -149,6 +150,19 @@ MUTATIONS = [
     Mutation("raw-clock Heun warning threshold 1e3", "usaav/dynamics.py", "RAW_STEP_LIMIT = 2.0\n", "RAW_STEP_LIMIT = 1e3\n",
              (ERRORS,)),
     Mutation("memory guard off", "usaav/dynamics.py", "    if needed > max_bytes:\n", "    if False:\n", (ERRORS,)),
+    # The self-checks that grade (issue 17 item 2): each part of the guard, and the new diagnoses.
+    Mutation("self-check guard blind to stack and heap inspection", "usaav/exercises/guard.py",
+             "    if event in _INSPECTING or", "    if False and event in _INSPECTING or", (EXERCISES,)),
+    Mutation("self-check guard allows every library call", "usaav/exercises/guard.py",
+             "known = (not self.policy.allowed(code)) if", "known = False if", (EXERCISES,)),
+    Mutation("self-check guard does not follow threads", "usaav/exercises/guard.py",
+             "        threading.setprofile(self._thread_hook)\n", "", (EXERCISES,)),
+    Mutation("merger-time check accepts a closed form", "usaav/exercises/metastability.py",
+             "if time < SIMULATED_FRACTION * out]", "if time < 0.0 * out]", (EXERCISES,)),
+    Mutation("self-check accepts complex output", "usaav/exercises/checking.py",
+             "    if np.iscomplexobj(value):\n", "    if False:\n", (EXERCISES,)),
+    Mutation("self-check calls a zero answer a multiple", "usaav/exercises/checking.py",
+             "    if all(c == 0.0 and not np.any(found[i]) for c, i in known):\n", "    if False:\n", (EXERCISES,)),
 ]
 
 

@@ -543,3 +543,218 @@ def test_the_module_imports_no_plotting_library():
     code = "import sys, usaav.exercises; print(any(m.split('.')[0] in ('matplotlib', 'ipywidgets') for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+# --------------------------------------------------------------------------
+# Self-checks that grade: a function that fetches the answer is refused
+# --------------------------------------------------------------------------
+
+
+def _separated_velocity(M, W, beta):
+    """The reduced velocity fetched from the library: each centre as a cluster of one, weights W as the table."""
+    def weight(a, b):
+        return W[np.ix_(a.astype(int), b.astype(int))] * len(M)
+
+    return usaav.velocity(usaav.kernels.Separated(beta, weight), M, np.arange(len(M)))
+
+
+#: For each check, a function that returns the right answer by calling the library's own implementation.
+LIBRARY_CALLS = [
+    (exercises.check_velocity, lambda X, b: usaav.velocity(usaav.kernels.USA(b), X, None)),
+    (exercises.check_collapse_gap, lambda X: usaav.collapse_gap(X)),
+    (exercises.check_energy, lambda X, b: usaav.energy(usaav.kernels.USA(b), X, None)),
+    (exercises.check_rope_velocity, lambda X, s, b, th: usaav.velocity(usaav.kernels.RoPE(b, th), X, s)),
+    (exercises.check_rope_maximizer, lambda v, th, s: usaav.maximizers.rope(v, th, s)),
+    (exercises.check_quantile_phase, lambda s, a: -usaav.maximizers.realize_on_orbit(a)(s)),
+    (exercises.check_householder_gauge, lambda v, t: usaav.maximizers.gauge_for_targets(v, t[None])[0]),
+    (exercises.check_prompt_maximizer, lambda v, G, ids: usaav.maximizers.gauge(v, G)[ids]),
+    (exercises.check_toeplitz_mode,
+     lambda c: max({**usaav.kernels.Toeplitz(c).fourier(), 99: 0.0}.items(), key=lambda kv: kv[1])[0]),
+    (exercises.check_toeplitz_bound, lambda c, s: np.linalg.eigvalsh(
+        usaav.kernels.Toeplitz(c).profile(np.subtract.outer(s, s))).max() / (2 * len(s))),
+    (exercises.check_heun_step, lambda V, X, h: usaav.integrate.heun_step(V, X, h)),
+    (exercises.check_gauge_gap, lambda X, s, th: usaav.gauge_gap(usaav.kernels.RoPE(1.0, th), X, s)),
+    (exercises.check_first_merger_time, lambda b, g: usaav.experiments.reduced_merger_time(b, g, 0.1)),
+    (exercises.check_reduced_velocity, _separated_velocity),
+]
+
+
+def test_every_check_has_a_library_call_cheat():
+    assert {check for check, _ in LIBRARY_CALLS} == {check for check, _ in RIGHT}
+
+
+@pytest.mark.parametrize("check, cheat", LIBRARY_CALLS, ids=[check.__name__ for check, _ in LIBRARY_CALLS])
+def test_a_function_that_calls_the_library_is_refused_and_told_why(check, cheat):
+    result = check(cheat)
+    assert not result.passed
+    assert result.diagnosis == "library_call", result.message
+    assert "library's own code" in result.message and "yourself" in result.message
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # the refused call, in the thread
+@pytest.mark.parametrize("check, cheat", LIBRARY_CALLS, ids=[check.__name__ for check, _ in LIBRARY_CALLS])
+def test_a_library_call_from_a_thread_is_refused_too(check, cheat):
+    import threading
+
+    def in_a_thread(*args):
+        box = []
+        worker = threading.Thread(target=lambda: box.append(cheat(*args)))
+        worker.start()
+        worker.join()
+        return box[0] if box else None
+
+    assert check(in_a_thread).diagnosis == "library_call"
+
+
+def _truth_from_the_stack(*args):
+    """Walk up the call stack to the checker's frame and read the right answer it computed."""
+    import sys
+
+    frame = sys._getframe(1)
+    while frame is not None:
+        trial = frame.f_locals.get("trial")
+        if trial is not None and hasattr(trial, "truth"):
+            return trial.truth
+        frame = frame.f_back
+    return None
+
+
+def _truth_from_a_traceback(*args):
+    try:
+        raise RuntimeError
+    except RuntimeError as error:
+        frame = error.__traceback__.tb_frame
+    while frame is not None:
+        trial = frame.f_locals.get("trial")
+        if trial is not None and hasattr(trial, "truth"):
+            return trial.truth
+        frame = frame.f_back
+    return None
+
+
+def _truth_from_the_heap(*args):
+    """Search the garbage collector's objects for the checker's trial holding these very arguments."""
+    import gc
+
+    for thing in gc.get_objects():
+        if type(thing).__name__ == "Trial" and len(thing.args) == len(args):
+            if all(np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b for a, b in zip(thing.args, args)):
+                return thing.truth
+    return None
+
+
+def _profiler_switched_off(check):
+    """Switch the checker's watch off, call the library, switch it back on."""
+    cheat = dict(LIBRARY_CALLS)[check]
+
+    def sneaky(*args):
+        import sys
+
+        watch = sys.getprofile()
+        sys.setprofile(None)
+        try:
+            return cheat(*args)
+        finally:
+            sys.setprofile(watch)
+
+    return sneaky
+
+
+INSPECTIONS = {"stack": lambda check: _truth_from_the_stack, "traceback": lambda check: _truth_from_a_traceback,
+               "heap": lambda check: _truth_from_the_heap, "profiler_off": _profiler_switched_off}
+
+
+@pytest.mark.parametrize("how", list(INSPECTIONS))
+@pytest.mark.parametrize("check", [check for check, _ in RIGHT], ids=lambda c: c.__name__)
+def test_a_function_that_looks_into_the_checker_is_refused(check, how):
+    result = check(INSPECTIONS[how](check))
+    assert not result.passed
+    assert result.diagnosis == "inspects_checker", result.message
+    assert "computes its answer from its arguments" in result.message
+
+
+def test_the_stack_cheat_would_pass_an_unguarded_check(monkeypatch):
+    """The cheats above are real: with the guard's audit hook silenced, reading the stack passes."""
+    from usaav.exercises import guard
+
+    monkeypatch.setattr(guard, "_INSPECTING", frozenset())
+    monkeypatch.setattr(guard, "_FRAME_ATTRIBUTES", frozenset())
+    assert exercises.check_velocity(_truth_from_the_stack)
+    assert exercises.check_collapse_gap(_truth_from_the_heap)
+
+
+def test_the_library_call_would_pass_an_unguarded_check(monkeypatch):
+    from usaav.exercises import guard
+
+    monkeypatch.setattr(guard, "library_file", lambda filename: False)
+    assert exercises.check_velocity(dict(LIBRARY_CALLS)[exercises.check_velocity])
+
+
+def test_the_merger_time_must_be_measured_not_integrated():
+    """The closed form, integrated by hand without the library, is right but is not a measurement."""
+    from scipy.integrate import quad
+
+    def integral(beta, gap_angle):
+        return quad(lambda a: math.exp(beta * (1 - math.cos(a))) / math.sin(a), 0.1, gap_angle)[0]
+
+    for shortcut in (integral, reduced_T1):
+        result = exercises.check_first_merger_time(shortcut)
+        assert result.diagnosis == "closed_form", result.message
+        assert "not measured" in result.message
+
+
+def test_the_heun_step_may_call_the_field_and_the_sphere_helpers():
+    def with_helpers(field, X, h):
+        k1 = field(X)
+        k2 = field(usaav.normalize(X + h * k1))
+        return usaav.normalize(X + 0.5 * h * (k1 + k2))
+
+    assert exercises.check_heun_step(with_helpers)
+
+
+def test_the_guard_leaves_no_profiler_behind():
+    import sys
+    import threading
+
+    before = sys.getprofile(), threading.getprofile()
+    exercises.check_velocity(loop_velocity)
+    exercises.check_velocity(_truth_from_the_stack)
+    assert (sys.getprofile(), threading.getprofile()) == before
+
+
+# --------------------------------------------------------------------------
+# Messages that say what is wrong
+# --------------------------------------------------------------------------
+
+
+def test_an_all_zero_velocity_is_told_it_is_zero_not_a_multiple():
+    result = exercises.check_velocity(lambda X, b: np.zeros_like(X))
+    assert result.diagnosis == "zero", result.message
+    assert "times the right one" not in result.message
+
+
+def test_complex_output_is_refused_not_truncated():
+    result = exercises.check_velocity(lambda X, b: loop_velocity(X, b) + 0j)
+    assert result.diagnosis == "complex", result.message
+    assert "complex" in result.message
+
+
+def test_a_broken_rotation_is_not_reported_as_a_missing_projection():
+    result = exercises.check_rope_velocity(ROPE_VELOCITY_MISTAKES["not_tangent"])
+    assert result.diagnosis == "not_tangent"
+    assert "not the missing projection" in result.message and "rotations" in result.message
+
+
+def test_a_direct_rope_solution_is_not_praised_as_a_gauge_frame_computation():
+    def direct(X, s, beta, theta):
+        """RoPE's kernel in the content frame: e^{β⟨x_i, R_{θ(s_j − s_i)} x_j⟩} (no gauge frame)."""
+        n = len(X)
+        V = np.zeros_like(X)
+        for i in range(n):
+            pulled = rotate12(X, theta * (s - s[i]))
+            V[i] = (np.exp(beta * pulled @ X[i]) @ pulled) / n
+        return tangent(X, V)
+
+    result = exercises.check_rope_velocity(direct)
+    assert result.passed, result.message
+    assert "gauge-frame computation" not in result.message and "Whichever way" in result.message

@@ -77,12 +77,12 @@ class Policy:
         ``allowed(code) -> bool`` for library code objects the function may
         call; whatever such code calls in turn is allowed too.
     reference : str
-        What the forbidden code computes, for the message ("the library's
-        velocity").
+        What the forbidden code is, appended to the message
+        (``", the reduced flow's prediction itself"``); empty by default.
     """
 
     allowed: Callable[[CodeType], bool]
-    reference: str = "the library's own implementation"
+    reference: str = ""
 
 
 def _geometry_only(code: CodeType) -> bool:
@@ -182,9 +182,9 @@ class Guard:
                 name = getattr(code, "co_qualname", code.co_name)
                 module = os.path.relpath(code.co_filename, os.path.dirname(LIBRARY_DIR))
                 self.breach("library_call",
-                            f"Your function calls the library's own code ({name} in {module}); "
-                            f"it computes the answer with {self.policy.reference}. The exercise asks you to "
-                            "write the computation yourself, so the check does not accept that.")
+                            f"Your function calls the library's own code ({name} in {module}){self.policy.reference} "
+                            "instead of computing the answer itself. The exercise asks you to write the computation "
+                            "yourself, so the check does not accept that.")
         elif event == "return":
             ident = threading.get_ident()
             if self._passed.get(ident) is frame:

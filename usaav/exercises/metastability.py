@@ -43,7 +43,7 @@ def _simulation_allowed(code) -> bool:
     return code in _SET_UP or not code.co_filename.startswith(_THEORY_FILES)
 
 
-MERGER_POLICY = Policy(_simulation_allowed, "the reduced flow of the library (the prediction itself)")
+MERGER_POLICY = Policy(_simulation_allowed, ", the theory the check compares with,")
 
 
 def check_first_merger_time(my_T1: Callable) -> CheckResult:
