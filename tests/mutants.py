@@ -163,6 +163,14 @@ MUTATIONS = [
              "    if np.iscomplexobj(value):\n", "    if False:\n", (EXERCISES,)),
     Mutation("self-check calls a zero answer a multiple", "usaav/exercises/checking.py",
              "    if all(c == 0.0 and not np.any(found[i]) for c, i in known):\n", "    if False:\n", (EXERCISES,)),
+    Mutation("two-token rate read with the wrong sign", "usaav/exercises/collapse.py",
+             "return -float(V[0] @ X[1] + X[0] @ V[1]) / math.sin(phi)",
+             "return float(V[0] @ X[1] + X[0] @ V[1]) / math.sin(phi)", (EXERCISES,)),
+    Mutation("circulant spectrum off the grid", "usaav/exercises/toeplitz.py",
+             "_spectrum(c, np.arange(n) / n)", "_spectrum(c, np.arange(n) / (n + 1))", (EXERCISES,)),
+    Mutation("contraction rates: one-sided difference", "usaav/exercises/metastability.py",
+             "rates.append(-float(direction @ (ahead - behind)) / (2 * h))",
+             "rates.append(-float(direction @ (ahead - behind)) / h)", (EXERCISES,)),
 ]
 
 

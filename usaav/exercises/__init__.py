@@ -102,13 +102,16 @@ business.
 
 from .catalogue import EXERCISES, PAPER_EXERCISES, Exercise, PaperExercise, every_exercise
 from .checking import CheckResult
-from .collapse import check_collapse_gap, check_velocity
-from .framework import check_energy, check_rope_velocity
-from .metastability import MERGER_TOLERANCE, check_first_merger_time, check_reduced_velocity
-from .positional import check_quantile_phase, check_rope_maximizer
-from .prompts import check_householder_gauge, check_prompt_maximizer
-from .simulation import check_gauge_gap, check_heun_step
-from .toeplitz import check_toeplitz_bound, check_toeplitz_mode
+from .collapse import check_collapse_gap, check_energy_gradient, check_two_token_rate, check_velocity
+from .framework import check_energy, check_energy_rate, check_gauge_energy, check_rope_velocity
+from .metastability import (MERGER_TOLERANCE, check_contraction_rates, check_first_merger_time,
+                            check_laplace_merger_time, check_merger_rate, check_reduced_velocity)
+from .positional import (check_circle_energy_gap, check_latitude_gap, check_quantile_phase, check_rope_energy,
+                         check_rope_maximizer)
+from .prompts import check_cluster_count, check_householder_gauge, check_prompt_maximizer
+from .simulation import check_gauge_gap, check_heun_step, check_random_angle_gap, check_standard_error
+from .toeplitz import (check_circulant_spectrum, check_ring_eigenvalue, check_toeplitz_bound, check_toeplitz_mode,
+                       check_two_mode_energy)
 
 __all__ = [
     "EXERCISES",
@@ -117,19 +120,35 @@ __all__ = [
     "CheckResult",
     "Exercise",
     "PaperExercise",
+    "check_circle_energy_gap",
+    "check_circulant_spectrum",
+    "check_cluster_count",
     "check_collapse_gap",
+    "check_contraction_rates",
     "check_energy",
+    "check_energy_gradient",
+    "check_energy_rate",
     "check_first_merger_time",
+    "check_gauge_energy",
     "check_gauge_gap",
     "check_heun_step",
     "check_householder_gauge",
+    "check_laplace_merger_time",
+    "check_latitude_gap",
+    "check_merger_rate",
     "check_prompt_maximizer",
     "check_quantile_phase",
+    "check_random_angle_gap",
     "check_reduced_velocity",
+    "check_ring_eigenvalue",
+    "check_rope_energy",
     "check_rope_maximizer",
     "check_rope_velocity",
+    "check_standard_error",
     "check_toeplitz_bound",
     "check_toeplitz_mode",
+    "check_two_mode_energy",
+    "check_two_token_rate",
     "check_velocity",
     "every_exercise",
 ]

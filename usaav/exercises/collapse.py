@@ -13,7 +13,7 @@ from ..observables import collapse_gap
 from ..sphere import normalize, project_tangent, uniform_sphere
 from .checking import CheckResult, ComparisonCheck, Factor, Mistake, Trial
 
-__all__ = ["check_collapse_gap", "check_velocity"]
+__all__ = ["check_collapse_gap", "check_energy_gradient", "check_two_token_rate", "check_velocity"]
 
 
 def _velocity_trials(rng) -> list:
@@ -184,3 +184,119 @@ def check_collapse_gap(my_gap: Callable, seed: int = 0) -> CheckResult:
         ``distances_not_squared``, ``factor_n``, ``constant_factor``, ``mismatch``.
     """
     return COLLAPSE_GAP.run(my_gap, seed, "my_gap")
+
+
+def _gradient_trials(rng) -> list:
+    trials = []
+    for n, d, beta in ((4, 3, 1.0), (9, 2, 2.0), (15, 4, 0.5)):
+        X = uniform_sphere(n, d, rng)
+        # the Euclidean gradient of E_n in x_i is v_i / n (chapter 1, exercise "The energy ceiling", part 1)
+        trials.append(Trial((X, beta), f"X of shape ({n}, {d}), beta = {beta:g}",
+                            np.exp(beta * X @ X.T) @ X / n ** 2))
+    return trials
+
+
+ENERGY_GRADIENT = ComparisonCheck(
+    name="check_energy_gradient",
+    trials=_gradient_trials,
+    shape=lambda t: t.args[0].shape,
+    success=("Your gradient is ∇_{x_i} E_n = v_i/n on three random clouds: the flow is n times the gradient "
+             "of the energy along the sphere."),
+    mistakes=(
+        Mistake("projected", "You projected onto the tangent plane: the exercise asks for the Euclidean gradient "
+                             "∇_{x_i} E_n, before any projection.",
+                lambda t: project_tangent(t.args[0], t.truth)),
+    ),
+    factors=(
+        Factor("velocity_not_gradient", "Off by a factor n: that is v_i, the attention average; the gradient of "
+                                        "E_n = (1/(2n²)) Σ K is v_i/n.", lambda t: len(t.args[0])),
+        Factor("one_term_only", "Off by a factor 1/2: x_i appears in the terms (i, j) and (j, i) of the double "
+                                "sum; count both.", lambda t: 0.5),
+    ),
+    mismatch="Your gradient differs from v_i/n by up to {error:.2g} ({shown}).",
+)
+
+
+def check_energy_gradient(my_gradient: Callable, seed: int = 0) -> CheckResult:
+    r"""Check the Euclidean gradient of the energy of the baseline kernel (MODEL.md §2; the paper's Def. 8).
+
+    The exercise: write ``my_gradient(X, beta)`` returning the ``(n, d)``
+    array of :math:`\nabla_{x_i}E_n = \frac1n v_i` with
+    :math:`v_i=\frac1n\sum_j e^{\beta\langle x_i,x_j\rangle}x_j` (no
+    projection).  Compared with that formula on three random clouds (the
+    tests compare it with finite differences of :func:`usaav.energy`).
+
+    Parameters
+    ----------
+    my_gradient : callable
+        ``my_gradient(X, beta) -> (n, d) array``.
+    seed : int
+
+    Returns
+    -------
+    CheckResult
+        Diagnoses besides the common ones: ``projected``,
+        ``velocity_not_gradient``, ``one_term_only``, ``zero``,
+        ``constant_factor``, ``mismatch``.
+    """
+    return ENERGY_GRADIENT.run(my_gradient, seed, "my_gradient")
+
+
+def _two_token_rate(phi: float, beta: float) -> float:
+    """dφ/dt of two tokens at angle φ, read off the library's velocities: d cos φ/dt = −sin φ · dφ/dt."""
+    X = np.array([[1.0, 0.0], [math.cos(phi), math.sin(phi)]])
+    V = velocity(kernels.USA(beta), X, None)
+    return -float(V[0] @ X[1] + X[0] @ V[1]) / math.sin(phi)
+
+
+def _angle_trials(rng) -> list:
+    cases = [(0.3, 1.0), (1.2, 2.0), (2.5, 0.5), (float(rng.uniform(0.2, 3.0)), 3.0)]
+    return [Trial((phi, beta), f"phi = {phi:.3g}, beta = {beta:g}", _two_token_rate(phi, beta)) for phi, beta in cases]
+
+
+TWO_TOKEN_RATE = ComparisonCheck(
+    name="check_two_token_rate",
+    trials=_angle_trials,
+    shape=lambda t: (),
+    success="Your rate dφ/dt = −e^{β cos φ} sin φ matches two tokens of the library's flow at four angles.",
+    mistakes=(
+        Mistake("no_sine", "Your rate lacks the factor sin φ: d cos φ/dt = −sin φ · dφ/dt, and "
+                           "d cos φ/dt = e^{β cos φ} sin² φ.",
+                lambda t: -math.exp(t.args[1] * math.cos(t.args[0]))),
+        Mistake("exponent_at_collapse", "Your weight is e^{β}, the weight of a token with itself; between the two "
+                                        "tokens it is e^{β⟨x₁, x₂⟩} = e^{β cos φ}.",
+                lambda t: -math.exp(t.args[1]) * math.sin(t.args[0])),
+    ),
+    factors=(
+        Factor("one_token_moves",
+               "Off by a factor 1/2: you let one token move; both move towards each other, so the angle closes "
+                                  "twice as fast.",
+               lambda t: 0.5),
+        Factor("sign", "Wrong sign: the angle shrinks, the tokens attract.", lambda t: -1.0),
+    ),
+    mismatch="Your rate differs from two tokens of the library's flow by up to {error:.2g} ({shown}).",
+)
+
+
+def check_two_token_rate(my_angle_rate: Callable, seed: int = 0) -> CheckResult:
+    r"""Check the angle equation of two tokens, :math:`\dot\varphi=-e^{\beta\cos\varphi}\sin\varphi` (MODEL.md §2).
+
+    The exercise: write ``my_angle_rate(phi, beta)`` returning
+    :math:`\dot\varphi` for two tokens at angle :math:`\varphi` under the USA
+    flow.  Compared with the rate read off :func:`usaav.velocity` for two
+    tokens, :math:`\dot\varphi=-(\langle\dot x_1,x_2\rangle+\langle x_1,\dot x_2\rangle)/\sin\varphi`.
+
+    Parameters
+    ----------
+    my_angle_rate : callable
+        ``my_angle_rate(phi, beta) -> float``.
+    seed : int
+
+    Returns
+    -------
+    CheckResult
+        Diagnoses besides the common ones: ``no_sine``,
+        ``exponent_at_collapse``, ``one_token_moves``, ``sign``,
+        ``constant_factor``, ``mismatch``.
+    """
+    return TWO_TOKEN_RATE.run(my_angle_rate, seed, "my_angle_rate")

@@ -8,10 +8,10 @@ import numpy as np
 
 from .. import kernels
 from ..dynamics import energy, velocity
-from ..sphere import rotate_in_plane, uniform_sphere
+from ..sphere import haar_rotations, rotate_in_plane, uniform_sphere
 from .checking import CheckResult, ComparisonCheck, Factor, Mistake, Trial
 
-__all__ = ["check_energy", "check_rope_velocity"]
+__all__ = ["check_energy", "check_energy_rate", "check_gauge_energy", "check_rope_velocity"]
 
 
 def _energy_trials(rng) -> list:
@@ -173,3 +173,122 @@ def check_rope_velocity(my_rope_velocity: Callable, seed: int = 0) -> CheckResul
         ``factor_n``, ``zero``, ``constant_factor``, ``mismatch``.
     """
     return ROPE_VELOCITY.run(my_rope_velocity, seed, "my_rope_velocity")
+
+
+def _rate_trials(rng) -> list:
+    trials = []
+    for n, d, beta in ((5, 3, 1.0), (12, 2, 2.0), (20, 4, 0.7)):
+        X = uniform_sphere(n, d, rng)
+        V = velocity(kernels.USA(beta), X, None)
+        trials.append(Trial((X, beta), f"X of shape ({n}, {d}), beta = {beta:g}", float(np.sum(V * V)) / n))
+    return trials
+
+
+def _attention_sum(trial) -> np.ndarray:
+    X, beta = trial.args
+    return np.exp(beta * X @ X.T) @ X / len(X)
+
+
+ENERGY_RATE = ComparisonCheck(
+    name="check_energy_rate",
+    trials=_rate_trials,
+    shape=lambda t: (),
+    success="Your rate dE_n/dt = (1/n) Σ|ẋ_i|² matches the library's flow on three random clouds.",
+    mistakes=(
+        Mistake("unprojected", "You used |v_i|², the attention average before the projection; the rate is "
+                               "(1/n) Σ |P_{x_i} v_i|², the squared speeds of the tokens.",
+                lambda t: float(np.sum(_attention_sum(t) ** 2)) / len(t.args[0])),
+    ),
+    factors=(
+        Factor("factor_n", "Off by a factor n: dE_n/dt = Σ_i ⟨∇_{x_i}E_n, ẋ_i⟩ = (1/n) Σ |ẋ_i|², a mean, not a sum.",
+               lambda t: len(t.args[0])),
+        Factor("factor_1_over_n", "Off by a factor 1/n: ∇_{x_i}E_n = v_i/n, and ẋ_i = P v_i, so the rate is "
+                                  "(1/n) Σ |ẋ_i|², not (1/n²) Σ |ẋ_i|².", lambda t: 1 / len(t.args[0])),
+    ),
+    mismatch="Your rate differs from the library's flow by up to {error:.2g} ({shown}).",
+)
+
+
+def check_energy_rate(my_energy_rate: Callable, seed: int = 0) -> CheckResult:
+    r"""Check the rate at which the energy climbs, :math:`\frac{d}{dt}E_n=\frac1n\sum_i|\dot x_i|^2` (MODEL.md §2).
+
+    The exercise: write ``my_energy_rate(X, beta)`` returning that rate for
+    the baseline kernel.  Compared with the squared speeds of
+    :func:`usaav.velocity` (the tests compare it with a finite difference
+    of :func:`usaav.energy` along the flow).
+
+    Parameters
+    ----------
+    my_energy_rate : callable
+        ``my_energy_rate(X, beta) -> float``.
+    seed : int
+
+    Returns
+    -------
+    CheckResult
+        Diagnoses besides the common ones: ``unprojected``, ``factor_n``,
+        ``factor_1_over_n``, ``constant_factor``, ``mismatch``.
+    """
+    return ENERGY_RATE.run(my_energy_rate, seed, "my_energy_rate")
+
+
+def _gauge_energy_trials(rng) -> list:
+    trials = []
+    for m, n, d, beta in ((3, 8, 3, 1.0), (5, 12, 4, 2.0), (2, 6, 3, 0.5)):
+        G = haar_rotations(m, d, rng)
+        X = uniform_sphere(n, d, rng)
+        ids = rng.integers(0, m, n)
+        trials.append(Trial((X, G, ids, beta), f"{m} gauges, X of shape ({n}, {d}), beta = {beta:g}",
+                            energy(kernels.Prompts(beta, G), X, ids)))
+    return trials
+
+
+def _baseline_energy(U, beta) -> float:
+    return float(np.exp(beta * U @ U.T).sum() / (2 * beta * len(U) ** 2))
+
+
+GAUGE_ENERGY = ComparisonCheck(
+    name="check_gauge_energy",
+    trials=_gauge_energy_trials,
+    shape=lambda t: (),
+    success=("Your energy of the gauge-frame points u_i = G(a_i) x_i matches the energy of the gauge kernel on "
+             "three random clouds: the gauge kernel is the baseline seen through the gauge."),
+    mistakes=(
+        Mistake("transposed_gauges", "You used G(a_i)ᵀ x_i; the gauge-frame point is u_i = G(a_i) x_i.",
+                lambda t: _baseline_energy(np.einsum("nji,nj->ni", t.args[1][t.args[2]], t.args[0]), t.args[3])),
+        Mistake("content_frame", "You computed the baseline energy of the tokens x_i themselves; the gauge kernel "
+                                 "sees u_i = G(a_i) x_i.", lambda t: _baseline_energy(t.args[0], t.args[3])),
+    ),
+    factors=(
+        Factor("factor_2", "Off by a factor 2: E_n has 1/(2n²) in front.", lambda t: 2.0),
+        Factor("factor_beta", "Off by a factor β: the kernel is e^{β⟨u,u'⟩}/β.", lambda t: t.args[3]),
+    ),
+    mismatch="Your energy differs from the gauge kernel's by up to {error:.2g} ({shown}).",
+)
+
+
+def check_gauge_energy(my_gauge_energy: Callable, seed: int = 0) -> CheckResult:
+    r"""Check the energy of a gauge kernel through the gauge frame (MODEL.md §3; the paper's §4).
+
+    The exercise: for prompts with gauges :math:`G_0,\dots,G_{m-1}` (an
+    ``(m, d, d)`` array) and prompt ids :math:`a_i`, write
+    ``my_gauge_energy(X, gauges, prompt_ids, beta)`` returning the baseline
+    energy :math:`\frac1{2n^2}\sum_{i,j}\frac1\beta e^{\beta\langle u_i,u_j\rangle}`
+    of the gauge-frame points :math:`u_i=G(a_i)x_i`.  Compared with
+    :func:`usaav.energy` for :class:`usaav.kernels.Prompts`, which sums
+    :math:`K((x,a),(y,b))=\frac1\beta e^{\beta\langle G(a)x,G(b)y\rangle}`.
+
+    Parameters
+    ----------
+    my_gauge_energy : callable
+        ``my_gauge_energy(X, gauges, prompt_ids, beta) -> float``.
+    seed : int
+
+    Returns
+    -------
+    CheckResult
+        Diagnoses besides the common ones: ``transposed_gauges``,
+        ``content_frame``, ``factor_2``, ``factor_beta``,
+        ``constant_factor``, ``mismatch``.
+    """
+    return GAUGE_ENERGY.run(my_gauge_energy, seed, "my_gauge_energy")

@@ -2,17 +2,20 @@ r"""Self-checks of chapter 3 (positional encoding): the RoPE maximiser and a pha
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import numpy as np
 
 from .. import kernels, maximizers
-from ..observables import relative_energy_gap
-from ..sphere import uniform_sphere
-from .checking import CheckResult, Diagnosis, Trial, all_close, first_mistake, outputs as outputs_of, require_callable, \
+from ..dynamics import energy
+from ..observables import collapse_gap, relative_energy_gap
+from ..sphere import rotate_in_plane, uniform_sphere
+from .checking import CheckResult, ComparisonCheck, Factor, Mistake, Diagnosis, Trial, all_close, first_mistake, outputs as outputs_of, require_callable, \
     require_unit_rows, verdict
 
-__all__ = ["check_quantile_phase", "check_rope_maximizer"]
+__all__ = ["CIRCLE_POINTS", "check_circle_energy_gap", "check_latitude_gap", "check_quantile_phase", "check_rope_energy",
+           "check_rope_maximizer"]
 
 
 def check_rope_maximizer(my_rope: Callable, seed: int = 0) -> CheckResult:
@@ -151,3 +154,174 @@ def check_quantile_phase(my_phase: Callable, seed: int = 0) -> CheckResult:
     return verdict("check_quantile_phase", run)
 
 
+
+
+def _rope_energy_trials(rng) -> list:
+    trials = []
+    for n, d, beta, theta in ((7, 3, 1.0, 2 * np.pi), (12, 4, 2.0, 1.3), (9, 2, 0.5, -2.0)):
+        X, s = uniform_sphere(n, d, rng), rng.uniform(0.0, 1.0, n)
+        trials.append(Trial((X, s, beta, theta), f"X of shape ({n}, {d}), beta = {beta:g}, theta = {theta:.3g}",
+                            energy(kernels.RoPE(beta, theta), X, s)))
+    return trials
+
+
+def _gauge_frame_energy(X, s, beta, theta) -> float:
+    U = rotate_in_plane(X, theta * s, (0, 1))
+    return float(np.exp(beta * U @ U.T).sum() / (2 * beta * len(U) ** 2))
+
+
+ROPE_ENERGY = ComparisonCheck(
+    name="check_rope_energy",
+    trials=_rope_energy_trials,
+    shape=lambda t: (),
+    success=("Your RoPE energy matches the library's on three random clouds: it is the baseline energy of the "
+             "gauge-frame points u_i = R_{θs_i} x_i."),
+    mistakes=(
+        Mistake("content_frame", "You computed the baseline energy of the tokens themselves; RoPE compares "
+                                 "the rotated tokens u_i = R_{θs_i} x_i.",
+                lambda t: _gauge_frame_energy(t.args[0], 0 * t.args[1], t.args[2], t.args[3])),
+    ),
+    factors=(
+        Factor("factor_2", "Off by a factor 2: E_n has 1/(2n²) in front.", lambda t: 2.0),
+        Factor("factor_beta", "Off by a factor β: the kernel is e^{β⟨u,u'⟩}/β.", lambda t: t.args[2]),
+    ),
+    mismatch="Your energy differs from the library's RoPE energy by up to {error:.2g} ({shown}).",
+)
+
+
+def check_rope_energy(my_rope_energy: Callable, seed: int = 0) -> CheckResult:
+    r"""Check the RoPE energy as the baseline energy in the gauge frame (MODEL.md §3; the paper's Thm. 1).
+
+    The exercise: write ``my_rope_energy(X, s, beta, theta)`` returning
+    :math:`E_n=\frac1{2n^2}\sum_{i,j}\frac1\beta e^{\beta\langle u_i,u_j\rangle}`,
+    :math:`u_i=R_{\theta s_i}x_i` (rotation in the plane of the first two
+    coordinates).  Compared with :func:`usaav.energy` for
+    :class:`usaav.kernels.RoPE`; a sign slip in the rotation changes the
+    energy and is reported as a ``mismatch``.
+
+    Parameters
+    ----------
+    my_rope_energy : callable
+        ``my_rope_energy(X, s, beta, theta) -> float``.
+    seed : int
+
+    Returns
+    -------
+    CheckResult
+        Diagnoses besides the common ones: ``content_frame``, ``factor_2``,
+        ``factor_beta``, ``constant_factor``, ``mismatch``.
+    """
+    return ROPE_ENERGY.run(my_rope_energy, seed, "my_rope_energy")
+
+
+#: Points of the grid on which the checks below evaluate a circle's energy: the
+#: mean of e^{b cos α} over L equally spaced angles differs from I₀(b) by about
+#: 2 (b/2)^L / L!, below 1e-40 for b ≤ 4 and L = 64.
+CIRCLE_POINTS = 64
+
+
+def _circle(polar: float) -> np.ndarray:
+    """The RoPE path of a unit vector at polar angle ``polar`` (θ = 2π) on the uniform grid."""
+    v = np.array([math.sin(polar), 0.0, math.cos(polar)])
+    return maximizers.rope(v, 2 * np.pi, (np.arange(CIRCLE_POINTS) + 0.5) / CIRCLE_POINTS)
+
+
+def _circle_trials(rng) -> list:
+    cases = [(1.0, math.pi / 3), (2.0, 1.0), (4.0, 2.5), (0.5, float(rng.uniform(0.2, 3.0)))]
+    return [Trial((beta, polar), f"beta = {beta:g}, polar angle {polar:.3g}",
+                  relative_energy_gap(kernels.USA(beta), _circle(polar), None)) for beta, polar in cases]
+
+
+CIRCLE_ENERGY_GAP = ComparisonCheck(
+    name="check_circle_energy_gap",
+    trials=_circle_trials,
+    shape=lambda t: (),
+    success=("Your gap 1 − e^{−b} I₀(b), b = β sin²ϑ, matches the baseline's relative energy gap of the RoPE "
+             "circle at four polar angles."),
+    mistakes=(
+        Mistake("sine_not_squared", "Your b is β sin ϑ; the spread of ⟨x(s), x(t)⟩ = cos²ϑ + sin²ϑ cos α is "
+                                    "sin²ϑ, so b = β sin²ϑ.",
+                lambda t: 1 - math.exp(-t.args[0] * math.sin(t.args[1])) * _bessel_i0(t.args[0] * math.sin(t.args[1]))),
+        Mistake("cosine_for_sine", "You used cos²ϑ where sin²ϑ belongs: the circle of latitude ϑ has radius sin ϑ.",
+                lambda t: 1 - math.exp(-t.args[0] * math.cos(t.args[1]) ** 2)
+                * _bessel_i0(t.args[0] * math.cos(t.args[1]) ** 2)),
+        Mistake("energy_not_gap", "You returned the ratio E/E_max = e^{−b} I₀(b); the relative gap is 1 minus it.",
+                lambda t: 1 - t.truth),
+    ),
+    mismatch="Your gap differs from the baseline's relative energy gap of the circle by up to {error:.2g} ({shown}).",
+)
+
+
+def _bessel_i0(b: float) -> float:
+    """I₀(b) = (1/2π) ∫ e^{b cos α} dα, by the same grid rule (exact to round-off, see CIRCLE_POINTS)."""
+    alpha = 2 * np.pi * (np.arange(CIRCLE_POINTS) + 0.5) / CIRCLE_POINTS
+    return float(np.mean(np.exp(b * np.cos(alpha))))
+
+
+def check_circle_energy_gap(my_circle_gap: Callable, seed: int = 0) -> CheckResult:
+    r"""Check the baseline's relative energy gap of the RoPE circle, :math:`1-e^{-b}I_0(b)`, :math:`b=\beta\sin^2\vartheta` (MODEL.md §4).
+
+    The exercise: in :math:`d=3` with :math:`\theta=2\pi`, the RoPE path
+    of a vector :math:`v` at polar angle :math:`\vartheta` is a circle of
+    latitude; write ``my_circle_gap(beta, polar)`` returning the relative
+    energy gap that the *baseline* kernel gives it.  Compared with
+    :func:`usaav.relative_energy_gap` of :class:`usaav.kernels.USA` on
+    :data:`CIRCLE_POINTS` equally spaced points of the path (exact to
+    round-off).  ``scipy.special.i0`` may be used.
+
+    Parameters
+    ----------
+    my_circle_gap : callable
+        ``my_circle_gap(beta, polar) -> float``.
+    seed : int
+
+    Returns
+    -------
+    CheckResult
+        Diagnoses besides the common ones: ``sine_not_squared``,
+        ``cosine_for_sine``, ``energy_not_gap``, ``mismatch``.
+    """
+    return CIRCLE_ENERGY_GAP.run(my_circle_gap, seed, "my_circle_gap")
+
+
+def _latitude_trials(rng) -> list:
+    polars = [math.pi / 3, 0.4, 2.2, float(rng.uniform(0.0, math.pi))]
+    return [Trial((polar,), f"polar angle {polar:.3g}", collapse_gap(_circle(polar))) for polar in polars]
+
+
+LATITUDE_GAP = ComparisonCheck(
+    name="check_latitude_gap",
+    trials=_latitude_trials,
+    shape=lambda t: (),
+    success="Your gap sin²ϑ matches the collapse gap of the latitude circle at four polar angles.",
+    mistakes=(
+        Mistake("cosine_for_sine", "You returned cos²ϑ, the squared length of the mean x̄ = cos ϑ e₃; the gap "
+                                   "is 1 − |x̄|² = sin²ϑ.", lambda t: math.cos(t.args[0]) ** 2),
+        Mistake("sine_not_squared", "You returned sin ϑ, the radius of the circle; the gap is 1 − |x̄|², its square.",
+                lambda t: math.sin(t.args[0])),
+    ),
+    mismatch="Your gap differs from the collapse gap of the circle by up to {error:.2g} ({shown}).",
+)
+
+
+def check_latitude_gap(my_latitude_gap: Callable, seed: int = 0) -> CheckResult:
+    r"""Check the collapse gap of the latitude circle, :math:`\Gamma=\sin^2\vartheta` (MODEL.md §4, §6; the paper's Cor. 1).
+
+    The exercise: write ``my_latitude_gap(polar)`` returning the collapse
+    gap of the output law of the latitude circle through a vector at polar
+    angle ``polar``.  Compared with :func:`usaav.collapse_gap` of the RoPE
+    path on :data:`CIRCLE_POINTS` equally spaced positions.
+
+    Parameters
+    ----------
+    my_latitude_gap : callable
+        ``my_latitude_gap(polar) -> float``.
+    seed : int
+
+    Returns
+    -------
+    CheckResult
+        Diagnoses besides the common ones: ``cosine_for_sine``,
+        ``sine_not_squared``, ``mismatch``.
+    """
+    return LATITUDE_GAP.run(my_latitude_gap, seed, "my_latitude_gap")

@@ -2,17 +2,18 @@ r"""Self-checks of chapter 4 (prompts): a Householder gauge and the prompt maxim
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import numpy as np
 
 from .. import kernels, maximizers
-from ..observables import relative_energy_gap
-from ..sphere import haar_rotations, normalize, uniform_sphere
-from .checking import CheckResult, Diagnosis, Trial, all_close, as_array, call, close, first_mistake, \
+from ..observables import count_clusters, relative_energy_gap
+from ..sphere import haar_rotations, normalize, rotate_in_plane, uniform_sphere
+from .checking import CheckResult, ComparisonCheck, Mistake, Diagnosis, Trial, all_close, as_array, call, close, first_mistake, \
     require_callable, require_unit_rows, verdict
 
-__all__ = ["check_householder_gauge", "check_prompt_maximizer"]
+__all__ = ["check_cluster_count", "check_householder_gauge", "check_prompt_maximizer"]
 
 
 def check_householder_gauge(my_gauge: Callable, seed: int = 0) -> CheckResult:
@@ -177,3 +178,59 @@ def check_prompt_maximizer(my_maximizer: Callable, seed: int = 0) -> CheckResult
     return verdict("check_prompt_maximizer", run)
 
 
+
+
+def _count_trials(rng) -> list:
+    six = np.stack([rotation for rotation in _plane_rotations(6)])
+    cases = [("six rotations of the (x₁, x₂)-plane, v = e₃", np.array([0.0, 0.0, 1.0]), six),
+             ("six rotations of the (x₁, x₂)-plane, v at polar angle 60°",
+              np.array([math.sin(math.pi / 3), 0.0, math.cos(math.pi / 3)]), six),
+             ("four random rotations", uniform_sphere(1, 3, rng)[0], haar_rotations(4, 3, rng)),
+             ("five gauges, two of them equal", uniform_sphere(1, 4, rng)[0],
+              haar_rotations(4, 4, rng)[[0, 1, 2, 3, 1]])]
+    return [Trial((v, G), shown, count_clusters(maximizers.gauge(v, G), 1e-9)) for shown, v, G in cases]
+
+
+def _plane_rotations(m: int) -> list:
+    """The rotations R_{2πk/m} of the (x₁, x₂)-plane of R³, k = 0, …, m − 1."""
+    return [rotate_in_plane(np.eye(3), np.full(3, 2 * np.pi * k / m), (0, 1)).T for k in range(m)]
+
+
+CLUSTER_COUNT = ComparisonCheck(
+    name="check_cluster_count",
+    trials=_count_trials,
+    shape=lambda t: (),
+    success=("Your count of distinct points G_pᵀ v matches the clusters of the prompt maximiser, also when v is "
+             "fixed by the gauges (one cluster) and when two gauges are equal."),
+    mistakes=(
+        Mistake("counts_gauges", "You counted the gauges; two prompts share a cluster when G_pᵀ v = G_qᵀ v, for "
+                                 "instance when v lies on the common axis of their rotations.",
+                lambda t: len(t.args[1])),
+    ),
+    mismatch="Your count differs from the number of clusters by {error:.0f} ({shown}).",
+)
+
+
+def check_cluster_count(my_cluster_count: Callable, seed: int = 0) -> CheckResult:
+    r"""Check the number of clusters of the prompt maximiser: distinct points :math:`G_p^\top v` (MODEL.md §4, the paper's Cor. 2).
+
+    The exercise: write ``my_cluster_count(v, gauges)`` returning the
+    number of distinct points :math:`G_p^\top v`, :math:`p=0,\dots,m-1`
+    (up to round-off).  Compared with :func:`usaav.count_clusters` of
+    :func:`usaav.maximizers.gauge`, on the six rotations of the
+    :math:`(x_1,x_2)`-plane with :math:`v=e_3` (1 cluster) and :math:`v` at
+    polar angle 60° (6), four random rotations and five gauges with a
+    repeat.
+
+    Parameters
+    ----------
+    my_cluster_count : callable
+        ``my_cluster_count(v, gauges) -> int``.
+    seed : int
+
+    Returns
+    -------
+    CheckResult
+        Diagnoses besides the common ones: ``counts_gauges``, ``mismatch``.
+    """
+    return CLUSTER_COUNT.run(my_cluster_count, seed, "my_cluster_count")

@@ -2,6 +2,7 @@ r"""Self-checks of chapter 6 (experiments): one projected Heun step and the gaug
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -15,7 +16,7 @@ from ..sphere import normalize, rotate_in_plane, uniform_sphere
 from .checking import CheckResult, ComparisonCheck, Factor, Mistake, Trial
 from .guard import geometry_and
 
-__all__ = ["check_gauge_gap", "check_heun_step"]
+__all__ = ["check_gauge_gap", "check_heun_step", "check_random_angle_gap", "check_standard_error"]
 
 
 @dataclass(frozen=True)
@@ -167,3 +168,111 @@ def check_gauge_gap(my_gauge_gap: Callable, seed: int = 0) -> CheckResult:
         ``constant_factor``, ``mismatch``.
     """
     return GAUGE_GAP.run(my_gauge_gap, seed, "my_gauge_gap")
+
+
+def _random_angle_trials(rng) -> list:
+    trials = []
+    for L in (2, 5, 20):
+        v = uniform_sphere(1, 3, rng)[0]
+        angles = rng.uniform(0, 2 * np.pi, L)
+        points = rotate_in_plane(np.tile(v, (L, 1)), -angles, (0, 1))
+        trials.append(Trial((v, angles), f"v = {np.round(v, 3)}, {L} angles", collapse_gap(points)))
+    v = uniform_sphere(1, 3, rng)[0]
+    grid = 2 * np.pi * np.arange(6) / 6
+    trials.append(Trial((v, grid), "the grid of 6 angles", collapse_gap(rotate_in_plane(np.tile(v, (6, 1)), -grid,
+                                                                                        (0, 1)))))
+    return trials
+
+
+def _m_L(angles) -> complex:
+    return complex(np.mean(np.exp(-1j * np.asarray(angles))))
+
+
+RANDOM_ANGLE_GAP = ComparisonCheck(
+    name="check_random_angle_gap",
+    trials=_random_angle_trials,
+    shape=lambda t: (),
+    success="Your gap (1 − v₃²)(1 − |m_L|²) matches the collapse gap of the rotated copies, on random angles and "
+            "on the grid (where m_L = 0).",
+    mistakes=(
+        Mistake("grid_formula", "You used the grid's gap 1 − v₃²; with random angles the mean of the (1,2) "
+                                "components is (v₁, v₂) rotated by m_L, and does not vanish.",
+                lambda t: 1 - t.args[0][2] ** 2),
+        Mistake("m_not_squared", "Square the modulus of m_L: Γ = (1 − v₃²)(1 − |m_L|²).",
+                lambda t: (1 - t.args[0][2] ** 2) * (1 - abs(_m_L(t.args[1])))),
+    ),
+    mismatch="Your gap differs from the collapse gap of the rotated copies by up to {error:.2g} ({shown}).",
+)
+
+
+def check_random_angle_gap(my_random_angle_gap: Callable, seed: int = 0) -> CheckResult:
+    r"""Check the collapse gap of copies of :math:`v` at random angles, :math:`(1-v_3^2)(1-|m_L|^2)` (MODEL.md §6).
+
+    The exercise: write ``my_random_angle_gap(v, angles)`` returning
+    :math:`\Gamma(\{R_{-\varphi_\ell}v\})` with
+    :math:`m_L=\frac1L\sum_\ell e^{-i\varphi_\ell}`.  Compared with
+    :func:`usaav.collapse_gap` of the rotated copies.
+
+    Parameters
+    ----------
+    my_random_angle_gap : callable
+        ``my_random_angle_gap(v, angles) -> float``.
+    seed : int
+
+    Returns
+    -------
+    CheckResult
+        Diagnoses besides the common ones: ``grid_formula``,
+        ``m_not_squared``, ``mismatch``.
+    """
+    return RANDOM_ANGLE_GAP.run(my_random_angle_gap, seed, "my_random_angle_gap")
+
+
+def _variance_of_gap() -> float:
+    """Var(1 − u²) for u uniform on [−1, 1], by Gauss–Legendre quadrature (exact for polynomials of degree ≤ 9)."""
+    u, w = np.polynomial.legendre.leggauss(5)
+    g = 1 - u ** 2
+    mean = float(np.sum(w * g) / 2)
+    return float(np.sum(w * g ** 2) / 2) - mean ** 2
+
+
+def _standard_error_trials(rng) -> list:
+    return [Trial((R,), f"R = {R}", math.sqrt(_variance_of_gap() / R)) for R in (20, 5, 100, int(rng.integers(2, 50)))]
+
+
+STANDARD_ERROR = ComparisonCheck(
+    name="check_standard_error",
+    trials=_standard_error_trials,
+    shape=lambda t: (),
+    success="Your standard error √(Var(1 − v₃²)/R) is right for four numbers of runs.",
+    mistakes=(
+        Mistake("variance_not_error", "You returned the variance of the mean, Var/R; the standard error is its "
+                                      "square root.", lambda t: _variance_of_gap() / t.args[0]),
+        Mistake("no_division_by_R", "You returned the standard deviation of one run; the mean of R runs has "
+                                    "standard error σ/√R.", lambda t: math.sqrt(_variance_of_gap())),
+    ),
+    mismatch="Your standard error differs from √(Var(1 − v₃²)/R) by up to {error:.2g} ({shown}).",
+)
+
+
+def check_standard_error(my_standard_error: Callable, seed: int = 0) -> CheckResult:
+    r"""Check the standard error of a mean of :math:`1-v_3^2` over R runs, :math:`v` uniform on :math:`\mathbb S^2` (MODEL.md §6).
+
+    The exercise: :math:`v_3` is uniform on :math:`[-1,1]`; write
+    ``my_standard_error(R)`` returning :math:`\sqrt{\operatorname{Var}(1-v_3^2)/R}`.
+    Compared with the variance computed by Gauss–Legendre quadrature (exact
+    for this polynomial).
+
+    Parameters
+    ----------
+    my_standard_error : callable
+        ``my_standard_error(R) -> float``.
+    seed : int
+
+    Returns
+    -------
+    CheckResult
+        Diagnoses besides the common ones: ``variance_not_error``,
+        ``no_division_by_R``, ``mismatch``.
+    """
+    return STANDARD_ERROR.run(my_standard_error, seed, "my_standard_error")

@@ -11,7 +11,8 @@ from .. import kernels
 from .checking import CheckResult, ComparisonCheck, Diagnosis, Factor, Mistake, Trial, as_array, call, \
     require_callable, verdict
 
-__all__ = ["check_toeplitz_bound", "check_toeplitz_mode"]
+__all__ = ["check_circulant_spectrum", "check_ring_eigenvalue", "check_toeplitz_bound", "check_toeplitz_mode",
+           "check_two_mode_energy"]
 
 
 def check_toeplitz_mode(my_winning_mode: Callable, seed: int = 0) -> CheckResult:
@@ -170,3 +171,146 @@ def check_toeplitz_bound(my_bound: Callable, seed: int = 0) -> CheckResult:
         ``factor_n``, ``factor_1_over_n``, ``constant_factor``, ``mismatch``.
     """
     return TOEPLITZ_BOUND.run(my_bound, seed, "my_bound")
+
+
+def _two_mode_trials(rng) -> list:
+    cases = [(0.3, 1.0, 1), (0.8, 1.0, 2), (1.0, 3.0, 3), (-0.5, -1.0, 2), (-0.2, 0.6, 1),
+             (float(rng.uniform(-1, 1)), float(rng.uniform(-1, 2)), 4)]
+    return [Trial((a0, a1, m), f"a0 = {a0:.3g}, a1 = {a1:.3g}, m = {m}",
+                  kernels.Toeplitz({0: a0, m: a1}).energy_bound()) for a0, a1, m in cases]
+
+
+TWO_MODE_ENERGY = ComparisonCheck(
+    name="check_two_mode_energy",
+    trials=_two_mode_trials,
+    shape=lambda t: (),
+    success=("Your maximal energy ½ max(a₀, a₁/2, 0) matches the Toeplitz bound for six kernels, including one "
+             "with both coefficients negative."),
+    mistakes=(
+        Mistake("forgot_the_half", "You compared a₀ with a₁ itself; the Fourier coefficient of a₁cos(2πmr) is "
+                                   "split between ±m: ĉ(±m) = a₁/2.",
+                lambda t: 0.5 * max(t.args[0], t.args[1], 0.0)),
+        Mistake("absent_modes", "When a₀ and a₁ are both negative, a mode absent from the series has ĉ(k) = 0 and "
+                                "wins: the maximal energy is 0.",
+                lambda t: 0.5 * max(t.args[0], t.args[1] / 2)),
+    ),
+    factors=(Factor("factor_2", "Off by a factor 2: the maximal energy is ½ max_k ĉ(k).", lambda t: 2.0),),
+    mismatch="Your maximal energy differs from the Toeplitz bound by up to {error:.2g} ({shown}).",
+)
+
+
+def check_two_mode_energy(my_max_energy: Callable, seed: int = 0) -> CheckResult:
+    r"""Check the maximal energy of :math:`c(r)=a_0+a_1\cos(2\pi mr)`, :math:`\frac12\max(a_0,a_1/2,0)` (MODEL.md §4, the paper's Prop. 10).
+
+    The exercise: write ``my_max_energy(a0, a1, m)`` returning the maximal
+    mean-field energy :math:`\frac12\max_k\hat c(k)`.  Compared with
+    :meth:`usaav.kernels.Toeplitz.energy_bound`.
+
+    Parameters
+    ----------
+    my_max_energy : callable
+        ``my_max_energy(a0, a1, m) -> float``.
+    seed : int
+
+    Returns
+    -------
+    CheckResult
+        Diagnoses besides the common ones: ``forgot_the_half``,
+        ``absent_modes``, ``factor_2``, ``constant_factor``, ``mismatch``.
+    """
+    return TWO_MODE_ENERGY.run(my_max_energy, seed, "my_max_energy")
+
+
+def _circulant_trials(rng) -> list:
+    cases = [({0: 0.2, 1: 1.0}, 7), ({1: 1.0, 2: 0.7}, 12), ({0: -0.5, 3: -1.0}, 9),
+             ({int(k): float(c) for k, c in zip(rng.choice(4, 2, replace=False), rng.normal(0, 1, 2))}, 10)]
+    return [Trial((c, n), f"coefficients {c}, n = {n}", _spectrum(c, np.arange(n) / n)) for c, n in cases]
+
+
+CIRCULANT_SPECTRUM = ComparisonCheck(
+    name="check_circulant_spectrum",
+    trials=_circulant_trials,
+    shape=lambda t: (t.args[1],),
+    success="Your eigenvalues n ĉ(k) (and zeros) are those of C on the grid, for four kernels and several n.",
+    mistakes=(
+        Mistake("missing_n", "Your eigenvalues lack the factor n: C applied to (e^{2πik a_j})_j gives "
+                             "Σ_j c(a_i − a_j) e^{2πik a_j} = n ĉ(k) e^{2πik a_i}.", lambda t: t.truth / t.args[1]),
+    ),
+    mismatch="Your eigenvalues, in increasing order, differ from those of C by up to {error:.2g} ({shown}).",
+)
+
+
+def check_circulant_spectrum(my_eigenvalues: Callable, seed: int = 0) -> CheckResult:
+    r"""Check the spectrum of the circulant matrix :math:`C_{ij}=c(i/n-j/n)` (MODEL.md §4, the paper's Prop. 10).
+
+    The exercise: write ``my_eigenvalues(coefficients, n)`` returning the
+    ``n`` eigenvalues of :math:`C` on the grid :math:`a_i=i/n`, in
+    increasing order: :math:`n\hat c(k)` for :math:`|k|\le K` and 0 for the
+    other frequencies (when :math:`n>2K`), from the Fourier coefficients
+    alone, without forming :math:`C`.  Compared with
+    ``numpy.linalg.eigvalsh`` of :math:`C` built from
+    :meth:`usaav.kernels.Toeplitz.profile`.
+
+    Parameters
+    ----------
+    my_eigenvalues : callable
+        ``my_eigenvalues(coefficients: dict, n: int) -> (n,) array``.
+    seed : int
+
+    Returns
+    -------
+    CheckResult
+        Diagnoses besides the common ones: ``missing_n``,
+        ``constant_factor``, ``mismatch``.
+    """
+    return CIRCULANT_SPECTRUM.run(my_eigenvalues, seed, "my_eigenvalues")
+
+
+def _ring_eigenvalue(p: int, kappa: float) -> float:
+    """2 ∫_0^κ cos(2πx)(cos(2πpx) − 1) dx by Gauss–Legendre quadrature (60 nodes: exact to round-off here)."""
+    nodes, weights = np.polynomial.legendre.leggauss(60)
+    x = 0.5 * kappa * (nodes + 1)
+    return float(kappa * np.sum(weights * np.cos(2 * np.pi * x) * (np.cos(2 * np.pi * p * x) - 1)))
+
+
+def _ring_trials(rng) -> list:
+    cases = [(1, 0.1), (1, 0.3), (2, 0.2), (3, float(rng.uniform(0.05, 0.45)))]
+    return [Trial((p, kappa), f"p = {p}, kappa = {kappa:.3g}", _ring_eigenvalue(p, kappa)) for p, kappa in cases]
+
+
+RING_EIGENVALUE = ComparisonCheck(
+    name="check_ring_eigenvalue",
+    trials=_ring_trials,
+    shape=lambda t: (),
+    success="Your limit eigenvalue matches 2∫₀^κ cos(2πx)(cos(2πpx) − 1) dx for four (p, κ).",
+    mistakes=(
+        Mistake("one_side", "You counted the neighbours on one side only: the box weight takes k neighbours on "
+                            "each side, hence the 2 in front.", lambda t: t.truth / 2),
+    ),
+    factors=(Factor("sign", "Wrong sign: for small κ the twisted state is stable, λ_p < 0.", lambda t: -1.0),),
+    mismatch="Your eigenvalue differs from the limit integral by up to {error:.2g} ({shown}).",
+)
+
+
+def check_ring_eigenvalue(my_ring_eigenvalue: Callable, seed: int = 0) -> CheckResult:
+    r"""Check the large-n eigenvalue of the 1-twisted ring, :math:`2\int_0^\kappa\cos(2\pi x)(\cos(2\pi px)-1)\,dx` (MODEL.md §4).
+
+    The exercise: write ``my_ring_eigenvalue(p, kappa)`` returning the
+    limit of the eigenvalue :math:`\lambda_p` of the twisted state
+    :math:`q=1` for :math:`\beta\to0` and the box weight on a fraction
+    :math:`\kappa` of neighbours on each side, in closed form or by
+    quadrature.  Compared with Gauss–Legendre quadrature of the integral.
+
+    Parameters
+    ----------
+    my_ring_eigenvalue : callable
+        ``my_ring_eigenvalue(p, kappa) -> float``.
+    seed : int
+
+    Returns
+    -------
+    CheckResult
+        Diagnoses besides the common ones: ``one_side``, ``sign``,
+        ``constant_factor``, ``mismatch``.
+    """
+    return RING_EIGENVALUE.run(my_ring_eigenvalue, seed, "my_ring_eigenvalue")
