@@ -21,8 +21,9 @@ the template most checks share, declared as data),
 function runs: no call of the library's own answer, no look into the
 checker), one module of checks per chapter (``collapse``, ``framework``,
 ``positional``, ``prompts``, ``toeplitz``, ``simulation``,
-``metastability``) and :mod:`~usaav.exercises.catalogue` (every exercise as
-data, with its difficulty and time).
+``metastability``), :mod:`~usaav.exercises.catalogue` (every exercise as
+data, with its difficulty and time) and :mod:`~usaav.exercises.grading`
+(otter-grader tests that grade a student notebook in a fresh process).
 
 How to write an exercise in the book
 ------------------------------------
