@@ -124,3 +124,18 @@ def test_grade_refuses_a_missing_function_and_an_unknown_check(capsys):
     assert "No function" in capsys.readouterr().err
     with pytest.raises(ValueError, match="check_name"):
         grade("check_nothing", len, SEED)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["mean_field_rate", "many_clusters", "prompt_budget"])
+def test_project_starting_notebook_runs_without_warnings(name):
+    """The instructor page's three projects: each starting notebook runs as handed out."""
+    import warnings
+
+    notebook = nbformat.read(Path(__file__).resolve().parent.parent / "book" / "projects" / f"{name}.ipynb", 4)
+    namespace: dict = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for cell in notebook.cells:
+            if cell.cell_type == "code":
+                exec(cell.source, namespace)
