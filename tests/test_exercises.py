@@ -1050,3 +1050,18 @@ def test_every_exercise_has_a_difficulty_and_a_time():
         assert exercise.difficulty in (1, 2, 3), exercise.label
         assert 10 <= exercise.minutes <= 90, exercise.label
         assert f"ex-ch{exercise.chapter}-" in exercise.label
+
+
+def test_the_exercises_import_nothing_from_the_experiments_but_the_reduced_merger_time():
+    """The exercises sit below the experiments (issue 20); the one exception moves to usaav.reduced at merge."""
+    import ast
+    from pathlib import Path
+
+    found = set()
+    for path in (Path(exercises.__file__).parent).glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and "experiments" in node.module:
+                found.update(alias.name for alias in node.names)
+            if isinstance(node, ast.Import):
+                assert not any("experiments" in alias.name for alias in node.names), path
+    assert found <= {"reduced_merger_time"}, found
