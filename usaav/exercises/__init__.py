@@ -101,18 +101,29 @@ the model appendix); the dimensions, seeds and tolerances are the check's
 business.
 """
 
-from .catalogue import EXERCISES, PAPER_EXERCISES, Exercise, PaperExercise, every_exercise
+from . import catalogue, metastability
+from .catalogue import Exercise, PaperExercise, every_exercise
 from .checking import CheckResult
 from .collapse import check_collapse_gap, check_energy_gradient, check_two_token_rate, check_velocity
 from .framework import check_energy, check_energy_rate, check_gauge_energy, check_rope_velocity
-from .metastability import (MERGER_TOLERANCE, check_contraction_rates, check_first_merger_time,
-                            check_laplace_merger_time, check_merger_rate, check_reduced_velocity)
+from .metastability import (check_contraction_rates, check_first_merger_time, check_laplace_merger_time,
+                            check_merger_rate, check_reduced_velocity)
 from .positional import (check_circle_energy_gap, check_latitude_gap, check_quantile_phase, check_rope_energy,
                          check_rope_maximizer)
 from .prompts import check_cluster_count, check_householder_gauge, check_prompt_maximizer
 from .simulation import check_gauge_gap, check_heun_step, check_random_angle_gap, check_standard_error
 from .toeplitz import (check_circulant_spectrum, check_ring_eigenvalue, check_toeplitz_bound, check_toeplitz_mode,
                        check_two_mode_energy)
+
+#: Every coding exercise of the book and its self-check, with label, difficulty and time, in the
+#: order of the book (the table lives in :mod:`usaav.exercises.catalogue`).
+EXERCISES = catalogue.EXERCISES
+
+#: Every exercise without a self-check (proofs, derivations), with label, difficulty and time.
+PAPER_EXERCISES = catalogue.PAPER_EXERCISES
+
+#: Relative tolerance of :func:`check_first_merger_time` (see :mod:`usaav.exercises.metastability`).
+MERGER_TOLERANCE = metastability.MERGER_TOLERANCE
 
 __all__ = [
     "EXERCISES",
