@@ -55,6 +55,7 @@ REDUCED = "tests/test_reduced.py"
 EXPERIMENTS = "tests/test_experiments.py"
 TWISTED = "tests/test_twisted.py"
 RELIABILITY = "tests/test_reliability.py"
+EXERCISES = "tests/test_exercises.py"
 
 MUTATIONS = [
     # MODEL.md §1: R_φ e_i = cos φ e_i + sin φ e_j -- the matrix and the O(n) shortcut.
@@ -302,6 +303,30 @@ MUTATIONS = [
     Mutation("pool workers start with SIGINT", "usaav/cli.py",
              "signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})", "signal.pthread_sigmask(signal.SIG_BLOCK, set())",
              (RELIABILITY + "::test_ctrl_c_prints_the_resume_hint_and_no_worker_traceback",)),
+    # The self-checks that grade (issue 17 item 2): each part of the guard, and the new diagnoses.
+    Mutation("self-check guard blind to stack and heap inspection", "usaav/exercises/guard.py",
+             "    if event in _INSPECTING or", "    if False and event in _INSPECTING or", (EXERCISES,)),
+    Mutation("self-check guard allows every library call", "usaav/exercises/guard.py",
+             "known = (not self.policy.allowed(code)) if", "known = False if", (EXERCISES,)),
+    Mutation("self-check guard does not follow threads", "usaav/exercises/guard.py",
+             "        threading.setprofile(self._thread_hook)\n", "", (EXERCISES,)),
+    Mutation("merger-time check accepts a closed form", "usaav/exercises/metastability.py",
+             "if time < SIMULATED_FRACTION * out]", "if time < 0.0 * out]", (EXERCISES,)),
+    Mutation("self-check accepts complex output", "usaav/exercises/checking.py",
+             "    if np.iscomplexobj(value):\n", "    if False:\n", (EXERCISES,)),
+    Mutation("self-check calls a zero answer a multiple", "usaav/exercises/checking.py",
+             "    if all(c == 0.0 and not np.any(found[i]) for c, i in known):\n", "    if False:\n", (EXERCISES,)),
+    Mutation("two-token rate read with the wrong sign", "usaav/exercises/collapse.py",
+             "return -float(V[0] @ X[1] + X[0] @ V[1]) / math.sin(phi)",
+             "return float(V[0] @ X[1] + X[0] @ V[1]) / math.sin(phi)", (EXERCISES,)),
+    Mutation("circulant spectrum off the grid", "usaav/exercises/toeplitz.py",
+             "_spectrum(c, np.arange(n) / n)", "_spectrum(c, np.arange(n) / (n + 1))", (EXERCISES,)),
+    Mutation("autograder keeps a notebook's patches of the library", "usaav/exercises/grading.py",
+             "        module.__dict__.clear()\n        module.__dict__.update(state)\n", "",
+             ("tests/test_grading.py",)),
+    Mutation("contraction rates: one-sided difference", "usaav/exercises/metastability.py",
+             "rates.append(-float(direction @ (ahead - behind)) / (2 * h))",
+             "rates.append(-float(direction @ (ahead - behind)) / h)", (EXERCISES,)),
 ]
 
 
