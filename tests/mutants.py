@@ -51,6 +51,7 @@ THEOREMS = "tests/test_theorems.py"
 DYNAMICS = "tests/test_dynamics.py"
 ERRORS = "tests/test_errors.py"
 MEMORY = "tests/test_memory.py"
+EDITIONS = "tests/test_editions.py"
 
 MUTATIONS = [
     # MODEL.md §1: R_φ e_i = cos φ e_i + sin φ e_j -- the matrix and the O(n) shortcut.
@@ -149,14 +150,22 @@ MUTATIONS = [
     Mutation("raw-clock Heun warning threshold 1e3", "usaav/dynamics.py", "RAW_STEP_LIMIT = 2.0\n", "RAW_STEP_LIMIT = 1e3\n",
              (ERRORS,)),
     Mutation("memory guard off", "usaav/dynamics.py", "    if needed > max_bytes:\n", "    if False:\n", (ERRORS,)),
+    # The notebook editions (book/_ext/usaav_editions.py): the book's numbers, solutions kept from students.
+    Mutation("editions: one count for every kind of statement", "book/_ext/usaav_editions.py",
+             "counts[kind] = counts.get(kind, 0) + 1\n            return _number(chapter, counts[kind])",
+             "counts[\"all\"] = counts.get(\"all\", 0) + 1\n            return _number(chapter, counts[\"all\"])",
+             (EDITIONS,)),
+    Mutation("editions: a solution's text after its code is not in the solution", "book/_ext/usaav_editions.py",
+             "_split_solutions(text, solution)", "_split_solutions(text)", (EDITIONS,)),
 ]
 
 
 def copy_tree(target: Path) -> None:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".hypothesis")
-    for name in ("usaav", "tests"):
+    for name in ("usaav", "tests", "book"):
         shutil.copytree(ROOT / name, target / name, ignore=ignore)
-    shutil.copy2(ROOT / "pyproject.toml", target / "pyproject.toml")
+    for name in ("pyproject.toml", "_toc.yml", "_config.yml"):
+        shutil.copy2(ROOT / name, target / name)
 
 
 def environment(target: Path) -> dict:
