@@ -325,3 +325,94 @@ def test_each_coding_exercise_is_a_blank_then_a_check_in_the_student_edition(md,
 def test_an_unknown_edition_is_refused(book):
     with pytest.raises(ValueError, match="edition must be one of"):
         editions.chapter_notebook(NUMBERED[0], book, "teacher")
+
+
+# --------------------------------------------------------------------------
+# The course kit (tools/course.py, make course)
+# --------------------------------------------------------------------------
+
+
+def _course():
+    tools = str(ROOT / "tools")
+    if tools not in sys.path:
+        sys.path.insert(0, tools)
+    return importlib.import_module("course")
+
+
+def _fake_run(md, folder):
+    """An executed copy of the chapter whose figure and explorer cells have recognisable outputs."""
+    nbformat = pytest.importorskip("nbformat")
+    nb = jupytext.read(md)
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        html = f"<p>output of cell {index}</p>"
+        if re.search(r"^explorers\.", cell.source, re.M):
+            html = f'<div class="usaav-explorer" data-usaav-explorer="{{}}">explorer of cell {index}</div>'
+        cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": html})]
+    (folder / "book").mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(folder / "book" / f"{md.stem}.ipynb"))
+    return folder
+
+
+def test_a_deck_shows_each_statement_figure_and_explorer_of_its_chapter(book, tmp_path):
+    course = _course()
+    md = ROOT / "book" / "04_prompts.md"
+    slides = course.deck_slides(md, book, _fake_run(md, tmp_path))
+    deck = "\n".join(slides)
+    source = md.read_text(encoding="utf-8")
+    kinds = re.findall(r"^[`:]{3,}\{prf:(definition|theorem|proposition|corollary|lemma)\}", source, re.M)
+    assert sum(1 for s in slides if 'class="usaav-statement"' in s) == len(kinds) > 0
+    for label, target in book.labels.items():
+        if target.doc == "book/04_prompts" and target.kind in (*course.KEY_KINDS, "figure"):
+            assert f"{target.text}" in deck, label
+    explorer_cells = len(re.findall(r"^explorers\.", source, re.M))
+    assert deck.count('class="usaav-explorer"') == explorer_cells > 0
+    assert slides[0].startswith("<section><h1>4. Prompts as auxiliary variables</h1>")
+    assert "<h2>Summary</h2>" in slides[-1]
+    text = re.sub(r"<[^>]+>", "\n", deck)
+    assert not VISIBLE_MYST.search(text), VISIBLE_MYST.search(text)
+
+
+def test_a_deck_is_live_with_the_classic_bundle_and_says_so_without_it(book, tmp_path):
+    course = _course()
+    md = ROOT / "book" / "04_prompts.md"
+    executed = _fake_run(md, tmp_path / "run")
+    still = course.write_deck(md, book, executed, tmp_path, None).read_text(encoding="utf-8")
+    assert still.count(course.NO_LIVE_EXPLORERS) == 2
+    bundle = "window.usaavExplorers = { mountPlaceholders: function (root) {} };"
+    live = course.write_deck(md, book, executed, tmp_path, bundle).read_text(encoding="utf-8")
+    assert course.NO_LIVE_EXPLORERS not in live and bundle in live
+    assert 'src="assets/reveal/reveal.js"' in live and 'src="assets/mathjax/tex-svg.js"' in live
+    assert "https://" not in re.sub(r'href="https://[^"]*"', "", live)  # nothing loaded from the network
+
+
+def test_the_whole_book_starts_each_chapter_on_a_new_page():
+    course = _course()
+    one = {"cells": [{"cell_type": "code", "metadata": {}, "source": "x"},
+                     {"cell_type": "markdown", "metadata": {}, "source": "# One"}], "metadata": {}}
+    two = {"cells": [{"cell_type": "markdown", "metadata": {"tags": ["t"]}, "source": "# Two"}], "metadata": {}}
+    merged = course.whole_book([one, two])
+    assert [cell["source"] for cell in merged["cells"]] == ["x", "# One", "# Two"]
+    assert merged["cells"][1]["metadata"]["tags"] == ["chapter-start"]
+    assert merged["cells"][2]["metadata"]["tags"] == ["t", "chapter-start"]
+    assert "tags" not in one["cells"][1]["metadata"]  # the inputs are left alone
+
+
+def test_the_built_course_kit_is_complete_and_the_student_edition_holds_no_solution(book):
+    out = ROOT / "_build" / "course"
+    if not (out / "student").is_dir():
+        pytest.skip("no course kit in _build/course (make course)")
+    for md in NUMBERED:
+        for path in (out / "student" / f"{md.stem}.ipynb", out / "solutions" / f"{md.stem}.ipynb",
+                     out / "slides" / f"{md.stem}.html", out / "pdf" / f"{md.stem}.pdf",
+                     out / "pdf" / f"{md.stem}-solutions.pdf"):
+            assert path.is_file() and path.stat().st_size > 1000, path
+        student = json.loads((out / "student" / f"{md.stem}.ipynb").read_text(encoding="utf-8"))
+        text = "\n".join("".join(cell["source"]) for cell in student["cells"])
+        for piece in _solutions(md):
+            assert piece not in text, f"{md.name}: solution text in the student edition: {piece!r}"
+        for label in _exercise_labels(md):
+            assert f"**{book.labels[label].text}**" in text, f"{md.name}: exercise {label} missing"
+    assert (out / "pdf" / "usaav-book.pdf").is_file()
+    assert (out / "slides" / "assets" / "reveal" / "reveal.js").is_file()

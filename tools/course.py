@@ -21,7 +21,10 @@ For every numbered chapter ``book/NN_<name>.md`` of ``_toc.yml``:
 - ``pdf/NN_<name>.pdf`` and ``pdf/NN_<name>-solutions.pdf``: the two
   notebooks with the outputs of the book's own run (``_build/jupyter_execute``),
   as HTML printed by headless Chromium; explorers are replaced by a line
-  saying where to run them.
+  saying where to run them;
+- ``pdf/usaav-book.pdf``: every chapter and the numerics appendix in one
+  PDF (the student edition: no solutions; no API reference), each chapter
+  starting on a new page.
 
 Figures and outputs come from the last ``make book``; the tool refuses to
 run without it.
@@ -269,6 +272,7 @@ body { font-size: 11pt; }
 .jp-InputPrompt, .jp-OutputPrompt { display: none !important; }
 img { max-width: 100%; height: auto; }
 .celltag_figure-caption { break-before: avoid; }
+.celltag_chapter-start { break-before: page; }
 .usaav-panels { display: flex; flex-wrap: wrap; gap: 2mm; }
 .usaav-panels img { width: 31%; }
 details > summary { list-style: none; font-weight: bold; }
@@ -316,6 +320,20 @@ def notebook_print_html(nb: dict, mathjax: str) -> str:
     return page.replace("<details>", "<details open>")
 
 
+def whole_book(notebooks: list[dict]) -> dict:
+    """One notebook of several (their cells in order), each starting on a new printed page."""
+    merged = copy.deepcopy(notebooks[0])
+    merged["cells"] = []
+    for nb in notebooks:
+        cells = copy.deepcopy(nb["cells"])
+        for cell in cells:
+            if cell["cell_type"] == "markdown":
+                cell["metadata"].setdefault("tags", []).append("chapter-start")
+                break
+        merged["cells"] += cells
+    return merged
+
+
 def print_pdf(page: Path, pdf: Path, chromium: str) -> None:
     pdf.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="usaav-chromium-") as profile:
@@ -359,6 +377,7 @@ def main(argv: list[str]) -> int:
     if not args.no_pdf and chromium is None:
         raise SystemExit("no Chromium found for the PDFs (apt-get install chromium, or CHROMIUM=...; --no-pdf skips)")
     mathjax = _mathjax_file()
+    printed = []  # the student edition of each page of the whole-book PDF
     with tempfile.TemporaryDirectory(prefix="usaav-course-") as scratch:
         for md in chapters():
             texts = {edition: usaav_book.edition_notebook_text(md, edition, **repo)
@@ -373,7 +392,18 @@ def main(argv: list[str]) -> int:
                     page = Path(scratch) / f"{md.stem}{suffix}.html"
                     page.write_text(notebook_print_html(nb, mathjax.as_uri()), encoding="utf-8")
                     print_pdf(page, out / "pdf" / f"{md.stem}{suffix}.pdf", chromium)
+                    if edition == "student":
+                        printed.append(nb)
             print(f"course: {md.stem}  {time.perf_counter() - start:6.1f} s", flush=True)
+        if chromium:
+            appendix = ROOT / "book" / "appendix_numerics.md"
+            if appendix.is_file():
+                text = usaav_book.edition_notebook_text(appendix, "student", **repo)
+                printed.append(_with_outputs(json.loads(text), _executed(appendix, executed)))
+            page = Path(scratch) / "usaav-book.html"
+            page.write_text(notebook_print_html(whole_book(printed), mathjax.as_uri()), encoding="utf-8")
+            print_pdf(page, out / "pdf" / "usaav-book.pdf", chromium)
+            print(f"course: the whole book  {time.perf_counter() - start:6.1f} s", flush=True)
     print(f"course: wrote {out} in {time.perf_counter() - start:.0f} s", flush=True)
     return 0
 
