@@ -157,6 +157,8 @@ MUTATIONS = [
              (EDITIONS,)),
     Mutation("editions: a solution's text after its code is not in the solution", "book/_ext/usaav_editions.py",
              "_split_solutions(text, solution)", "_split_solutions(text)", (EDITIONS,)),
+    Mutation("Colab cell without the experiments extra (no POT)", "book/_ext/usaav_book.py",
+             'COLAB_EXTRAS = "plot,experiments"', 'COLAB_EXTRAS = "plot"', (EDITIONS,)),
 ]
 
 

@@ -416,3 +416,17 @@ def test_the_built_course_kit_is_complete_and_the_student_edition_holds_no_solut
             assert f"**{book.labels[label].text}**" in text, f"{md.name}: exercise {label} missing"
     assert (out / "pdf" / "usaav-book.pdf").is_file()
     assert (out / "slides" / "assets" / "reveal" / "reveal.js").is_file()
+
+
+def test_the_colab_cell_installs_the_extras_the_book_runs_with():
+    """Colab gets the library extras of the `book` extra (Binder's): plot, and experiments for POT."""
+    tools = str(ROOT / "tools")
+    if tools not in sys.path:
+        sys.path.insert(0, tools)
+    notebooks_check = importlib.import_module("notebooks_check")
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    book_extra = re.search(r"^book = \[(.*?)^\]", pyproject, re.MULTILINE | re.DOTALL).group(1)
+    wanted = set(re.search(r'"usaav\[([a-z,]+)\]"', book_extra).group(1).split(","))
+    assert "experiments" in wanted
+    for md in CHAPTERS:
+        assert set(notebooks_check.setup_extras(md.with_suffix(".ipynb")).split(",")) == wanted, md.name

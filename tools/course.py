@@ -250,6 +250,8 @@ def write_deck(md: Path, book, executed_dir: Path, slides_dir: Path, bundle: str
     text = "\n".join(slides)
     if bundle is None:
         text = text.replace('<div class="usaav-explorer"', NO_LIVE_EXPLORERS + '<div class="usaav-explorer"')
+        # the placeholder's own text promises a start that cannot come without the bundle
+        text = re.sub(r'<p class="usaav-explorer-fallback">.*?</p>', "", text, flags=re.DOTALL)
         explorers = ""
     else:
         explorers = "<script>\n" + bundle.replace("</script", "<\\/script") + "\n</script>"
