@@ -70,8 +70,11 @@ def chapters(root: Path = ROOT) -> list[Path]:
 # --------------------------------------------------------------------------
 
 
-def markdown_html(text: str) -> str:
-    """CommonMark to HTML, math left exactly as written for MathJax ($…$ and $$…$$ are kept out of the parser)."""
+def markdown_html(text: str, inline: bool = False) -> str:
+    """CommonMark to HTML, math left exactly as written for MathJax ($…$ and $$…$$ are kept out of the parser).
+
+    ``inline``: one line of text, without the paragraph around it.
+    """
     from markdown_it import MarkdownIt
 
     kept: list[str] = []
@@ -81,7 +84,8 @@ def markdown_html(text: str) -> str:
         return f"MATHPLACEHOLDER{len(kept) - 1}X"
 
     protected = _MATH.sub(keep, text)
-    rendered = MarkdownIt("commonmark").enable("table").render(protected)
+    parser = MarkdownIt("commonmark").enable("table")
+    rendered = parser.renderInline(protected) if inline else parser.render(protected)
     return re.sub(r"MATHPLACEHOLDER(\d+)X", lambda m: html.escape(kept[int(m.group(1))], quote=False), rendered)
 
 
@@ -143,19 +147,16 @@ def deck_slides(md: Path, book, executed_dir: Path) -> list[str]:
               + (f"<h3>After this chapter you can</h3>{goals}" if goals else "") + "</section>"]
     for cell in source.cells:
         if cell.cell_type == "markdown":
-            lines = cell.source.splitlines()
-            for open_index, close_index, match in usaav_editions._directive_blocks(lines):
-                name = match.group("name")
+            for name, arg, options, body in usaav_editions.directives(cell.source):
                 kind = name.split(":", 1)[1] if name.startswith("prf:") else ""
                 if kind not in KEY_KINDS:
                     continue
-                options, body = usaav_editions._split_options(lines[open_index + 1:close_index])
                 target = book.labels.get(options.get("label"))
                 heading = target.text if target else kind.capitalize()
                 statement = usaav_editions.render_markdown("\n".join(body), book, here)
-                arg = usaav_editions.render_roles(match.group("arg").strip(), book, here)
+                arg = usaav_editions.render_roles(arg, book, here)
                 slides.append(f'<section class="usaav-statement"><h3>{heading}</h3>'
-                              f'<p class="usaav-statement-title">{markdown_html(arg)[3:-5] if arg else ""}</p>'
+                              f'<p class="usaav-statement-title">{markdown_html(arg, inline=True)}</p>'
                               f"{markdown_html(statement)}</section>")
             continue
         code = cell.source.strip()
@@ -166,7 +167,7 @@ def deck_slides(md: Path, book, executed_dir: Path) -> list[str]:
             caption = usaav_editions.render_roles(" ".join(str(figure.get("caption", "")).split()), book, here)
             slides.append(f'<section class="usaav-figure">{_output_html(outputs.get(code, []))}'
                           f"<p class=\"usaav-caption\"><b>{target.text if target else 'Figure'}.</b> "
-                          f"{markdown_html(caption)[3:-5]}</p></section>")
+                          f"{markdown_html(caption, inline=True)}</p></section>")
         elif explorer:
             placeholder = _output_html(outputs.get(code, []))
             slides.append(f'<section class="usaav-explorer-slide"><h3>Explorer: <code>explorers.'
@@ -367,7 +368,7 @@ def main(argv: list[str]) -> int:
     start = time.perf_counter()
     out, executed = Path(args.out), Path(args.executed)
     repo = usaav_book.config_repository()
-    book = usaav_book._book(repo["repository"], ROOT)
+    book = usaav_book.book_index(repo["repository"], ROOT)
     for folder in ("student", "solutions", "slides", "pdf"):
         (out / folder).mkdir(parents=True, exist_ok=True)
     copy_slide_assets(out / "slides")

@@ -120,7 +120,7 @@ def _editions():
 _BOOKS: dict = {}
 
 
-def _book(repository: str, root: Path):
+def book_index(repository: str, root: Path = REPO_ROOT):
     """The book's labels and citations, read once per process and repository."""
     key = (repository, str(root))
     if key not in _BOOKS:
@@ -144,7 +144,7 @@ def edition_notebook_text(md_path: Path, edition: str = "book", repository: str 
                           branch: str = DEFAULT_BRANCH) -> str:
     """The chapter ``md_path`` as a notebook of ``edition`` (usaav_editions.EDITIONS), as text."""
     md_path = Path(md_path).resolve()
-    book = _book(repository, md_path.parents[1])
+    book = book_index(repository, md_path.parents[1])
     nb = _editions().chapter_notebook(md_path, book, edition, setup_source=colab_cell_source(repository, branch))
     return notebook_json(nb)
 

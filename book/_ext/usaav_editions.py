@@ -239,6 +239,14 @@ def _index_lines(lines, doc, count, labels) -> None:
             _index_lines(body, doc, count, labels)
 
 
+def directives(text: str):
+    """Each top-level directive of a MyST Markdown text: (name, argument, options, body lines)."""
+    lines = text.splitlines()
+    for open_index, close_index, match in _directive_blocks(lines):
+        options, body = _split_options(lines[open_index + 1:close_index])
+        yield match.group("name"), match.group("arg").strip(), options, body
+
+
 def _has_directive(lines: list[str]) -> bool:
     return any(_DIRECTIVE.match(line) for line in lines)
 
