@@ -44,6 +44,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,6 +55,8 @@ if str(EXT) not in sys.path:
 import usaav_book  # noqa: E402
 import usaav_editions  # noqa: E402
 
+#: Chromium processes printing at once (each mostly uses one core).
+PRINT_WORKERS = 2
 #: The statements a deck shows, one slide each.
 KEY_KINDS = ("definition", "theorem", "proposition", "corollary", "lemma")
 _MATH = re.compile(r"\$\$.+?\$\$|\$[^$\n]+?\$", re.DOTALL)
@@ -381,6 +384,7 @@ def main(argv: list[str]) -> int:
         raise SystemExit("no Chromium found for the PDFs (apt-get install chromium, or CHROMIUM=...; --no-pdf skips)")
     mathjax = _mathjax_file()
     printed = []  # the student edition of each page of the whole-book PDF
+    jobs = []  # (HTML page, PDF): printed two at a time at the end (Chromium is mostly one core each)
     with tempfile.TemporaryDirectory(prefix="usaav-course-") as scratch:
         for md in chapters():
             texts = {edition: usaav_book.edition_notebook_text(md, edition, **repo)
@@ -394,7 +398,7 @@ def main(argv: list[str]) -> int:
                     nb = _with_outputs(json.loads(texts[edition]), outputs)
                     page = Path(scratch) / f"{md.stem}{suffix}.html"
                     page.write_text(notebook_print_html(nb, mathjax.as_uri()), encoding="utf-8")
-                    print_pdf(page, out / "pdf" / f"{md.stem}{suffix}.pdf", chromium)
+                    jobs.append((page, out / "pdf" / f"{md.stem}{suffix}.pdf"))
                     if edition == "student":
                         printed.append(nb)
             print(f"course: {md.stem}  {time.perf_counter() - start:6.1f} s", flush=True)
@@ -405,8 +409,10 @@ def main(argv: list[str]) -> int:
                 printed.append(_with_outputs(json.loads(text), _executed(appendix, executed)))
             page = Path(scratch) / "usaav-book.html"
             page.write_text(notebook_print_html(whole_book(printed), mathjax.as_uri()), encoding="utf-8")
-            print_pdf(page, out / "pdf" / "usaav-book.pdf", chromium)
-            print(f"course: the whole book  {time.perf_counter() - start:6.1f} s", flush=True)
+            jobs.insert(0, (page, out / "pdf" / "usaav-book.pdf"))  # the longest first
+            with ThreadPoolExecutor(max_workers=PRINT_WORKERS) as pool:
+                for pdf in pool.map(lambda job: print_pdf(*job, chromium) or job[1], jobs):
+                    print(f"course: {pdf.relative_to(out)}  {time.perf_counter() - start:6.1f} s", flush=True)
     print(f"course: wrote {out} in {time.perf_counter() - start:.0f} s", flush=True)
     return 0
 
