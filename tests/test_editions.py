@@ -430,3 +430,19 @@ def test_the_colab_cell_installs_the_extras_the_book_runs_with():
     assert "experiments" in wanted
     for md in CHAPTERS:
         assert set(notebooks_check.setup_extras(md.with_suffix(".ipynb")).split(",")) == wanted, md.name
+
+
+def test_printed_pages_show_solution_code_and_hide_what_the_book_hides():
+    course = _course()
+    nb = {"metadata": {}, "cells": [
+        {"cell_type": "code", "metadata": {"tags": ["solution"], "jupyter": {"source_hidden": True}},
+         "source": "answer = 42", "outputs": [], "execution_count": None},
+        {"cell_type": "code", "metadata": {"tags": ["hide-input"], "jupyter": {"source_hidden": True}},
+         "source": "plot()", "outputs": [], "execution_count": None},
+        {"cell_type": "code", "metadata": {}, "source": "explorers.collapse()", "outputs": [], "execution_count": None},
+    ]}
+    printed = course._with_outputs(nb, {"answer = 42": [], "plot()": []})
+    assert "transient" not in printed["cells"][0]["metadata"]
+    assert printed["cells"][1]["metadata"]["transient"] == {"remove_source": True}
+    assert printed["cells"][2] == {"cell_type": "markdown", "metadata": {}, "source": course.EXPLORER_IN_PRINT,
+                                   "id": "x"}

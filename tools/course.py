@@ -303,7 +303,8 @@ def _with_outputs(nb: dict, outputs: dict[str, list]) -> dict:
                 continue
             cell["outputs"] = [o for o in outputs.get(code, []) if o.get("output_type") != "stream"
                                or o.get("name") != "stderr"]
-            if cell["metadata"].get("jupyter", {}).get("source_hidden"):
+            # on paper, the code the book hides stays hidden; a solution's code is shown
+            if set(cell["metadata"].get("tags", [])) & {"hide-input", "remove-input"}:
                 cell["metadata"]["transient"] = {"remove_source": True}
         cells.append(cell)
     nb["cells"] = cells
