@@ -55,6 +55,8 @@ if str(EXT) not in sys.path:
 import usaav_book  # noqa: E402
 import usaav_editions  # noqa: E402
 
+#: A statement longer than this (characters of Markdown) is set smaller on its slide.
+LONG_STATEMENT = 700
 #: Chromium processes printing at once (each mostly uses one core).
 PRINT_WORKERS = 2
 #: The statements a deck shows, one slide each.
@@ -158,7 +160,8 @@ def deck_slides(md: Path, book, executed_dir: Path) -> list[str]:
                 heading = target.text if target else kind.capitalize()
                 statement = usaav_editions.render_markdown("\n".join(body), book, here)
                 arg = usaav_editions.render_roles(arg, book, here)
-                slides.append(f'<section class="usaav-statement"><h3>{heading}</h3>'
+                size = " usaav-long" if len(statement) > LONG_STATEMENT else ""
+                slides.append(f'<section class="usaav-statement{size}"><h3>{heading}</h3>'
                               f'<p class="usaav-statement-title">{markdown_html(arg, inline=True)}</p>'
                               f"{markdown_html(statement)}</section>")
             continue
@@ -201,6 +204,8 @@ DECK = """<!DOCTYPE html>
 .reveal section {{ text-align: left; }}
 .reveal h1, .reveal h2, .reveal h3 {{ text-transform: none; }}
 .reveal .usaav-statement-title {{ font-style: italic; margin-top: -0.4em; }}
+.reveal .slides section {{ max-height: 800px; overflow-y: auto; }}
+.reveal .slides section.usaav-long {{ font-size: 0.72em; }}
 .reveal .usaav-caption {{ font-size: 0.6em; }}
 .reveal .usaav-panels img, .reveal section img {{ max-height: 60vh; max-width: 100%; }}
 .reveal .usaav-explorer-note {{ font-size: 0.6em; color: #555; }}
