@@ -362,7 +362,7 @@ def test_a_deck_shows_each_statement_figure_and_explorer_of_its_chapter(book, tm
     deck = "\n".join(slides)
     source = md.read_text(encoding="utf-8")
     kinds = re.findall(r"^[`:]{3,}\{prf:(definition|theorem|proposition|corollary|lemma)\}", source, re.M)
-    assert sum(1 for s in slides if 'class="usaav-statement"' in s) == len(kinds) > 0
+    assert sum(1 for s in slides if 'class="usaav-statement' in s) == len(kinds) > 0
     for label, target in book.labels.items():
         if target.doc == "book/04_prompts" and target.kind in (*course.KEY_KINDS, "figure"):
             assert f"{target.text}" in deck, label
