@@ -164,7 +164,7 @@ MUTATIONS = [
 
 def copy_tree(target: Path) -> None:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".hypothesis")
-    for name in ("usaav", "tests", "book"):
+    for name in ("usaav", "tests", "book", "tools"):
         shutil.copytree(ROOT / name, target / name, ignore=ignore)
     for name in ("pyproject.toml", "_toc.yml", "_config.yml"):
         shutil.copy2(ROOT / name, target / name)

@@ -428,7 +428,9 @@ def test_the_colab_cell_installs_the_extras_the_book_runs_with():
     book_extra = re.search(r"^book = \[(.*?)^\]", pyproject, re.MULTILINE | re.DOTALL).group(1)
     wanted = set(re.search(r'"usaav\[([a-z,]+)\]"', book_extra).group(1).split(","))
     assert "experiments" in wanted
-    for md in CHAPTERS:
+    made = re.search(r'"usaav\[([a-z,]+)\] @ git\+', book_ext.colab_cell_source(**REPO)).group(1)
+    assert set(made.split(",")) == wanted  # the cell the sync writes
+    for md in CHAPTERS:  # and the cells committed
         assert set(notebooks_check.setup_extras(md.with_suffix(".ipynb")).split(",")) == wanted, md.name
 
 
