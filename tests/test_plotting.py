@@ -99,6 +99,15 @@ def test_series_are_clipped_at_the_floor_on_a_log_axis_and_bands_drawn():
     assert to_rgb(ax.lines[0].get_color()) == to_rgb(plotting.PALETTE[0])
 
 
+def test_table_markdown_writes_minus_signs_in_numeric_cells_only():
+    from usaav.tables import table_markdown
+
+    text = table_markdown(["name", "value"], [["a-b", "-0.5"], ["x-1", "1.0e-05"], ["c", "**-2.25**"]])
+    rows = [line.split(" | ") for line in text.splitlines()[2:]]
+    assert [row[1] for row in rows] == ["\u22120.5 |", "1.0e\u221205 |", "**\u22122.25** |"]
+    assert [row[0] for row in rows] == ["| a-b", "| x-1", "| c"]  # words keep their hyphens
+
+
 def test_table_markdown_escapes_bars_and_refuses_rows_of_the_wrong_width():
     from usaav.tables import table_markdown
 

@@ -350,9 +350,9 @@ class Interaction:
 
     * ``drift(X)`` returns :math:`\frac1n\sum_j e^{-\sigma}\nabla_xK(z_i,z_j)`
       (unprojected; MODEL.md §2), same shape as ``X``;
-    * ``pair_sum(X)`` returns :math:`\sum_{i,j}\tilde K(z_i,z_j)`, so that
-      :math:`E_n = c\,e^\sigma\,\text{pair\_sum}/(2n^2)` (MODEL.md §2): a
-      float for one system, ``(B,)`` for a batch;
+    * ``pair_sum(X)`` returns :math:`S=\sum_{i,j}\tilde K(z_i,z_j)`, so that
+      :math:`E_n = c\,e^\sigma S/(2n^2)` (MODEL.md §2): a float for one
+      system, ``(B,)`` for a batch;
     * ``gauge_frame(X)`` returns :math:`u_i=G(a_i)x_i` (identity for
       kernels without a gauge); ``X`` may carry leading axes (frames);
     * ``pair_sum_max()`` is the largest possible ``pair_sum`` where a theorem

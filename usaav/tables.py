@@ -8,18 +8,27 @@ phone.  Only IPython's display machinery is used, no matplotlib.
 
 from __future__ import annotations
 
+import re
+
 from IPython.display import Markdown, display
 
 __all__ = ["show_table", "show_verdicts", "table_markdown"]
 
 
+#: A cell that holds only a number (or numbers: "−0.5 ± 0.1", "**1.0e-05**"); its hyphens are minus signs.
+_NUMBER = re.compile(r"[\d\s.,%+\-\N{MINUS SIGN}±()*eE×/]+")
+
+
 def table_markdown(header, rows) -> str:
     """The Markdown source of a table: first column left-aligned, the others right-aligned.
+
+    In a cell that holds only numbers, the hyphen-minus is written as the
+    minus sign U+2212 ("−0.5", "1.0e−05"); other cells are left as they are.
 
     >>> print(table_markdown(["n", "gap"], [[64, "1e-3"]]))
     | n | gap |
     |:---|---:|
-    | 64 | 1e-3 |
+    | 64 | 1e−3 |
     """
     header = [str(cell) for cell in header]
     if not header:
@@ -30,7 +39,10 @@ def table_markdown(header, rows) -> str:
             raise ValueError(f"rows[{k}] has {len(row)} cells but header has {len(header)} columns")
 
     def cell(text):
-        return str(text).replace("|", r"\|")  # a bare | would end the cell
+        text = str(text)
+        if _NUMBER.fullmatch(text) and any(c.isdigit() for c in text):
+            text = text.replace("-", "\N{MINUS SIGN}")  # typeset as a minus, not a hyphen
+        return text.replace("|", r"\|")  # a bare | would end the cell
 
     lines = ["| " + " | ".join(map(cell, header)) + " |", "|:---|" + "---:|" * (len(header) - 1)]
     lines += ["| " + " | ".join(map(cell, row)) + " |" for row in rows]

@@ -3,14 +3,19 @@
 **Paired notebooks for the launch buttons.**  Chapters are MyST markdown
 notebooks (``book/*.md`` with a jupytext header).  Colab can only open
 ``.ipynb`` files, so every chapter has a committed twin ``book/X.ipynb``
-without outputs, excluded from the Sphinx build.  sphinx-book-theme points
+without outputs, excluded from the Sphinx build.  The twin is the chapter's
+"book" edition of ``book/_ext/usaav_editions.py``: plain Markdown and HTML
+that reads like the book in any Jupyter (numbered boxes, folded solutions,
+links to the online book), the same code cells.  sphinx-book-theme points
 its Binder and Colab buttons at ``X.ipynb`` whenever that file exists next
 to ``X.md``.  At ``builder-inited`` this extension (re)writes any twin that
 is missing or stale, so ``make book`` always leaves them in sync;
 ``tests/test_book.py`` checks the committed state.  The twin gets one extra
 first cell, tagged ``remove-cell``, that only runs inside Google Colab: it
-installs ``usaav`` from the repository and switches on Colab's custom widget
-manager, which the explorers (anywidget) need.
+installs ``usaav`` with the extras every chapter needs (``plot``: figures
+and explorers; ``experiments``: POT for the mean-field cells of chapters 2
+and 6) from the repository and switches on Colab's custom widget manager,
+which the explorers (anywidget) need.
 
 Command line (from the repository root)::
 
@@ -51,6 +56,9 @@ REPO_ROOT = BOOK_DIR.parent
 DEFAULT_REPOSITORY = "https://github.com/usaav-project/usaav"
 DEFAULT_BRANCH = "main"
 
+#: The extras of usaav the chapters import (tools/notebooks_check.py installs exactly these).
+COLAB_EXTRAS = "plot,experiments"
+
 COLAB_CELL = '''# @title Colab setup (installs usaav; does nothing elsewhere)
 import sys
 
@@ -58,7 +66,7 @@ if "google.colab" in sys.modules:
     import subprocess
 
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "usaav[plot] @ git+{repository}@{branch}"],
+        [sys.executable, "-m", "pip", "install", "-q", "usaav[{extras}] @ git+{repository}@{branch}"],
         check=True,
     )
     # Colab's built-in widget manager serves ipywidgets 7 only; the explorers
@@ -92,34 +100,59 @@ def paired_path(md_path: Path) -> Path:
 
 
 def colab_cell_source(repository: str = DEFAULT_REPOSITORY, branch: str = DEFAULT_BRANCH) -> str:
-    return COLAB_CELL.format(repository=repository, branch=branch)
+    return COLAB_CELL.format(repository=repository, branch=branch, extras=COLAB_EXTRAS)
 
 
 def _cell_id(index: int, source: str) -> str:
     return f"c{index:02d}-" + hashlib.sha1(source.encode("utf-8")).hexdigest()[:8]
 
 
-def paired_notebook_text(md_path: Path, repository: str = DEFAULT_REPOSITORY,
-                         branch: str = DEFAULT_BRANCH) -> str:
-    """The ``.ipynb`` twin of a MyST notebook, as text (deterministic: fixed cell ids, no outputs)."""
-    import jupytext
-    import nbformat
+def _editions():
+    """book/_ext/usaav_editions.py (a sibling module: importable from Sphinx, the command line and the tests)."""
+    ext = str(Path(__file__).resolve().parent)
+    if ext not in sys.path:
+        sys.path.insert(0, ext)
+    import usaav_editions
 
-    nb = jupytext.read(md_path)
-    setup = nbformat.v4.new_code_cell(
-        colab_cell_source(repository, branch),
-        metadata={"tags": ["remove-cell"], "cellView": "form"},
-    )
-    nb.cells.insert(0, setup)
+    return usaav_editions
+
+
+_BOOKS: dict = {}
+
+
+def book_index(repository: str, root: Path = REPO_ROOT):
+    """The book's labels and citations, read once per process and repository."""
+    key = (repository, str(root))
+    if key not in _BOOKS:
+        _BOOKS[key] = _editions().Book.load(repository, root)
+    return _BOOKS[key]
+
+
+def notebook_json(nb) -> str:
+    """A notebook as deterministic text: fixed cell ids, no outputs, sorted keys."""
     for index, cell in enumerate(nb.cells):
         cell["id"] = _cell_id(index, cell.source)
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None
-    nb.metadata.pop("jupytext", None)
     nb.metadata["colab"] = {"provenance": []}
     nb.nbformat, nb.nbformat_minor = 4, 5
     return json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def edition_notebook_text(md_path: Path, edition: str = "book", repository: str = DEFAULT_REPOSITORY,
+                          branch: str = DEFAULT_BRANCH) -> str:
+    """The chapter ``md_path`` as a notebook of ``edition`` (usaav_editions.EDITIONS), as text."""
+    md_path = Path(md_path).resolve()
+    book = book_index(repository, md_path.parents[1])
+    nb = _editions().chapter_notebook(md_path, book, edition, setup_source=colab_cell_source(repository, branch))
+    return notebook_json(nb)
+
+
+def paired_notebook_text(md_path: Path, repository: str = DEFAULT_REPOSITORY,
+                         branch: str = DEFAULT_BRANCH) -> str:
+    """The ``.ipynb`` twin of a MyST notebook, as text: its "book" edition (deterministic: fixed cell ids, no outputs)."""
+    return edition_notebook_text(md_path, "book", repository, branch)
 
 
 def stale_notebooks(book_dir: Path = BOOK_DIR, **repo) -> list[Path]:
