@@ -149,6 +149,14 @@ MUTATIONS = [
     Mutation("raw-clock Heun warning threshold 1e3", "usaav/dynamics.py", "RAW_STEP_LIMIT = 2.0\n", "RAW_STEP_LIMIT = 1e3\n",
              (ERRORS,)),
     Mutation("memory guard off", "usaav/dynamics.py", "    if needed > max_bytes:\n", "    if False:\n", (ERRORS,)),
+    # The explorers: the browser's last step and the one table of option ranges.
+    Mutation("explorer run overshoots its end (last step not shortened)", "usaav/web/explorer.js",
+             "    if (run.t + run.dt <= end + slack) {\n", "    if (true) {\n",
+             ("tests/test_explorers.py",)),
+    Mutation("explorer option range changed without its docstring", "usaav/explorers/options.py",
+             '"beta": ("number", 0.25, 4.0, False, 0.25),\n        "n": ("number", 16, 256,',
+             '"beta": ("number", 0.25, 5.0, False, 0.25),\n        "n": ("number", 16, 256,',
+             ("tests/test_explorers.py",)),
 ]
 
 

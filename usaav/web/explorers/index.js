@@ -1,5 +1,5 @@
 // Every explorer of the book, by name (the name the Python constructors in
-// usaav/explorers.py pass to the widget).  One import per line, sorted, so
+// of usaav.explorers pass to the widget).  One import per line, sorted, so
 // that two branches adding explorers merge without conflict.
 
 import { explorerRegistry } from "../explorer.js";
