@@ -41,6 +41,7 @@ from __future__ import annotations
 
 from .bundling import WEB_DIR, bundle, classic_bundle, module_order
 from .constructors import (
+    baseline_collapse,
     collapse,
     collapse_layers,
     kernel_gallery,
@@ -63,6 +64,7 @@ __all__ = [
     "SCENARIO_OVERRIDES",
     "SETUP_OPTIONS",
     "WEB_DIR",
+    "baseline_collapse",
     "bundle",
     "classic_bundle",
     "collapse",

@@ -13,8 +13,37 @@ from .. import targets as _targets
 from .options import checked_options, scenario_data
 from .widget import Explorer
 
-__all__ = ["collapse", "collapse_layers", "kernel_gallery", "latitude", "metastability", "orbit_law", "prompt_law",
+__all__ = ["baseline_collapse", "collapse", "collapse_layers", "kernel_gallery", "latitude", "metastability", "orbit_law", "prompt_law",
            "prompts", "scenario_knob", "sphere_viewer", "toeplitz"]
+
+
+def baseline_collapse(*, beta: float = 1.0, n: int = 256, seed: int = 0):
+    r"""Mode collapse under the baseline flow alone (chapter 1, first explorer; MODEL.md §2, §6).
+
+    ``n`` tokens start uniform on :math:`\mathbb S^2` (drawn in the browser
+    from ``seed``), coloured by their position :math:`s_i=i/n`, and follow
+    the USA flow of the baseline scenario of :data:`usaav.scenarios.TABLE`
+    up to :math:`T=30`: they collapse to one point.  It shows only what
+    chapter 1 has defined when the reader meets it: one readout, the
+    collapse gap :math:`\Gamma`, and its chart against time on a log axis.
+    :func:`collapse` adds the kernels with auxiliary variables.
+
+    Parameters
+    ----------
+    beta : float
+        In [0.25, 4], a multiple of 0.25.
+    n : int
+        In [16, 256], a multiple of 16.
+    seed : int
+        In [0, 20].
+
+    Returns
+    -------
+    Explorer
+    """
+    options = checked_options("baseline_collapse", beta=beta, n=n, seed=seed)
+    summary = f"collapse of {options['n']} tokens under the baseline flow, β = {options['beta']:g}"
+    return Explorer("baseline_collapse", {**options, **scenario_data("baseline_collapse")}, summary=summary)
 
 
 def collapse(*, kernel: str = "baseline", beta: float = 1.0, n: int = 128, seed: int = 0):
@@ -332,8 +361,8 @@ def metastability(*, beta: int = 6, gap: float = 1.0, clusters: int = 2):
     the centres against :math:`\log t'` with the first merger :math:`T_1`
     (centres within 0.1 rad) and the prediction of the reduced
     :math:`k`-point flow.  The exponent :math:`c=1-\cos\Delta_0` of
-    :math:`T_1\approx e^{c\beta}` is this project's reconstruction (the
-    paper's value was lost), as the readout says.
+    :math:`T_1\approx e^{c\beta}` is this book's reconstruction from the
+    paper's statements, as the readout says.
 
     Parameters
     ----------

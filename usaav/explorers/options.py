@@ -21,6 +21,11 @@ __all__ = ["OPTION_RANGES", "SCENARIO_OVERRIDES", "SETUP_OPTIONS", "checked_opti
 #: integer), ("toggle",) for a checkbox or ("text", max_length).  Every option
 #: is a control of the explorer except those in :data:`SETUP_OPTIONS`.
 OPTION_RANGES = {
+    "baseline_collapse": {
+        "beta": ("number", 0.25, 4.0, False, 0.25),
+        "n": ("number", 16, 256, True, 16),
+        "seed": ("number", 0, 20, True, None),
+    },
     "collapse": {
         "kernel": ("choice", ("baseline", "RoPE", "prompts", "distance bias")),
         "beta": ("number", 0.25, 4.0, False, 0.25),
@@ -83,6 +88,7 @@ SETUP_OPTIONS = {"latitude": {"copies"}}
 #: Chapter 1's explorer shows four prompts with random phases in one plane
 #: and a shorter distance bias than the §6.2 gallery.
 SCENARIO_OVERRIDES = {
+    "baseline_collapse": {},
     "collapse": {"prompts": {"n_prompts": 4, "layout": "random phases"}, "distance_bias": {"length": 0.1}},
     "kernel_gallery": {},
     "scenario_knob": {},
