@@ -14,7 +14,7 @@ import { formatNumber, sliderControl, choiceControl } from "../../usaav/web/cont
 import {
   PANEL_KINDS, advanceRun, coerceControlValue, createExplorerLoop, defineExplorer, initialValues, readoutValues, runHeadless, startRun,
 } from "../../usaav/web/explorer.js";
-import { timeReadout } from "../../usaav/web/mount.js";
+import { remainingSeconds, slowRunNote, timeReadout } from "../../usaav/web/mount.js";
 import { PANEL_DRAWERS } from "../../usaav/web/panels.js";
 import { EXPLORERS } from "../../usaav/web/explorers/index.js";
 import { KNOB_PARAMETERS } from "../../usaav/web/explorers/knob.js";
@@ -319,6 +319,18 @@ test("a loop stepped within a budget stops between steps and samples its charts 
   const times = loop.samples[0][0].t;
   assert.equal(times[0], 0);
   assert.equal(times.at(-1), loop.run.tMax);
+});
+
+test("a slow setting is detected from the cost of its steps and says why in one sentence", () => {
+  const [options] = constructorOptions([["kernel_gallery", { beta: 6 }]]);
+  const definition = EXPLORERS.get("kernel_gallery");
+  const run = startRun(definition, initialValues(definition, options), options);
+  // Steps of 0.2 e^{-6} (raw clock) to T = 10: about 20 000 steps; at 1 ms a step that is 20 s of stepping.
+  assert.ok(Math.abs(remainingSeconds(run, 1) - run.tMax / run.dt / 1000) < 1e-9);
+  assert.ok(remainingSeconds(run, 1) > 5);
+  const note = slowRunNote(run);
+  assert.match(note, /^At β = 6 .*metastability\)\.$/);
+  assert.equal(note.split(". ").length, 1, "one sentence");
 });
 
 test("panels.js draws exactly the panel kinds an explorer may declare", () => {

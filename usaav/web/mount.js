@@ -28,6 +28,30 @@ export const FAST_FORWARD_BUDGET_MS = 20;
 export const READOUT_INTERVAL_MS = 100;
 /** Seconds between two state messages to Python while the animation runs (never per frame). */
 export const STATE_INTERVAL_S = 0.5;
+/** A run whose remaining steps would take longer than this (stepping alone) shows its progress and says why. */
+export const SLOW_RUN_S = 5;
+
+/**
+ * Why a setting is slow, in one sentence: the definition's own `slowNote(run)`,
+ * else the metastability of the raw clock (MODEL.md §3 "Large β"; Thm. 5): the
+ * step shrinks like e^{−β} to follow the fast merging inside a cluster, while
+ * the clusters themselves wait a time growing exponentially in β to merge.
+ */
+export function slowRunNote(run) {
+  if (run.definition.slowNote) return run.definition.slowNote(run);
+  const beta = run.values.beta;
+  const where = Number.isFinite(beta) ? `At β = ${beta}` : "In this setting";
+  return `${where} the run is slow: the step shrinks like e^(−β) to follow tokens merging within a cluster, `
+    + "while the clusters wait a time growing exponentially in β before they merge (metastability).";
+}
+
+/**
+ * Seconds of stepping still needed to reach tMax, from the cost of the steps
+ * measured so far (`stepMs` milliseconds per step of length dt).
+ */
+export function remainingSeconds(run, stepMs) {
+  return (Math.max(0, run.tMax - run.t) / run.dt) * stepMs / 1000;
+}
 
 const EXPLORER_STYLE = `
 .usaav-x { --usaav-x-line: rgba(128,128,128,0.45); font-size: 0.92rem; line-height: 1.35; margin: 0.6em 0 1.2em; }
@@ -38,7 +62,8 @@ const EXPLORER_STYLE = `
 .usaav-x-panel { flex: 1 1 230px; max-width: 100%; display: flex; flex-direction: column; gap: 0.45em; }
 .usaav-x-spheres { display: grid; gap: 0.3em; grid-template-columns: repeat(var(--usaav-x-columns, 1), minmax(0, 1fr)); }
 .usaav-x > .usaav-x-colourbars { margin-bottom: 0.6em; }
-@media (max-width: 520px) { .usaav-x > .usaav-x-spheres { grid-template-columns: repeat(var(--usaav-x-narrow-columns, 2), minmax(0, 1fr)); } }
+/* On a phone one sphere per row: each as wide as the column (two columns of small multiples would be ~170 px at 400 px). */
+@media (max-width: 520px) { .usaav-x .usaav-x-spheres { grid-template-columns: minmax(0, 1fr); } }
 .usaav-x-sphere { margin: 0; min-width: 0; text-align: center; }
 .usaav-x-sphere canvas { display: block; width: 100%; max-width: 440px; margin: 0 auto; cursor: grab; border-radius: 4px; }
 .usaav-x-sphere canvas:focus-visible, .usaav-x button:focus-visible, .usaav-x input:focus-visible, .usaav-x select:focus-visible { outline: 2px solid #0072B2; outline-offset: 2px; }
@@ -74,6 +99,9 @@ const EXPLORER_STYLE = `
 .usaav-x-error { color: #b00020; font-size: 0.9em; }
 .usaav-x-hint { font-size: 0.8em; opacity: 0.75; margin: 0.2em 0 0; }
 .usaav-x-error:empty { display: none; }
+.usaav-x-slow { font-size: 0.85em; margin: 0.2em 0 0; }
+.usaav-x-slow[hidden] { display: none; }
+.usaav-x-slow progress { width: 100%; height: 0.6em; accent-color: #0072B2; }
 `;
 
 function readoutText(readout, value) {
@@ -133,7 +161,6 @@ function createSphereStage(frame, definition, camera) {
     spheres.replaceChildren();
     const columns = definition.columns ?? Math.min(shown.length, 3);
     spheres.style.setProperty("--usaav-x-columns", String(columns));
-    spheres.style.setProperty("--usaav-x-narrow-columns", String(narrowColumns(shown.length, columns)));
     views = shown.map((system) => {
       const fig = htmlElement("figure", "usaav-x-sphere");
       const canvas = htmlElement("canvas");
@@ -168,9 +195,31 @@ function createSphereStage(frame, definition, camera) {
   };
 }
 
-/** Sphere columns on a phone (narrower than 520 px): three small spheres stay in one row, six go in three rows of two. */
-export function narrowColumns(shown, columns) {
-  return shown === 3 ? 3 : Math.min(2, columns);
+/**
+ * The note of a slow setting: hidden until the measured cost of the steps
+ * says that the rest of the run needs more than SLOW_RUN_S seconds of
+ * stepping; then a progress bar to tMax and one sentence saying why.
+ */
+function createSlowNote() {
+  const node = htmlElement("div", "usaav-x-slow");
+  node.setAttribute("role", "status");
+  const bar = htmlElement("progress");
+  bar.max = 1;
+  const text = htmlElement("p");
+  node.append(bar, text);
+  node.hidden = true;
+  return {
+    node,
+    update(run, stepMs) {
+      if (node.hidden && remainingSeconds(run, stepMs) <= SLOW_RUN_S) return;
+      node.hidden = false;
+      bar.value = run.t / run.tMax;
+      bar.setAttribute("aria-label", `${Math.floor((100 * run.t) / run.tMax)} % of the run`);
+      const note = slowRunNote(run);
+      if (text.textContent !== note) text.textContent = note;
+    },
+    reset() { node.hidden = true; },
+  };
 }
 
 /** The line charts of a definition under the figure; `draw(loop)` plots the samples so far. */
@@ -214,7 +263,7 @@ export function mountExplorer(el, definition, host = {}) {
   const frame = buildFrame(el, definition);
   const { root } = frame;
   const camera = createCamera(options.camera || undefined);
-  const stats = { frames: 0, draws: 0, drawMs: 0, lastInputAt: 0, lastLatencyMs: NaN, stepsPerFrame: 0, fps: NaN };
+  const stats = { frames: 0, draws: 0, drawMs: 0, lastInputAt: 0, lastLatencyMs: NaN, stepsPerFrame: 0, fps: NaN, stepMs: NaN };
 
   // --- state of the playback ---------------------------------------------
   let loop = null;
@@ -245,7 +294,8 @@ export function mountExplorer(el, definition, host = {}) {
   const error = htmlElement("p", "usaav-x-error");
   error.setAttribute("role", "alert");
   const hint = htmlElement("p", "usaav-x-hint", "Drag a sphere, or focus it and use the arrow keys, to turn it; Home resets the view.");
-  frame.panel.append(transport.node, controlsBox, readouts.node, error, hint);
+  const slow = createSlowNote();
+  frame.panel.append(transport.node, controlsBox, readouts.node, slow.node, error, hint);
 
   // --- figure ----------------------------------------------------------------
   const stage = createSphereStage(frame, definition, camera);
@@ -297,7 +347,13 @@ export function mountExplorer(el, definition, host = {}) {
     const target = fastForward ? run.tMax : Math.min(run.tMax, run.t + run.speed * wall);
     // Stepping and drawing together should fit a 60 Hz frame: the budget shrinks when drawing is slow.
     const budget = fastForward ? FAST_FORWARD_BUDGET_MS : Math.max(3, Math.min(FRAME_BUDGET_MS, 14 - (stats.drawMs || 0)));
+    const stepStart = performance.now();
     stats.stepsPerFrame = loop.tick(target, budget);
+    if (stats.stepsPerFrame > 0) {
+      const perStep = (performance.now() - stepStart) / stats.stepsPerFrame;
+      stats.stepMs = Number.isFinite(stats.stepMs) ? 0.8 * stats.stepMs + 0.2 * perStep : perStep;
+      slow.update(run, stats.stepMs);
+    }
     stats.frames += 1;
     frameTimes.push(now);
     if (frameTimes.length > 30) frameTimes.shift();
@@ -332,6 +388,7 @@ export function mountExplorer(el, definition, host = {}) {
   }
 
   function finish() {
+    slow.reset();
     pause();
     transport.setFinished(true);
     root.dataset.finished = "true";
@@ -356,6 +413,8 @@ export function mountExplorer(el, definition, host = {}) {
     error.textContent = "";
     Object.values(controlHandles).forEach((handle) => handle.setInvalid(false));
     loop = next;
+    stats.stepMs = NaN;
+    slow.reset();
     updateEnabled();
     fastForward = false;
     transport.setFinished(!loop.run.animated);
