@@ -154,9 +154,11 @@ MUTATIONS = [
              "    if (run.t + run.dt <= end + slack) {\n", "    if (true) {\n",
              ("tests/test_explorers.py",)),
     Mutation("explorer option range changed without its docstring", "usaav/explorers/options.py",
-             '"beta": ("number", 0.25, 4.0, False, 0.25),\n        "n": ("number", 16, 256,',
-             '"beta": ("number", 0.25, 5.0, False, 0.25),\n        "n": ("number", 16, 256,',
+             '"distance bias")),\n        "beta": ("number", 0.25, 4.0, False, 0.25),',
+             '"distance bias")),\n        "beta": ("number", 0.25, 5.0, False, 0.25),',
              ("tests/test_explorers.py",)),
+    Mutation("classic bundle not wrapped in a function (its names leak into the page)", "usaav/explorers/bundling.py",
+             'f"(function () {{\\n\\"use strict\\";\\n{rest}\\n}})();\\n")', 'f"{rest}\\n")', ("tests/test_explorers.py",)),
 ]
 
 

@@ -91,6 +91,31 @@ def test_bundle_parses_and_runs_every_explorer_in_node(bundle_file):
     assert sorted(json.loads(out)) == sorted(OPTION_RANGES)  # every explorer has a constructor, and ran
 
 
+@needs_node
+def test_classic_bundle_is_a_plain_script_that_defines_usaav_explorers(tmp_path):
+    """The static pages' script runs without module support (file://) and names every explorer."""
+    script = tmp_path / "usaav-explorers.js"
+    script.write_text(classic_bundle(), encoding="utf-8")
+    out = _node(
+        'import { readFileSync } from "node:fs"; import vm from "node:vm";'
+        'const window = {}; const context = vm.createContext({ window, console, performance, Math, JSON });'
+        f'vm.runInContext(readFileSync({json.dumps(str(script))}, "utf8"), context);'  # a classic script, not a module
+        'console.log(JSON.stringify([Object.keys(window.usaavExplorers).sort(), window.usaavExplorers.names(),'
+        ' Object.keys(context).filter((k) => !["window", "console", "performance", "Math", "JSON"].includes(k))]));',
+        tmp_path,
+    )
+    api, names, leaked = json.loads(out)
+    assert api == ["mountPlaceholders", "names"]
+    assert sorted(names) == sorted(OPTION_RANGES)
+    assert leaked == []  # the bundle's names stay inside its function
+
+
+def test_classic_bundle_refuses_an_entry_with_a_default_export(tmp_path):
+    root = _write_modules(tmp_path, {"loader.js": "export default {};\n"})
+    with pytest.raises(ValueError, match="must not have `export default`"):
+        classic_bundle(root=root)
+
+
 def _write_modules(root: Path, files: dict[str, str]) -> Path:
     for name, text in files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
