@@ -468,3 +468,17 @@ def test_without_the_explorers_script_the_fallback_text_is_readable_and_the_figu
             assert log.blocked, "the module was never requested: the test would prove nothing"
     finally:
         page.context.close()
+
+
+@pytest.mark.parametrize("page_path", PAGES[:1])
+def test_desktop_pages_have_no_top_bar_holding_only_a_second_search_box(site, page_path):
+    for width, header_shown in ((1400, False), (400, None)):
+        page, log = _load(site, page_path, width=width, height=800)
+        try:
+            shown = page.locator(".bd-header").is_visible()
+            if header_shown is not None:
+                assert shown == header_shown, f"top bar shown at {width} px: {shown}"
+            searches = page.locator(".search-button, .search-button-field")
+            assert any(searches.nth(k).is_visible() for k in range(searches.count())), f"no search at {width} px"
+        finally:
+            page.context.close()
