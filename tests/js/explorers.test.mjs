@@ -331,6 +331,10 @@ test("a slow setting is detected from the cost of its steps and says why in one 
   const note = slowRunNote(run);
   assert.match(note, /^At β = 6 .*metastability\)\.$/);
   assert.equal(note.split(". ").length, 1, "one sentence");
+  // At β = 1 the step is the plain h = 0.05: however slow the machine, the regime is not to blame.
+  const [plain] = constructorOptions([["collapse", { beta: 1 }]]);
+  const collapse = EXPLORERS.get("collapse");
+  assert.equal(slowRunNote(startRun(collapse, initialValues(collapse, plain), plain)), null);
 });
 
 test("panels.js draws exactly the panel kinds an explorer may declare", () => {

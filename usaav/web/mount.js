@@ -31,14 +31,20 @@ export const STATE_INTERVAL_S = 0.5;
 /** A run whose remaining steps would take longer than this (stepping alone) shows its progress and says why. */
 export const SLOW_RUN_S = 5;
 
+/** The raw-clock Heun step of MODEL.md §6.1; explorers shorten it only where β makes the dynamics stiff. */
+export const RAW_CLOCK_STEP = 0.05;
+
 /**
- * Why a setting is slow, in one sentence: the definition's own `slowNote(run)`,
- * else the metastability of the raw clock (MODEL.md §3 "Large β"; Thm. 5): the
- * step shrinks like e^{−β} to follow the fast merging inside a cluster, while
- * the clusters themselves wait a time growing exponentially in β to merge.
+ * Why a setting is slow, in one sentence, or null when its regime is not a
+ * slow one (a slow machine is not a reason to blame the mathematics): the
+ * definition's own `slowNote(run)`, else, for a raw-clock run whose step was
+ * shortened below RAW_CLOCK_STEP, the metastability of large β (MODEL.md §3
+ * "Large β"; Thm. 5): the step shrinks like e^{−β} to follow the fast merging
+ * inside a cluster, while the clusters wait a time growing exponentially in β.
  */
 export function slowRunNote(run) {
   if (run.definition.slowNote) return run.definition.slowNote(run);
+  if (run.clock !== "raw" || !(run.dt < RAW_CLOCK_STEP)) return null;
   const beta = run.values.beta;
   const where = Number.isFinite(beta) ? `At β = ${beta}` : "In this setting";
   return `${where} the run is slow: the step shrinks like e^(−β) to follow tokens merging within a cluster, `
@@ -198,7 +204,8 @@ function createSphereStage(frame, definition, camera) {
 /**
  * The note of a slow setting: hidden until the measured cost of the steps
  * says that the rest of the run needs more than SLOW_RUN_S seconds of
- * stepping; then a progress bar to tMax and one sentence saying why.
+ * stepping in a slow regime (slowRunNote); then a progress bar to tMax and
+ * one sentence saying why.
  */
 function createSlowNote() {
   const node = htmlElement("div", "usaav-x-slow");
@@ -212,10 +219,11 @@ function createSlowNote() {
     node,
     update(run, stepMs) {
       if (node.hidden && remainingSeconds(run, stepMs) <= SLOW_RUN_S) return;
+      const note = slowRunNote(run);
+      if (note === null) return;
       node.hidden = false;
       bar.value = run.t / run.tMax;
       bar.setAttribute("aria-label", `${Math.floor((100 * run.t) / run.tMax)} % of the run`);
-      const note = slowRunNote(run);
       if (text.textContent !== note) text.textContent = note;
     },
     reset() { node.hidden = true; },
