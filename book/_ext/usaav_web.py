@@ -38,17 +38,11 @@ import shutil
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-MATHJAX_SOURCE = REPO_ROOT / "node_modules" / "mathjax"
-#: What the pages load from MathJax 4 (the component, with the metrics of its
-#: default font) and what it can load on demand (TeX extensions by autoload,
-#: the menu's accessibility tools, the speech rule engine and its maps).
-MATHJAX_PARTS = ("tex-mml-chtml.js", "input/tex/extensions", "ui", "a11y", "sre", "adaptors", "output")
-#: The default font of MathJax 4 (its own npm package, a dependency of mathjax):
-#: the woff2 files and the ranges loaded on demand, under _static/mathjax/fonts,
-#: where ``loader.paths.fonts`` in _config.yml points (MathJax's default is a CDN).
-MATHJAX_FONT_SOURCE = REPO_ROOT / "node_modules" / "@mathjax" / "mathjax-newcm-font"
-MATHJAX_FONT_PARTS = ("chtml.js", "chtml/woff2", "chtml/dynamic")
-MATHJAX_FONT_TARGET = "mathjax/fonts/mathjax-newcm-font"
+MATHJAX_SOURCE = REPO_ROOT / "node_modules" / "mathjax" / "es5"
+#: What the pages load from MathJax (the component, its fonts) and what it can
+#: load on demand (TeX extensions by autoload, the menu's accessibility tools).
+MATHJAX_PARTS = ("tex-mml-chtml.js", "output/chtml/fonts/woff-v2", "input/tex/extensions", "ui", "a11y", "sre",
+                 "adaptors")
 WEB_TARGET = "usaav-web"
 #: The classic script of the explorers, under _static/WEB_TARGET (an interface: the slides load it too).
 EXPLORERS_SCRIPT = "usaav-explorers.js"
@@ -86,22 +80,9 @@ def _drop_widget_state(app, doctree) -> None:
         del js_files[key]
 
 
-#: Opened from disk (file://), a page may start no Web Worker, and MathJax 4
-#: builds speech and braille for each formula in one (sre/speech-worker.js);
-#: its startup then never finishes.  There the three render actions that need
-#: the worker (semantic enrichment, speech, the keyboard explorer) are
-#: removed, so formulas typeset as on a served page; served pages keep them.
-MATHJAX_FROM_DISK = ('if (location.protocol === "file:" && window.MathJax) {'
-                     ' window.MathJax.options = Object.assign({}, window.MathJax.options,'
-                     ' { enableSpeech: false, enableBraille: false,'
-                     ' renderActions: { enrich: [], attachSpeech: [], explorable: [] } }); }')
-
-
 def _add_loader(app, pagename, templatename, context, doctree) -> None:
     if app.builder.format != "html":
         return
-    if app.config.mathjax3_config:
-        app.add_js_file(None, body=MATHJAX_FROM_DISK, priority=501)
     body = context.get("body", "")
     if PLACEHOLDER_CLASS in body:
         app.add_js_file(f"{WEB_TARGET}/{EXPLORERS_SCRIPT}")
@@ -120,7 +101,6 @@ def _copy_assets(app, exception) -> None:
     web.mkdir(parents=True)
     (web / EXPLORERS_SCRIPT).write_text(classic_bundle(), encoding="utf-8")
     _copy_parts(MATHJAX_SOURCE, static / MATHJAX_TARGET, MATHJAX_PARTS)
-    _copy_parts(MATHJAX_FONT_SOURCE, static / MATHJAX_FONT_TARGET, MATHJAX_FONT_PARTS)
     _link_favicon_from_redirect(Path(app.outdir), app.config.html_favicon)
     _drop_icon_script(Path(app.outdir))
 
