@@ -2,7 +2,8 @@
 #   make book   set up a virtual environment, then build the book (HTML in _build/html)
 #   make test   set up the same environment, then run the test suite
 #   make js-test  the browser twin's node tests (node >= 20), against the library
-#   make browser-test  the built book in headless Chromium, offline (after make book)
+#   make browser-test  the built book in headless Chromium, offline, served and from file:// (after make book)
+#   make site-zip  the built book as one zip a teacher can hand out (_build/usaav-book.zip; after make book)
 #   make test-oldest  the tests and every chapter's code with the oldest versions pyproject.toml allows
 #   make pdf    the whole book as one PDF (after the same set-up)
 #   make notebooks-check  the notebooks Colab/Binder open, run twice in a fresh Colab-like environment
@@ -12,7 +13,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: book test notebooks-check test-oldest js-test browser-test jupyterlab-check bench bench-explorers reproduce dist lint-workflows repository-url clean
+.PHONY: book site-zip test notebooks-check test-oldest js-test browser-test jupyterlab-check bench bench-explorers reproduce dist lint-workflows repository-url clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -64,14 +65,23 @@ notebooks-check: $(BIN)/.installed
 	$(BIN)/python book/_ext/usaav_book.py check
 	$(BIN)/python tools/notebooks_check.py
 
+# The built site as one zip: unpacked anywhere, html/index.html opens in a browser
+# with no server and no network, explorers included (tests/browser/check_file_pages.py).
+site-zip:
+	@test -f _build/html/index.html || { echo "no built book in _build/html: run make book first"; exit 1; }
+	rm -f _build/usaav-book.zip
+	$(PYTHON) -c "import shutil; shutil.make_archive('_build/usaav-book', 'zip', '_build', 'html')"
+	@echo "_build/usaav-book.zip: unzip it and open html/index.html"
+
 # The browser twin (usaav/web) against the Python library, in the same run.
 js-test: $(BIN)/.installed
 	USAAV_PYTHON=$(abspath $(BIN))/python npm test
 
-# The built book in headless Chromium, network cut (after make book; skips with
-# the reason when there is no built book or no Chromium).
+# The built book in headless Chromium, network cut, served and opened from disk
+# (after make book; skips with the reason when there is no built book or no Chromium).
 browser-test: $(BIN)/.installed
-	$(BIN)/python -m pytest -p no:cacheprovider tests/browser/check_pages.py tests/browser/check_target_explorers.py
+	$(BIN)/python -m pytest -p no:cacheprovider tests/browser/check_pages.py tests/browser/check_target_explorers.py \
+		tests/browser/check_file_pages.py
 
 # The explorer widget in JupyterLab and in Notebook 7 (headless Chromium, only
 # 127.0.0.1 reachable): displayed, played, paused, and its state() checked with

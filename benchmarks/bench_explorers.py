@@ -20,11 +20,20 @@ cut, as in tests/browser):
 
 The machine is shared, so each explorer is measured in 3 rounds and each
 number keeps its best round.
+* **time to the end**: for every animated explorer at its defaults and with
+  each slider but n at its smallest and largest value, one at a time (n at
+  its default), and each value of each drop-down: the seconds of stepping
+  from t = 0 to tMax, measured by stepping for up to 3 s and projected from
+  the simulated time reached (the cost per step is constant in a run).
+  Where that exceeds 5 s, the explorer must show its progress and say why
+  (the metastability note): "run to the end" is pressed and the note looked
+  for.
 * **page weight**: bytes transferred for the page and everything it loads
   (HTML, scripts, styles, fonts, images), caches off.
 
 Prints markdown tables; exits 1 if a latency exceeds 50 ms, a frame rate is
-below 30 frames per second, or a page weighs more than 5 MB.
+below 30 frames per second, a page weighs more than 4 MB, or a setting
+slower than 5 s does not say so.
 """
 
 from __future__ import annotations
@@ -42,7 +51,9 @@ from harness import BUILT_BOOK, book_pages, browser, missing_requirements, open_
 
 LATENCY_LIMIT_MS = 50.0
 FPS_FLOOR = 30.0
-WEIGHT_LIMIT = 5 * 1024 * 1024
+WEIGHT_LIMIT = 4 * 1024 * 1024
+#: Seconds of stepping to the end above which an explorer must show its progress and say why.
+SLOW_RUN_S = 5.0
 
 # In the page: every combination of an explorer's drop-downs and checkboxes, and its controls' keys.
 PLAN_JS = """(root) => {
@@ -102,6 +113,43 @@ FPS_JS = """async ([root, seconds]) => {
   const simulated = c.run.t;
   c.pause();
   return { fps: frames / elapsed, simulated, tMax: c.run.tMax };
+}"""
+
+# In the page: the settings whose time to the end is measured (defaults; each slider but n at
+# its ends; each drop-down value).
+END_PLAN_JS = """(root) => {
+  const c = root.usaavExplorer, defaults = c.values(), settings = [{}];
+  for (const control of c.run.definition.controls) {
+    if (control.type === 'slider' && control.key !== 'n') settings.push({ [control.key]: control.min }, { [control.key]: control.max });
+    if (control.type === 'choice') for (const [v] of control.options) if (v !== defaults[control.key]) settings.push({ [control.key]: v });
+  }
+  return settings;
+}"""
+
+# In the page: seconds of stepping from 0 to tMax in `setting`, projected from at most `budget` seconds.
+END_JS = """([root, defaults, setting, budget]) => {
+  const c = root.usaavExplorer;
+  for (const [k, v] of Object.entries({ ...defaults, ...setting })) c.set(k, v);
+  c.pause();
+  if (!c.run.animated) return null;
+  c.restart(); c.pause();
+  const tMax = c.run.tMax, t0 = performance.now();
+  // Steps in twentieths of the run: each advanceTo also draws once, a small part of the time.
+  while (c.run.t < tMax && performance.now() - t0 < budget * 1000) c.advanceTo(Math.min(tMax, c.run.t + tMax / 20));
+  const elapsed = (performance.now() - t0) / 1000;
+  return { seconds: elapsed * tMax / c.run.t, reached: c.run.t, tMax };
+}"""
+
+# In the page: press "run to the end" and report whether the slow-setting note shows after `wait` ms.
+SLOW_NOTE_JS = """async ([root, wait]) => {
+  const c = root.usaavExplorer;
+  c.restart();
+  root.querySelectorAll('.usaav-x-transport button')[2].click();
+  await new Promise((resolve) => setTimeout(resolve, wait));
+  const note = root.querySelector('.usaav-x-slow');
+  const shown = !!note && !note.hidden;
+  c.pause();
+  return { shown, text: shown ? note.textContent : '' };
 }"""
 
 RESET_JS = "([r, values]) => { for (const [k, v] of Object.entries(values)) r.usaavExplorer.set(k, v); }"
@@ -198,13 +246,25 @@ def measure(pages: list[str], fps_seconds: float, inputs: int, n_rounds: int) ->
                                                "bare_median")},
                        **{k: best(k, max) for k in ("fps", "empty_fps", "simulated")},
                        "t_max": rounds[0]["t_max"]}
+                if playable:
+                    row["ends"] = []
+                    for setting in page.evaluate(END_PLAN_JS, handle):
+                        end = page.evaluate(END_JS, [handle, defaults, setting, 3.0])
+                        if end is None:
+                            continue
+                        note = page.evaluate(SLOW_NOTE_JS, [handle, 1500]) if end["seconds"] > SLOW_RUN_S else None
+                        row["ends"].append({"setting": setting, **end, "note": note})
+                        if note is not None and not note["shown"]:
+                            problems.append(f"{page_path} {name} {setting}: {end['seconds']:.1f} s to the end, "
+                                            "and no note says why")
+                    page.evaluate(RESET_JS, [handle, defaults])
                 explorers.append(row)
                 if row["latency_median"] is not None and row["latency_median"] > LATENCY_LIMIT_MS:
                     problems.append(f"{page_path} {name}: latency {row['latency_median']:.1f} ms > {LATENCY_LIMIT_MS} ms")
                 if row["fps"] is not None and row["fps"] < FPS_FLOOR:
                     problems.append(f"{page_path} {name}: {row['fps']:.1f} frames per second < {FPS_FLOOR}")
             if weight["total"] > WEIGHT_LIMIT:
-                problems.append(f"{page_path}: {_mb(weight['total'])} > 5 MB")
+                problems.append(f"{page_path}: {_mb(weight['total'])} > {_mb(WEIGHT_LIMIT)}")
             problems += [f"{page_path}: {p}" for p in log.problems()]
             page.context.close()
     return explorers, weights, problems
@@ -243,6 +303,16 @@ def main(argv=None) -> int:
         sim = f"{r['simulated']:.1f} of {r['t_max']:g}" if r["simulated"] is not None else "–"
         print(f"| {r['page']} | {r['explorer']} | {r['inputs']} ({r['combinations']}) | {lat} | {handler} | {r['bare_median']:.1f} ms | {ratio} | {fps} | "
               f"{r['empty_fps']:.1f} | {fratio} | {sim} |")
+    print()
+    print(f"Seconds of stepping from t = 0 to the end (default n); above {SLOW_RUN_S:g} s the explorer must say why.")
+    print()
+    print("| explorer | setting | seconds to the end | note shown |")
+    print("|---|---|---|---|")
+    for r in explorers:
+        for e in r.get("ends", []):
+            setting = ", ".join(f"{k} = {v}" for k, v in e["setting"].items()) or "defaults"
+            note = "–" if e["note"] is None else ("yes" if e["note"]["shown"] else "**no**")
+            print(f"| {r['explorer']} | {setting} | {e['seconds']:.2f} | {note} |")
     print()
     print("| page | total | HTML | images | MathJax | explorers | theme JS | CSS | fonts | requests |")
     print("|---|---|---|---|---|---|---|---|---|---|")

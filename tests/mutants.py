@@ -337,6 +337,16 @@ MUTATIONS = [
              "_split_solutions(text, solution)", "_split_solutions(text)", (EDITIONS,)),
     Mutation("Colab cell without the experiments extra (no POT)", "book/_ext/usaav_book.py",
              'COLAB_EXTRAS = "plot,experiments"', 'COLAB_EXTRAS = "plot"', (EDITIONS,)),
+    # The explorers: the browser's last step and the one table of option ranges.
+    Mutation("explorer run overshoots its end (last step not shortened)", "usaav/web/explorer.js",
+             "    if (run.t + run.dt <= end + slack) {\n", "    if (true) {\n",
+             ("tests/test_explorers.py",)),
+    Mutation("explorer option range changed without its docstring", "usaav/explorers/options.py",
+             '"distance bias")),\n        "beta": ("number", 0.25, 4.0, False, 0.25),',
+             '"distance bias")),\n        "beta": ("number", 0.25, 5.0, False, 0.25),',
+             ("tests/test_explorers.py",)),
+    Mutation("classic bundle not wrapped in a function (its names leak into the page)", "usaav/explorers/bundling.py",
+             'f"(function () {{\\n\\"use strict\\";\\n{rest}\\n}})();\\n")', 'f"{rest}\\n")', ("tests/test_explorers.py",)),
 ]
 
 

@@ -5,11 +5,14 @@
    ``<div class="usaav-explorer" data-usaav-explorer='{...}'>`` in the
    notebook.  The book renders that placeholder (``nb_mime_priority_overrides``
    in ``_config.yml`` drops the widget view for html and latex), and on pages
-   that have one this extension adds ``_static/usaav-web/loader.js`` as a
-   module script: it runs the explorer in the reader's browser, from the
-   copy of ``usaav/web`` made at the end of the build.  The widget state that
-   notebook execution saves (the ES module of every widget) is dropped from
-   the pages: nothing reads it any more.
+   that have one this extension adds ``_static/usaav-web/usaav-explorers.js``
+   as a plain (classic) script: the bundle of ``usaav/web`` that
+   :func:`usaav.explorers.classic_bundle` writes at the end of the build.  It
+   runs the explorers in the reader's browser, served or opened from disk
+   (``file://``, where browsers refuse ES-module imports; a zip of the site,
+   ``make site-zip``, works offline).  The widget state that notebook
+   execution saves (the ES module of every widget) is dropped from the
+   pages: nothing reads it any more.
 
 2. **No CDN.**  MathJax comes from the npm package ``mathjax`` (pinned in
    ``package.json``; ``make book`` runs ``npm ci``) and is copied into
@@ -21,6 +24,11 @@
    link is dropped from the page: the theme's own Font Awesome (served from
    ``_static``) draws the same ``fa fa-play``-style icons.  tests/browser
    checks that no page makes a request outside the book.
+
+3. **Light pages.**  The theme's 1.49 MB Font Awesome script is dropped
+   (its style sheet draws the same icons from woff2 fonts), and the root
+   ``index.html`` (a redirect) links the favicon, so no page asks for a
+   missing ``/favicon.ico``.
 """
 
 from __future__ import annotations
@@ -30,15 +38,23 @@ import shutil
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-WEB_SOURCE = REPO_ROOT / "usaav" / "web"
 MATHJAX_SOURCE = REPO_ROOT / "node_modules" / "mathjax" / "es5"
 #: What the pages load from MathJax (the component, its fonts) and what it can
 #: load on demand (TeX extensions by autoload, the menu's accessibility tools).
 MATHJAX_PARTS = ("tex-mml-chtml.js", "output/chtml/fonts/woff-v2", "input/tex/extensions", "ui", "a11y", "sre",
                  "adaptors")
 WEB_TARGET = "usaav-web"
+#: The classic script of the explorers, under _static/WEB_TARGET (an interface: the slides load it too).
+EXPLORERS_SCRIPT = "usaav-explorers.js"
 MATHJAX_TARGET = "mathjax"
 PLACEHOLDER_CLASS = 'class="usaav-explorer"'
+#: The theme's Font Awesome as JavaScript (pydata-sphinx-theme, "so that users
+#: can add custom icons"): 1.49 MB on every page, which replaces each <i> icon
+#: by an inline SVG.  The theme's style sheet already draws the same icons from
+#: its woff2 fonts (loaded only when an icon shows), and the book adds none of
+#: its own, so the script is dropped from every page and from _static.
+FONT_AWESOME_SCRIPT = re.compile(r'[ \t]*<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*"></script>\n?')
+FONT_AWESOME_FILES = ("scripts/fontawesome.js", "scripts/fontawesome.js.map", "scripts/fontawesome.js.LICENSE.txt")
 #: matplotlib's to_jshtml template (matplotlib/_animation_data.py, JS_INCLUDE).
 CDN_FONT_AWESOME = re.compile(
     r'<link\s+rel="stylesheet"\s+href="https://maxcdn\.bootstrapcdn\.com/font-awesome/[^"]*"\s*/?>')
@@ -69,35 +85,54 @@ def _add_loader(app, pagename, templatename, context, doctree) -> None:
         return
     body = context.get("body", "")
     if PLACEHOLDER_CLASS in body:
-        app.add_js_file(f"{WEB_TARGET}/loader.js", type="module")
+        app.add_js_file(f"{WEB_TARGET}/{EXPLORERS_SCRIPT}")
     if CDN_FONT_AWESOME.search(body):
         context["body"] = CDN_FONT_AWESOME.sub("", body)
-
-
-def _copy_tree(source: Path, target: Path, patterns: tuple[str, ...]) -> None:
-    for pattern in patterns:
-        for file in sorted(source.glob(pattern)):
-            if file.is_file():
-                destination = target / file.relative_to(source)
-                destination.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(file, destination)
 
 
 def _copy_assets(app, exception) -> None:
     if exception is not None or app.builder.format != "html":
         return
+    from usaav.explorers import classic_bundle
+
     static = Path(app.outdir) / "_static"
     web = static / WEB_TARGET
     shutil.rmtree(web, ignore_errors=True)
-    _copy_tree(WEB_SOURCE, web, ("*.js", "explorers/*.js"))
-    mathjax = static / MATHJAX_TARGET
-    for part in MATHJAX_PARTS:
-        source = MATHJAX_SOURCE / part
-        if source.is_dir():
-            shutil.copytree(source, mathjax / part, dirs_exist_ok=True)
-        elif source.is_file():
-            (mathjax / part).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, mathjax / part)
+    web.mkdir(parents=True)
+    (web / EXPLORERS_SCRIPT).write_text(classic_bundle(), encoding="utf-8")
+    _copy_parts(MATHJAX_SOURCE, static / MATHJAX_TARGET, MATHJAX_PARTS)
+    _link_favicon_from_redirect(Path(app.outdir), app.config.html_favicon)
+    _drop_icon_script(Path(app.outdir))
+
+
+def _drop_icon_script(outdir: Path) -> None:
+    for page in outdir.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        lighter = FONT_AWESOME_SCRIPT.sub("", text)
+        if lighter != text:
+            page.write_text(lighter, encoding="utf-8")
+    for name in FONT_AWESOME_FILES:
+        (outdir / "_static" / name).unlink(missing_ok=True)
+
+
+def _copy_parts(source: Path, target: Path, parts: tuple[str, ...]) -> None:
+    for part in parts:
+        if (source / part).is_dir():
+            shutil.copytree(source / part, target / part, dirs_exist_ok=True)
+        elif (source / part).is_file():
+            (target / part).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source / part, target / part)
+
+
+def _link_favicon_from_redirect(outdir: Path, favicon: str | None) -> None:
+    """The root index.html of a Jupyter Book only redirects; without an icon link Chromium asks for /favicon.ico (a 404)."""
+    index = outdir / "index.html"
+    if not favicon or not index.is_file():
+        return
+    text = index.read_text(encoding="utf-8")
+    if text.lstrip().startswith("<meta http-equiv=\"Refresh\"") and 'rel="icon"' not in text:
+        link = f'<link rel="icon" href="_static/{Path(favicon).name}">'
+        index.write_text(text.rstrip("\n") + "\n" + link + "\n", encoding="utf-8")
 
 
 def setup(app):

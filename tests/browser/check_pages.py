@@ -18,8 +18,12 @@ as a reader meets them:
 * the window shrinks from 1400 to 400 px and the pixel ratio changes:
   every canvas stays sharp (its bitmap is its CSS size times the pixel
   ratio), inside the screen, and the explorer keeps working;
-* when the explorers' modules cannot load, or JavaScript is off, each
-  placeholder's fallback text is readable and the print figures show.
+* when the explorers' script cannot load, or JavaScript is off, each
+  placeholder's fallback text is readable and the print figures show;
+* at 400 px at most 10 % of a page's display equations need a sideways
+  scroll (measured; an expected failure until the chapters break their
+  long displays by hand), and every sphere of an explorer is at least
+  240 px wide.
 """
 
 from __future__ import annotations
@@ -55,7 +59,7 @@ def _load(site, page_path, **kwargs):
 
 
 def _wait_for_explorers(page) -> int:
-    """Wait until loader.js has mounted every placeholder; returns how many."""
+    """Wait until the explorers' script has mounted every placeholder; returns how many."""
     placeholders = page.locator("div.usaav-explorer").count()
     if placeholders:
         page.wait_for_function(f"() => document.querySelectorAll('.usaav-x').length === {placeholders}")
@@ -108,6 +112,40 @@ def test_page_at_phone_width_does_not_scroll_sideways(site, page_path):
             return [de.scrollWidth, de.clientWidth, culprits.slice(0, 3)];
         }}""")
         assert width <= client + 1, f"the page is {width} px wide at {client} px: {culprits}"
+    finally:
+        page.context.close()
+
+
+#: Share of a page's display equations that may scroll sideways at 400 px (issue 15, item 4).
+MAX_OVERFLOWING_DISPLAYS = 0.10
+#: Narrowest sphere of an explorer on a phone, CSS pixels.
+MIN_PHONE_SPHERE_PX = 240
+
+DISPLAY_OVERFLOW_JS = """() => {
+  const displays = [...document.querySelectorAll('article mjx-container[display="true"]')];
+  const wide = displays.filter((m) => {
+    const box = m.parentElement.getBoundingClientRect();
+    return m.scrollWidth > m.clientWidth + 1 || m.getBoundingClientRect().right > box.right + 1;
+  });
+  return { total: displays.length, wide: wide.map((m) => m.textContent.slice(0, 60)) };
+}"""
+
+
+@pytest.mark.xfail(reason="open (issue 15 item 4): MathJax 4's automatic line breaking, tried on the web branch, "
+                          "split formulas at nearly every symbol, even at 1400 px, so the book stays on MathJax 3; the "
+                          "long displays must be broken by hand at their relation signs in the chapters (STYLE.md 15)",
+                   strict=False)
+@pytest.mark.parametrize("page_path", PAGES)
+def test_at_phone_width_few_display_equations_scroll_sideways(site, page_path):
+    page, log = _load(site, page_path, width=400, height=800)
+    try:
+        wait_for_math(page)
+        page.wait_for_timeout(300)  # line breaking happens as MathJax lays out
+        result = page.evaluate(DISPLAY_OVERFLOW_JS)
+        allowed = int(MAX_OVERFLOWING_DISPLAYS * result["total"])
+        assert len(result["wide"]) <= allowed, (
+            f"{len(result['wide'])} of {result['total']} display equations scroll sideways at 400 px "
+            f"(at most {allowed}): {result['wide'][:5]}")
     finally:
         page.context.close()
 
@@ -244,6 +282,9 @@ def test_explorers_fit_a_narrow_screen(site, page_path):
         widths = page.evaluate("() => [...document.querySelectorAll('.usaav-x')].map((r) => [r.scrollWidth, r.clientWidth])")
         for scroll, client in widths:
             assert scroll <= client + 1, f"an explorer overflows at 400 px: {scroll} > {client}"
+        spheres = page.evaluate("() => [...document.querySelectorAll('.usaav-x-sphere canvas')]"
+                                ".map((c) => Math.round(c.getBoundingClientRect().width))")
+        assert spheres and min(spheres) >= MIN_PHONE_SPHERE_PX, f"sphere widths at 400 px: {spheres}"
     finally:
         page.context.close()
 
@@ -409,10 +450,10 @@ CONTRAST_JS = """(p) => {
 }"""
 
 
-@pytest.mark.parametrize("failure", ["loader.js blocked", "explorer.js blocked", "JavaScript off"])
+@pytest.mark.parametrize("failure", ["explorer script blocked", "JavaScript off"])
 @pytest.mark.parametrize("page_path", EXPLORER_PAGES[:1])
-def test_without_the_explorers_modules_the_fallback_text_is_readable_and_the_figures_show(site, page_path, failure):
-    block = {"loader.js blocked": ("/usaav-web/loader.js",), "explorer.js blocked": ("/usaav-web/explorer.js",)}.get(failure, ())
+def test_without_the_explorers_script_the_fallback_text_is_readable_and_the_figures_show(site, page_path, failure):
+    block = {"explorer script blocked": ("/usaav-web/usaav-explorers.js",)}.get(failure, ())
     page, log = _load(site, page_path, block=block, javascript=failure != "JavaScript off")
     try:
         page.wait_for_timeout(800)
@@ -432,3 +473,17 @@ def test_without_the_explorers_modules_the_fallback_text_is_readable_and_the_fig
             assert log.blocked, "the module was never requested: the test would prove nothing"
     finally:
         page.context.close()
+
+
+@pytest.mark.parametrize("page_path", PAGES[:1])
+def test_desktop_pages_have_no_top_bar_holding_only_a_second_search_box(site, page_path):
+    for width, header_shown in ((1400, False), (400, None)):
+        page, log = _load(site, page_path, width=width, height=800)
+        try:
+            shown = page.locator(".bd-header").is_visible()
+            if header_shown is not None:
+                assert shown == header_shown, f"top bar shown at {width} px: {shown}"
+            searches = page.locator(".search-button, .search-button-field")
+            assert any(searches.nth(k).is_visible() for k in range(searches.count())), f"no search at {width} px"
+        finally:
+            page.context.close()

@@ -161,11 +161,16 @@ def book_pages(book: Path = BUILT_BOOK) -> list[str]:
                   if not p.read_text(encoding="utf-8").lstrip().startswith('<meta http-equiv="Refresh"'))
 
 
-def wait_for_math(page, timeout_ms: int = 15000) -> int:
+def wait_for_math(page, timeout_ms: int = 120000) -> int:
     """Wait until MathJax has typeset the page; returns the number of typeset formulas."""
     page.wait_for_function("() => !document.querySelector('.math') || document.querySelector('mjx-container')",
                            timeout=timeout_ms)
-    page.evaluate("async () => { if (window.MathJax?.startup?.promise) await window.MathJax.startup.promise; }")
+    # Bounded: a MathJax that never finishes (a worker refused on file://) fails here instead of hanging.
+    page.evaluate("""async (ms) => {
+      if (!window.MathJax?.startup?.promise) return;
+      const late = new Promise((_, reject) => setTimeout(() => reject(new Error(`MathJax did not finish typesetting within ${ms} ms`)), ms));
+      await Promise.race([window.MathJax.startup.promise, late]);
+    }""", timeout_ms)
     return page.locator("mjx-container").count()
 
 
