@@ -69,7 +69,7 @@ test("log-axis ticks are decades labelled with superscripts", () => {
   assert.deepEqual(axisTicks(0, 1, false).map((t) => t.value), [0, 0.2, 0.4, 0.6, 0.8, 1]);
 });
 
-test("control values from options are clamped, snapped and checked", () => {
+test("control values from options are clamped, snapped and checked", async () => {
   const beta = sliderControl("beta", "β", { min: 0.25, max: 4, step: 0.25, value: 1 });
   const n = sliderControl("n", "n", { min: 16, max: 256, step: 16, value: 128, integer: true });
   const kernel = choiceControl("kernel", "kernel", ["a", "b"], "a");
@@ -86,7 +86,7 @@ test("control values from options are clamped, snapped and checked", () => {
 // Explorers, headless, with the options of their Python constructors
 // ---------------------------------------------------------------------------
 
-const OPTIONS = defaultOptions(EXPLORERS.names());
+const OPTIONS = await defaultOptions(EXPLORERS.names());
 
 function loopCollapseGap(X, n, d) {
   // (1/2n²) Σ_{i,j} |x_i − x_j|², the definition (MODEL.md §6), by a double loop.
@@ -185,9 +185,9 @@ function scenarioCases() {
   return cases;
 }
 
-test("explorer kernels built from usaav.scenarios.as_json() are the Python scenarios' (usaav.specs.to_spec)", () => {
+test("explorer kernels built from usaav.scenarios.as_json() are the Python scenarios' (usaav.specs.to_spec)", async () => {
   const cases = scenarioCases();
-  const options = constructorOptions(cases.map((c) => [c.explorer, c.kwargs]));
+  const options = await constructorOptions(cases.map((c) => [c.explorer, c.kwargs]));
   const built = cases.map((c, k) => {
     const definition = EXPLORERS.get(c.explorer);
     const run = startRun(definition, initialValues(definition, options[k]), options[k]);
@@ -195,7 +195,7 @@ test("explorer kernels built from usaav.scenarios.as_json() are the Python scena
     const V = vectorField(system.interaction, "raw")(system.X0, new Float64Array(system.X0.length));
     return { key: c.key, parameters: c.parameters, n: system.n, spec: plainSpec(system.spec, 3), X: Array.from(system.X0), V: Array.from(V) };
   });
-  const expected = python(`
+  const expected = await python(`
 from usaav import kernels, scenarios, specs, velocity
 out = []
 for case in data:
@@ -224,8 +224,8 @@ print(json.dumps(out))`, built);
   });
 });
 
-test("the knob sets the scenario's parameter: m prompts give m prompt ids, the Toeplitz mode m is its coefficient", () => {
-  const [prompts, toeplitz] = constructorOptions([["scenario_knob", { scenario: "prompts", m: 3 }], ["scenario_knob", { scenario: "toeplitz", m: 5 }]]);
+test("the knob sets the scenario's parameter: m prompts give m prompt ids, the Toeplitz mode m is its coefficient", async () => {
+  const [prompts, toeplitz] = await constructorOptions([["scenario_knob", { scenario: "prompts", m: 3 }], ["scenario_knob", { scenario: "toeplitz", m: 5 }]]);
   const definition = EXPLORERS.get("scenario_knob");
   const ids = startRun(definition, initialValues(definition, prompts), prompts).systems[0].aux;
   assert.deepEqual([...new Set(ids)].sort(), [0, 1, 2]);
@@ -234,17 +234,17 @@ test("the knob sets the scenario's parameter: m prompts give m prompt ids, the T
   assert.deepEqual(Object.keys(KNOB_PARAMETERS).sort(), ["generalized_rope", "prompts", "toeplitz"]);
 });
 
-test("collapse explorer: the printed readouts are the observables of the state it reports", () => {
-  const [options] = constructorOptions([["collapse", { kernel: "prompts", n: 32, beta: 1 }]]);
+test("collapse explorer: the printed readouts are the observables of the state it reports", async () => {
+  const [options] = await constructorOptions([["collapse", { kernel: "prompts", n: 32, beta: 1 }]]);
   const { snapshot, readouts } = runHeadless(EXPLORERS.get("collapse"), options, 3);
   const [system] = snapshot.systems;
   assert.ok(Math.abs(snapshot.t - 3) < 1e-9);
   assert.ok(Math.abs(readouts.gap - loopCollapseGap(system.X, system.n, system.d)) < 1e-12);
 });
 
-test("collapse explorer: baseline collapses; RoPE and prompts stay apart while their gauge frame collapses (Thm. 1, Cor. 2)", () => {
+test("collapse explorer: baseline collapses; RoPE and prompts stay apart while their gauge frame collapses (Thm. 1, Cor. 2)", async () => {
   const kernels = ["baseline", "RoPE", "prompts"];
-  const options = constructorOptions(kernels.map((kernel) => ["collapse", { kernel, n: 64, beta: 1, seed: 3 }]));
+  const options = await constructorOptions(kernels.map((kernel) => ["collapse", { kernel, n: 64, beta: 1, seed: 3 }]));
   const outcome = (k) => runHeadless(EXPLORERS.get("collapse"), options[k], 30).readouts;
   assert.ok(outcome(0).gap < 1e-20);
   for (const k of [1, 2]) {

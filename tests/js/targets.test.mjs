@@ -50,8 +50,8 @@ const FORMULAS = [
   "  \t pi*(2*s-1)  ",
 ];
 
-test("formula values agree with the Python parser on a grid of s", () => {
-  const expected = python(`
+test("formula values agree with the Python parser on a grid of s", async () => {
+  const expected = await python(`
 from usaav.targets import parse_formula
 print(json.dumps([parse_formula(t)(np.array(data["s"])).tolist() for t in data["formulas"]]))`,
   { s: S_GRID, formulas: FORMULAS });
@@ -68,8 +68,8 @@ const BROKEN = [
   "s\u00a0+ 1", "٣ + s", "s + \u{1F600}", "\u{1F600} + (s", "(\u{1F600}"
 ];
 
-test("broken and hostile formulas get the same message as in Python", () => {
-  const expected = python(`
+test("broken and hostile formulas get the same message as in Python", async () => {
+  const expected = await python(`
 from usaav.targets import parse_formula
 out = []
 for text in data:
@@ -96,10 +96,10 @@ test("a formula that is not a string is a TypeError", () => {
   assert.throws(() => parseFormula(3), TypeError);
 });
 
-test("angle laws: quantile and CDF agree with Python on a grid", () => {
+test("angle laws: quantile and CDF agree with Python on a grid", async () => {
   const cases = ANGLE_LAWS.flatMap((name) => [[name, 0.4], [name, 0.85]]);
   const angles = Array.from({ length: 73 }, (_, k) => -Math.PI + (2 * Math.PI * k) / 72 + 0.013);
-  const expected = python(`
+  const expected = await python(`
 from usaav.targets import angle_law
 out = []
 for name, width in data["cases"]:
@@ -118,8 +118,8 @@ print(json.dumps(out))`, { cases, s: S_GRID, angles });
   });
 });
 
-test("realised laws: the same points, angles and KS distance as usaav.targets.realize_law", () => {
-  const expected = python(`
+test("realised laws: the same points, angles and KS distance as usaav.targets.realize_law", async () => {
+  const expected = await python(`
 from usaav.targets import angle_law, realize_law
 out = []
 for name in data:
@@ -140,24 +140,24 @@ test("KS distance of the midpoints against the uniform CDF is 1/(2n)", () => {
   assert.ok(Math.abs(ksDistance(midpoints(n), (x) => x) - 0.5 / n) < 1e-15);
 });
 
-test("KS distance equals scipy.stats.kstest on random samples", () => {
+test("KS distance equals scipy.stats.kstest on random samples", async () => {
   const rng = makeRng(11);
   const samples = Array.from({ length: 6 }, (_, k) => Array.from({ length: 10 + 7 * k }, () => rng.uniform() ** (0.3 + k / 3)));
-  const expected = python(`
+  const expected = await python(`
 from scipy.stats import kstest
 print(json.dumps([kstest(x, "uniform").statistic for x in data]))`, samples);
   samples.forEach((x, k) => assert.ok(Math.abs(ksDistance(x, (a) => a) - expected[k]) < 1e-15, `sample ${k}`));
 });
 
-test("tilted start matches Python for every plane", () => {
+test("tilted start matches Python for every plane", async () => {
   const planes = [[0, 1], [0, 2], [1, 2]];
-  const expected = python(`
+  const expected = await python(`
 from usaav.targets import tilted_start
 print(json.dumps([tilted_start(0.7, tuple(p)).tolist() for p in data]))`, planes);
   planes.forEach((plane, k) => assertClose(tiltedStart(0.7, plane), expected[k], 1e-16, `plane ${plane}`));
 });
 
-test("target maps of the shapes agree with Python on the same prompts", () => {
+test("target maps of the shapes agree with Python on the same prompts", async () => {
   const rng = makeRng(7);
   const n = 64;
   const prompts = {};
@@ -165,7 +165,7 @@ test("target maps of the shapes agree with Python on the same prompts", () => {
     const k = shape === "word" ? 2 : { uniform: 2, spiral: 1, ring: 2, "two caps": 3 }[shape];
     prompts[shape] = Array.from({ length: n * k }, () => (shape === "word" ? rng.uniform() - 0.5 : rng.uniform()));
   }
-  const expected = python(`
+  const expected = await python(`
 from usaav.targets import target_map, PROMPT_DIMENSION
 out = {}
 for shape, p in data.items():
@@ -198,14 +198,14 @@ test("without a canvas the word comes from the 5×7 pixel font, uniform on its p
   t.diagnostic("pages draw the word with a canvas and the page's font: checked in the browser tests");
 });
 
-test("Householder gauges equal usaav.maximizers.gauge_for_targets, identity fallback included", () => {
+test("Householder gauges equal usaav.maximizers.gauge_for_targets, identity fallback included", async () => {
   const v = [0, 0, 1];
   const T = Array.from(sphereTarget("spiral", 20, makeRng(3)));
   // Two targets at (nearly) v: |w|² below and above the switch to the identity.
   T.splice(0, 3, 0, 0, 1);
   // |w|² ≈ 1e-16 (identity on both sides) and ≈ 1e-14 (a reflection on both sides).
   for (const [k, tiny] of [[1, 1e-8], [2, 1e-7]]) T.splice(3 * k, 3, tiny, 0, Math.sqrt(1 - tiny * tiny));
-  const expected = python(`
+  const expected = await python(`
 from usaav.maximizers import gauge_for_targets
 print(json.dumps(gauge_for_targets(np.array(data["v"]), np.array(data["T"]).reshape(-1, 3)).ravel().tolist()))`,
   { v, T });
@@ -235,8 +235,8 @@ test("prompt gauge layouts are rotations with the expected number of distinct ma
   }
 });
 
-test("phases in one plane equal Python's prompt_gauges", () => {
-  const expected = python(`
+test("phases in one plane equal Python's prompt_gauges", async () => {
+  const expected = await python(`
 from usaav.targets import prompt_gauges
 print(json.dumps(prompt_gauges(5, "phases in one plane", None).ravel().tolist()))`);
   assertClose(promptGauges(5, "phases in one plane", makeRng(0)), expected, 1e-15, "phases");
