@@ -190,8 +190,9 @@ def run(mutation: Mutation) -> tuple[str, str]:
         (target / mutation.path).write_text(source.replace(mutation.old, mutation.new))
         try:
             result = subprocess.run(
+                # --full: every tier of the named tests (tests/conftest.py), the memory test included
                 [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-rf", "--no-header",
-                 "-o", "addopts=", *mutation.tests],
+                 "-o", "addopts=", "--full", *mutation.tests],
                 cwd=target, env=environment(target), capture_output=True, text=True, timeout=TIME_LIMIT,
                 preexec_fn=_cap_memory,
             )
