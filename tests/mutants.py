@@ -149,6 +149,13 @@ MUTATIONS = [
     Mutation("raw-clock Heun warning threshold 1e3", "usaav/dynamics.py", "RAW_STEP_LIMIT = 2.0\n", "RAW_STEP_LIMIT = 1e3\n",
              (ERRORS,)),
     Mutation("memory guard off", "usaav/dynamics.py", "    if needed > max_bytes:\n", "    if False:\n", (ERRORS,)),
+    # Issue 20: bound interactions kept per kernel and labels; unit rows accepted without a copy.
+    Mutation("kept interaction keyed by the labels' shape only", "usaav/dynamics.py",
+             "labels = (array.dtype.str, array.shape, array.tobytes())",
+             "labels = (array.dtype.str, array.shape, array.tobytes()[:0])", (FORCES,)),
+    Mutation("fast unit-row check accepts rows 1e-10 off", "usaav/dynamics.py",
+             "    return bool(abs(norms - 1.0).max() <= PROJECT_ABOVE)",
+             "    return bool(abs(norms - 1.0).max() <= 1e-10)", (FORCES,)),
 ]
 
 
