@@ -178,10 +178,12 @@ def _bind_single(kernel: Kernel, aux, n: int, d: int) -> Interaction:
     matrices, the weight's symmetry scan) is computed once: small systems
     called again and again (chapters, exercises, phase diagrams) paid more
     for it than for their forces (issue 20).  The key is the kernel itself
-    (frozen and hashable; kernels holding arrays are not, and are bound
-    every time) and the labels' dtype, shape and bytes.
+    (a frozen dataclass, hashable; kernels holding arrays are not, and other
+    kernel classes may change, so both are bound every time) and the labels'
+    dtype, shape and bytes.
     """
-    if n > CACHED_BIND_N:
+    params = getattr(type(kernel), "__dataclass_params__", None)
+    if n > CACHED_BIND_N or params is None or not params.frozen:  # a mutable kernel may change
         return kernel.bind(aux, n, d)
     labels = None
     if aux is not None:
