@@ -15,8 +15,10 @@ browser   drives a headless Chromium (``tests/browser``)
 
 ``pytest`` (``make test``) runs the fast tier; ``pytest --full`` (``make
 test-all``) runs every tier; an explicit ``-m EXPRESSION`` replaces the tier
-choice (``-m process`` runs the process tests alone).  Tests outside the fast
-tier are *deselected*, not skipped, and the header says how to run them.
+choice (``-m process`` runs the process tests alone), and a test named on the
+command line (``tests/test_cli.py::test_killed_run_resumes_to_identical_numbers``)
+runs whatever its tier.  Tests outside the fast tier are *deselected*, not
+skipped, and the header says how to run them.
 
 Session fixtures shared between modules live here too:
 :func:`quick_reproduction` runs ``usaav reproduce all --quick`` once per
@@ -66,12 +68,33 @@ def pytest_collection_modifyitems(config, items):
     if not _fast_tier_only(config):
         return
     tiers = _tiers(config)
+    named = _named_tests(config)
     kept, deselected = [], []
     for item in items:
-        (deselected if any(item.get_closest_marker(mark) for mark in tiers) else kept).append(item)
+        outside = any(item.get_closest_marker(mark) for mark in tiers) and not _is_named(item.nodeid, named)
+        (deselected if outside else kept).append(item)
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = kept
+
+
+def _named_tests(config) -> list[str]:
+    """Test ids given on the command line (``path::name``), relative to the root: they run in any tier."""
+    named = []
+    for arg in config.args:
+        if "::" not in arg:
+            continue
+        path, rest = arg.split("::", 1)
+        try:
+            path = (config.invocation_params.dir / path).resolve().relative_to(config.rootpath).as_posix()
+        except ValueError:
+            continue
+        named.append(f"{path}::{rest}")
+    return named
+
+
+def _is_named(nodeid: str, named: list[str]) -> bool:
+    return any(nodeid == name or nodeid.startswith(name + "[") or nodeid.startswith(name + "::") for name in named)
 
 
 @pytest.fixture(scope="session")
