@@ -78,3 +78,12 @@ print(json.dumps([row.predicted_law(**data.get(row.key, {})) for row in scenario
   const overrides = { toeplitz: { m: 3 }, prompts: { n_prompts: 7 } };
   TABLE.scenarios.forEach((s, k) => assert.equal(scenarioPrediction(s, overrides[s.key] ?? {}), expected[k]));
 });
+
+test("the shared Python process answers snippets in order, gives each its own data and reports a failing one", async () => {
+  // tests/js/python.mjs: one process per file; answers must not be swapped, and an error must
+  // reach the test that sent the snippet, with Python's traceback, not hang the file.
+  const [first, second] = await Promise.all([python("print(json.dumps(data))", [1, 2]), python("print(json.dumps(data))", "b")]);
+  assert.deepEqual([first, second], [[1, 2], "b"]);
+  await assert.rejects(python("raise ValueError('broken snippet')"), /ValueError: broken snippet/);
+  assert.equal(await python("print(json.dumps('data' in globals() and data is None))"), true);
+});
