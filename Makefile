@@ -1,10 +1,11 @@
 # Two entry points for a fresh machine (see README):
 #   make book   set up a virtual environment, then build the book (HTML in _build/html)
-#   make test   set up the same environment, then run the test suite
+#   make test   set up the same environment, then run the fast tier of the tests (tests/conftest.py)
+#   make test-all  the same environment, every tier: slow, process-starting and built-book tests too
 #   make js-test  the browser twin's node tests (node >= 20), against the library
 #   make browser-test  the built book in headless Chromium, offline, served and from file:// (after make book)
 #   make site-zip  the built book as one zip a teacher can hand out (_build/usaav-book.zip; after make book)
-#   make test-oldest  the tests and every chapter's code with the oldest versions pyproject.toml allows
+#   make test-oldest  the fast tier and every chapter's code with the oldest versions pyproject.toml allows
 #   make pdf    the whole book as one PDF (after the same set-up)
 #   make notebooks-check  the notebooks Colab/Binder open, run twice in a fresh Colab-like environment
 #   make course  student and solution notebooks, chapter PDFs and slides in _build/course
@@ -13,7 +14,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: book site-zip test notebooks-check test-oldest js-test browser-test jupyterlab-check bench bench-explorers reproduce dist lint-workflows repository-url clean
+.PHONY: book site-zip test test-all notebooks-check test-oldest js-test browser-test jupyterlab-check bench bench-explorers reproduce dist lint-workflows repository-url clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,12 +31,18 @@ book: $(BIN)/.installed node_modules/.package-lock.json
 	$(BIN)/jupyter-book build . -W --keep-going
 	@echo "Open _build/html/index.html"
 
+# The fast tier (every test without a slow, process, book or browser mark); test-all
+# runs every tier (pytest --full). tests/conftest.py decides; README "Tests" says when to run which.
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest
 
+test-all: $(BIN)/.installed
+	$(BIN)/python -m pytest --full
+
 # The floors of pyproject.toml, tested: a separate environment (.venv/oldest) on
 # the oldest Python the library supports, with the oldest allowed version of
-# every dependency (requirements-oldest.txt); then the test suite and every
+# every dependency (requirements-oldest.txt); then the fast tier of the tests
+# (the slow and process tiers exercise the same library calls) and every
 # chapter's code cells, twice in one kernel as "Run All" pressed again
 # (jupytext + nbclient, tools/run_chapters.py --twice). Inside
 # .venv/, which git, the book build and the sdist already leave out.
@@ -80,7 +87,7 @@ js-test: $(BIN)/.installed
 # The built book in headless Chromium, network cut, served and opened from disk
 # (after make book; skips with the reason when there is no built book or no Chromium).
 browser-test: $(BIN)/.installed
-	$(BIN)/python -m pytest -p no:cacheprovider tests/browser/check_pages.py tests/browser/check_target_explorers.py \
+	$(BIN)/python -m pytest -p no:cacheprovider -m browser tests/browser/check_pages.py tests/browser/check_target_explorers.py \
 		tests/browser/check_file_pages.py
 
 # The explorer widget in JupyterLab and in Notebook 7 (headless Chromium, only

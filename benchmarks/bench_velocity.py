@@ -6,8 +6,8 @@ Run from the repository root::
     python benchmarks/bench_velocity.py --quick    # fewer rounds, about 15 s
     python benchmarks/bench_velocity.py --sizes 256 2048 --large 0
 
-For n in {256, 1024, 2048, 8192} (d = 3, β = 1, points uniform on the sphere,
-fixed seed) it prints a markdown table of
+For n in {16, 64, 256, 1024, 2048, 8192} (d = 3, β = 1, points uniform on the
+sphere, fixed seed) it prints a markdown table of
 
 * seconds per ``usaav.velocity`` call for the baseline kernel ``USA`` and the
   gauge kernel ``RoPE`` (same cost: forces are computed in the gauge frame);
@@ -24,7 +24,9 @@ fixed seed) it prints a markdown table of
   ``np.exp(M)`` (what a dense method does) and ``np.exp(M, out=buffer)`` (no
   page faults: a stricter floor) are shown;
 
-then a single run at n = 32768 for usaav alone (plain NumPy would need an
+then the small-system targets (plain NumPy / usaav at least 1 at n = 16 and 64
+and 3 at n = 256, against the faster plain formulation; a call at n = 16 under
+15 µs), a single run at n = 32768 for usaav alone (plain NumPy would need an
 8 GiB n × n array) with its peak memory, and the targets at n = 2048: at
 least 3× (the goal is 5×) against the faster plain formulation
 ``(βX) @ Xᵀ``, whose time at n = 2048 is also measured in a fresh process
@@ -77,7 +79,7 @@ import numpy as np  # noqa: E402
 import usaav  # noqa: E402
 from usaav import kernels, labels  # noqa: E402
 
-SIZES = (256, 1024, 2048, 8192)
+SIZES = (16, 64, 256, 1024, 2048, 8192)
 LARGE = 32768
 D = 3
 BETA = 1.0
@@ -89,6 +91,11 @@ TARGET_GEMM = 3.0  # plain `(βX) @ Xᵀ` time / usaav time, at least ...
 GOAL_GEMM = 5.0  # ... and the goal we chase
 TARGET_SPEEDUP = 7.0  # plain NumPy (the issue's formulation) time / usaav time, at least
 TARGET_FLOOR = 1.3  # usaav time / one allocating n × n exp, at most
+#: Small systems (issue 20): plain NumPy time / usaav time, at least, at each n
+#: (the chapters, exercises and phase diagrams live at these sizes), and the most
+#: a call may cost at n = 16, where the arithmetic is a few µs: the fixed cost.
+SMALL_TARGETS = {16: 1.0, 64: 1.0, 256: 3.0}
+FIXED_COST_TARGET = 15e-6
 #: usaav and the dense reference sum the same n terms in different orders:
 #: they differ by ~n·eps ≈ 1e-12 at n = 8192 in the worst case (observed ~1e-15).
 CHECK_RTOL = 1e-12
@@ -333,6 +340,28 @@ def target_lines(results: list[dict], cold_gemm: float | None = None) -> list[st
     ]
 
 
+def small_lines(results: list[dict]) -> list[str]:
+    """The small-system targets: plain NumPy (the faster of its two formulations) / usaav, and the fixed cost."""
+    lines = []
+    for r in results:
+        if r["n"] not in SMALL_TARGETS:
+            continue
+        target = SMALL_TARGETS[r["n"]]
+        plain = min(r["plain"], r["plain_gemm"])
+        ratio = plain / r["usa"]
+        lines.append(
+            f"- Small systems, n = {r['n']}: plain NumPy / usaav ≥ {target:g}: {ratio:.2f}× "
+            f"({fmt_seconds(plain)} against {fmt_seconds(r['usa'])}) — **{'PASS' if ratio >= target else 'MISS'}**"
+        )
+        if r["n"] == 16:
+            cost = r["usa"]
+            lines.append(
+                f"- Fixed cost of a call (usaav at n = 16, an upper bound) ≤ {fmt_seconds(FIXED_COST_TARGET)}: "
+                f"{fmt_seconds(cost)} — **{'PASS' if cost <= FIXED_COST_TARGET else 'MISS'}**"
+            )
+    return lines
+
+
 def large_lines(large: dict) -> list[str]:
     n = large["n"]
     dense = n * n * 8
@@ -388,7 +417,7 @@ def main(argv=None) -> int:
     if TARGET_N in args.sizes:
         progress(f"n = {TARGET_N}: plain `(βX) @ Xᵀ` in a fresh process without allocator warm-up ...")
         cold_gemm = cold_gemm_baseline(TARGET_N, args.seed, 3 if args.quick else 9)
-    for line in target_lines(results, cold_gemm) + (large_lines(large) if large else []):
+    for line in small_lines(results) + target_lines(results, cold_gemm) + (large_lines(large) if large else []):
         print(line)
     worst = max(errors.values())
     print(f"- Before timing, usaav matched the dense computation (USA and RoPE) to {worst:.0e} "

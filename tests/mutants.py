@@ -347,6 +347,13 @@ MUTATIONS = [
              ("tests/test_explorers.py",)),
     Mutation("classic bundle not wrapped in a function (its names leak into the page)", "usaav/explorers/bundling.py",
              'f"(function () {{\\n\\"use strict\\";\\n{rest}\\n}})();\\n")', 'f"{rest}\\n")', ("tests/test_explorers.py",)),
+    # Issue 20: bound interactions kept per kernel and labels; unit rows accepted without a copy.
+    Mutation("kept interaction keyed by the labels' shape only", "usaav/dynamics.py",
+             "labels = (array.dtype.str, array.shape, array.tobytes())",
+             "labels = (array.dtype.str, array.shape, array.tobytes()[:0])", (FORCES,)),
+    Mutation("fast unit-row check accepts rows 1e-10 off", "usaav/dynamics.py",
+             "    return bool(abs(norms - 1.0).max() <= PROJECT_ABOVE)",
+             "    return bool(abs(norms - 1.0).max() <= 1e-10)", (FORCES,)),
 ]
 
 
@@ -389,8 +396,9 @@ def run(mutation: Mutation) -> tuple[str, str]:
         (target / mutation.path).write_text(source.replace(mutation.old, mutation.new))
         try:
             result = subprocess.run(
+                # --full: every tier of the named tests (tests/conftest.py), the memory test included
                 [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-rf", "--no-header",
-                 "-o", "addopts=", *mutation.tests],
+                 "-o", "addopts=", "--full", *mutation.tests],
                 cwd=target, env=environment(target), capture_output=True, text=True, timeout=TIME_LIMIT,
                 preexec_fn=_cap_memory,
             )

@@ -119,6 +119,7 @@ def _built_pages():
     return sorted(html.glob("*.html")) if html.is_dir() else []
 
 
+@pytest.mark.book
 @pytest.mark.skipif(not _built_pages(), reason="book not built (run make book)")
 def test_built_launch_links_point_at_existing_notebooks():
     repo = CONFIG["repository"]["url"].rstrip("/").removeprefix("https://github.com/")
@@ -155,7 +156,12 @@ def _load_extension(name: str):
 
 refs_ext = _load_extension("usaav_refs")
 HTML = ROOT / "_build" / "html"
-built = pytest.mark.skipif(not _built_pages(), reason="book not built (run make book)")
+_skip_unbuilt = pytest.mark.skipif(not _built_pages(), reason="book not built (run make book)")
+
+
+def built(test):
+    """A test of the built pages: in the book tier (tests/conftest.py), skipped without a build."""
+    return pytest.mark.book(_skip_unbuilt(test))
 
 
 def _visible(page: str) -> str:
@@ -211,6 +217,7 @@ def _tiny_project(tmp_path: Path, extensions: list[str], pages: dict[str, str], 
     return src
 
 
+@pytest.mark.book
 def test_model_role_links_known_sections_and_warns_on_unknown_ones(tmp_path):
     """A tiny Sphinx project with the role: links resolve to the section labels; §9 is a warning."""
     src = _tiny_project(tmp_path, ["myst_parser", "usaav_refs"], {
@@ -378,6 +385,7 @@ def test_instructor_page_lists_every_self_check_and_what_it_trains():
         assert exercise.name in text and exercise.trains in text
 
 
+@pytest.mark.book
 def test_exercise_table_lists_the_exercises_of_the_book_with_links_kinds_and_checks(tmp_path):
     """A tiny numbered book: a chapter with a pen-and-paper and a coding exercise, and a page with the table."""
     from usaav.exercises import EXERCISES
@@ -531,12 +539,14 @@ def _singlehtml_project(tmp_path, extensions):
     return _sphinx_build(src, tmp_path / "out", "singlehtml"), tmp_path / "out"
 
 
+@pytest.mark.book
 def test_single_page_build_fails_with_sphinx_exercise_alone(tmp_path):
     """The bug the extension works around: myst-nb's hidden cells lose their singlehtml visitors."""
     result, _ = _singlehtml_project(tmp_path, ["myst_nb", "sphinx_exercise"])
     assert result.returncode != 0 and "unknown node type: HideCodeCellNode" in result.stderr
 
 
+@pytest.mark.book
 def test_single_page_build_works_and_is_copied_where_its_links_resolve(tmp_path):
     result, out = _singlehtml_project(tmp_path, ["myst_nb", "sphinx_exercise", "usaav_print"])
     assert result.returncode == 0, result.stderr
@@ -573,6 +583,7 @@ def _chromium_or_skip():
         pytest.skip("no Chromium on this machine")
 
 
+@pytest.mark.browser
 def test_print_pdf_writes_an_a4_pdf_of_a_page(tmp_path):
     _chromium_or_skip()
     page = tmp_path / "page.html"
@@ -584,6 +595,7 @@ def test_print_pdf_writes_an_a4_pdf_of_a_page(tmp_path):
     assert data.startswith(b"%PDF") and re.search(rb"/MediaBox\s*\[\s*0 0 59[45]\.\d+ 841\.\d+", data)
 
 
+@pytest.mark.browser
 def test_print_pdf_refuses_a_page_whose_math_is_not_typeset(tmp_path):
     _chromium_or_skip()
     page = tmp_path / "page.html"

@@ -18,6 +18,8 @@ import pytest
 
 distributed = pytest.importorskip("distributed", reason="needs usaav[dask] (dask and distributed)")
 
+pytestmark = pytest.mark.process  # local clusters of worker processes (tests/conftest.py)
+
 import usaav  # noqa: E402
 from usaav import cli  # noqa: E402
 from usaav import experiments as ex  # noqa: E402

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import concurrent.futures
 import importlib
-import io
 import json
 import math
-from contextlib import redirect_stdout
 
 import numpy as np
 import pytest
@@ -43,12 +41,9 @@ EXPERIMENT_FILES = ("collapse", "gallery", "metastability", "mean_field")
 
 
 @pytest.fixture(scope="module")
-def cli_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("reproduce")
-    buffer = io.StringIO()
-    with redirect_stdout(buffer):
-        status = main(["reproduce", "all", "--quick", "--workers", "2", "--out", str(out)])
-    return out, status, buffer.getvalue()
+def cli_run(quick_reproduction):
+    """``usaav reproduce all --quick``, run once per session (tests/conftest.py)."""
+    return quick_reproduction
 
 
 @pytest.fixture(scope="module")
@@ -520,6 +515,7 @@ def test_metastability_regression_verdict_fails_with_a_halved_force(monkeypatch)
     assert _fails(broken, "regression check")
 
 
+@pytest.mark.slow
 def test_metastability_verdicts_fail_with_a_wrong_force(monkeypatch):
     # Every weight halved (intra- and inter-cluster) behind the reduced flow's back: contraction at
     # half the predicted rate, mergers twice as late; the fitted exponent c is unchanged (a constant factor),
@@ -588,6 +584,7 @@ def test_metastability_quadrature_verdict_fails_for_a_wrong_reduced_flow(monkeyp
     assert _fails(broken, "(4) reduced flow alone")
 
 
+@pytest.mark.slow
 def test_metastability_verdicts_fail_with_overlapping_caps():
     # The brief's broken set-up: caps of radius 0.45 whose centres are 0.5 apart (not well separated).
     broken = ex.metastability(betas=(6.0, 8.0, 10.0), seeds=range(1), cap_radius=0.45, separation=0.5,
@@ -616,11 +613,13 @@ _MEAN_FIELD_VERDICTS = ("law to the mean field at t=0:", "to the mean field at t
                         "law at t=1: change", "content law to the mean-field law itself", "joint (x, s) law to the mean-field law itself")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fragment", _MEAN_FIELD_VERDICTS)
 def test_mean_field_verdicts_pass_on_the_small_right_set_up(mean_field_right, fragment):
     assert _passes(mean_field_right, fragment)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("factor", [2.0, 0.5])
 def test_mean_field_verdicts_fail_with_a_mis_scaled_force(monkeypatch, factor):
     # A force scaled by `factor` = the right flow run for `factor` times as long: the n-particle laws
@@ -635,6 +634,7 @@ def test_mean_field_verdicts_fail_with_a_mis_scaled_force(monkeypatch, factor):
     assert _passes(broken, "law to the mean field at t=0:")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("factor", [1.15, 0.85])
 def test_mean_field_speed_verdicts_fail_for_a_flow_run_15_percent_fast_or_slow(monkeypatch, factor):
     # The right flow run for `factor` times as long: the particles' mean height has moved as the law's does at
@@ -672,6 +672,7 @@ def test_mean_field_law_height_is_the_integral_of_the_height_under_the_zonal_law
     assert heights[1] == pytest.approx(flow.quantile((np.arange(20000) + 0.5) / 20000, 1).mean(), abs=1e-6)
 
 
+@pytest.mark.slow
 def test_mean_field_verdicts_fail_with_a_wrong_initial_law(monkeypatch):
     # Particles drawn from the uniform law while the mean field starts from von Mises-Fisher(1).
     original = mean_field_module.sample_vmf
@@ -714,6 +715,7 @@ def collapse_repulsive():
         return ex.collapse_through_layers(**_SMALL_COLLAPSE).verdicts()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fragment", _COLLAPSE_VERDICTS)
 def test_collapse_verdicts_fail_with_a_repulsive_force(collapse_repulsive, fragment):
     assert _fails(collapse_repulsive, fragment)
@@ -809,12 +811,14 @@ def gallery_runs():
     return runs
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fragment", _GALLERY_VERDICTS)
 def test_gallery_verdict_passes_on_the_right_set_up_and_fails_on_a_broken_one(gallery_runs, fragment):
     assert _passes(gallery_runs["right"], fragment)
     assert _fails(gallery_runs[_GALLERY_BREAKS[fragment]], fragment)
 
 
+@pytest.mark.slow
 def test_gallery_great_circle_verdicts_tell_a_circle_from_a_dirac_mass(gallery_runs):
     # With the labels ignored every token ends at one point: a Dirac mass lies in a plane through 0 too
     # (sigma3 = 0 passes), but its singular values are (1, 0, 0), not (1/sqrt 2, 1/sqrt 2, 0).
@@ -853,6 +857,7 @@ def test_gallery_table_gives_a_winding_number_for_the_curves_only(quick):
         assert np.isnan(rows[scenario]["winding"])
 
 
+@pytest.mark.slow
 def test_gallery_rope_latitude_verdict_alone_passes_half_a_circle(gallery_runs):
     # At half speed the tokens end on an arc of a latitude circle: x3 is constant (the spread verdict passes),
     # but the gauge frame has not collapsed and the gap is not 1 - v3^2.

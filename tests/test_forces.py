@@ -227,3 +227,37 @@ def test_one_simulate_step_is_the_hand_written_projected_heun_step(case):
 
     np.testing.assert_allclose(run.t, [0.0, h])
     np.testing.assert_allclose(run.final, expected, rtol=0, atol=LOOP_RTOL * 10)
+
+
+# --------------------------------------------------------------------------
+# Bound interactions are kept per kernel and labels (usaav.dynamics._bind_single)
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", ALL_CASES, ids=CASE_IDS)
+def test_velocity_follows_labels_changed_in_place_between_calls(case):
+    """The kept interaction is keyed by the labels' values: new values in the same array are new labels."""
+    rng = np.random.default_rng(31)
+    n, d = 9, 3
+    X = random_sphere(n, d, rng)
+    aux = case.make_aux(n, rng)
+    kernel = case.make_kernel(d)
+    usaav.velocity(kernel, X, aux)  # bound and kept for these labels
+    aux[...] = case.make_aux(n, rng)  # the same array, other labels
+    expected = project(X, loop_drift(case, X, aux))
+    actual = usaav.velocity(kernel, X, aux)
+    np.testing.assert_allclose(actual, expected, rtol=0, atol=LOOP_RTOL * scale(expected))
+
+
+def test_unit_rows_a_few_ulps_off_are_projected_on_the_fast_path_as_on_the_full_check():
+    """Rows off the sphere by more than PROJECT_ABOVE are projected (a copy), the caller's array untouched."""
+    rng = np.random.default_rng(32)
+    X = random_sphere(12, 3, rng)
+    X[4] *= 1.0 + 1e-12  # inside the tolerance, far above a few ulps
+    kept = X.copy()
+    unit = X / np.linalg.norm(X, axis=1)[:, None]
+    kernel = usaav.kernels.USA(1.5)
+    # Unprojected, row 4 would change the velocities by ~1e-12 (relative); projected, they agree
+    # with those of the normalised rows to round-off (measured 2e-16; 1e-14 leaves room).
+    np.testing.assert_allclose(usaav.velocity(kernel, X, None), usaav.velocity(kernel, unit, None), rtol=0, atol=1e-14)
+    np.testing.assert_array_equal(X, kept)

@@ -27,6 +27,8 @@ import pytest
 
 pytest.importorskip("resource", reason="peak memory is measured with the POSIX resource module")
 
+pytestmark = pytest.mark.process  # one child process measures the memory (tests/conftest.py)
+
 N = 32768
 
 CASES = {

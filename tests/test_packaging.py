@@ -228,7 +228,7 @@ def dist(tmp_path_factory):
     return sdist, wheel
 
 
-@pytest.mark.slow
+@pytest.mark.process
 def test_sdist_carries_the_tests_and_every_file_they_read(dist):
     sdist, _ = dist
     with tarfile.open(sdist) as archive:
@@ -240,7 +240,7 @@ def test_sdist_carries_the_tests_and_every_file_they_read(dist):
     assert not any("__pycache__" in name or name.endswith(".pyc") for name in names)
 
 
-@pytest.mark.slow
+@pytest.mark.process
 def test_wheel_holds_the_package_and_its_license(dist):
     _, wheel = dist
     with zipfile.ZipFile(wheel) as archive:
@@ -254,7 +254,7 @@ def test_wheel_holds_the_package_and_its_license(dist):
     assert not any(n.startswith("tests/") for n in names)
 
 
-@pytest.mark.slow
+@pytest.mark.process
 def test_wheel_in_a_fresh_environment_gives_a_working_command(dist, tmp_path):
     """NumPy and SciPy only: the command runs, names the extra for figures, and passes."""
     _, wheel = dist

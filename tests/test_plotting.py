@@ -79,6 +79,7 @@ def test_gallery_has_one_panel_per_configuration_in_order():
     assert [ax.get_title() for ax in fig.axes] == list(configs)
 
 
+@pytest.mark.slow
 def test_animation_keeps_at_most_max_frames_including_first_and_last():
     run = usaav.simulate(kernels.USA(1.0), usaav.uniform_sphere(12, 3, rng=0), None, t_max=5.0)
     anim = plotting.animate_sphere(run, max_frames=7)

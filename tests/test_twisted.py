@@ -146,6 +146,7 @@ def test_an_unstable_twisted_state_leaves():
     assert windings[0] == 3.0 and abs(windings[-1]) < 3
 
 
+@pytest.mark.slow
 def test_the_stable_circle_twist_escapes_on_the_sphere_at_the_predicted_rate():
     kernel, n = kernels.DistanceBias(0.5, 0.08), 30
     assert 1 in stable_twists(kernel, n)

@@ -164,13 +164,20 @@ def tile_plan(n: int) -> TilePlan:
 
 def _carve(*shapes: tuple | None) -> list:
     """Views of the given shapes (``None`` for none), side by side in one new block of memory."""
-    sizes = [0 if shape is None else math.prod(shape) for shape in shapes]
-    block = np.empty(sum(sizes))
-    views, start = [], 0
-    for shape, size in zip(shapes, sizes):
-        views.append(None if shape is None else block[start:start + size].reshape(shape))
+    total, places = _layout(shapes)
+    block = np.empty(total)
+    return [None if shape is None else block[start:stop].reshape(shape) for start, stop, shape in places]
+
+
+@lru_cache(maxsize=256)
+def _layout(shapes: tuple) -> tuple[int, tuple]:
+    """Total size and ``(start, stop, shape)`` of each view of :func:`_carve` (a function of the shapes alone)."""
+    places, start = [], 0
+    for shape in shapes:
+        size = 0 if shape is None else math.prod(shape)
+        places.append((start, start + size, shape))
         start += size
-    return views
+    return start, tuple(places)
 
 
 def exp_attention(

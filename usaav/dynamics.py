@@ -25,11 +25,13 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
 from ._validation import (
     MAX_ARRAY_BYTES,
+    PROJECT_ABOVE,
     as_float_array,
     check_choice,
     check_int,
@@ -71,12 +73,35 @@ MAX_STEPS = 10**9
 RAW_STEP_LIMIT = 2.0
 
 
+def _already_unit_rows(X) -> bool:
+    """Whether ``X`` is a float64 ``(n, d)`` or ``(B, n, d)`` array that the full check returns unchanged.
+
+    The fast path of :func:`_check_states` for the common call (small systems
+    pay mostly for checks; issue 20): the same row norms as
+    :func:`usaav._validation.check_frames`, all within its few-ulps bound
+    :data:`~usaav._validation.PROJECT_ABOVE`
+    (``usaav._validation._row_norms``), so that the full check would
+    neither refuse nor project a row and would return ``X`` itself.  NaN and
+    inf give NaN or inf norms, so they fail here and reach the full check,
+    which names them.
+    """
+    if type(X) is not np.ndarray or X.dtype != np.float64 or X.ndim not in (2, 3) or 0 in X.shape:
+        return False
+    if X.shape[-1] < 2:
+        return False
+    # _row_norms' own formula; einsum does not warn on overflow (rows of 1e200 give inf).
+    norms = np.sqrt(np.einsum("...i,...i->...", X, X))
+    return bool(abs(norms - 1.0).max() <= PROJECT_ABOVE)
+
+
 def _check_states(X, name: str = "X") -> np.ndarray:
     """``X`` as an ``(n, d)`` array of unit rows, or a batch ``(B, n, d)`` of them.
 
     Rows within the tolerance but more than a few ulps off the sphere are
     projected onto it (:func:`usaav._validation.check_points`).
     """
+    if _already_unit_rows(X):
+        return X
     array = as_float_array(X, name)  # refuses None, strings, complex, ragged lists ...
     if array.ndim == 2:
         return check_points(array, name, project=True)
@@ -115,7 +140,50 @@ def bind(kernel, X, aux) -> tuple[np.ndarray, Interaction]:
     X = _check_states(X)
     if X.ndim == 3:
         return X, bind_batch(kernel, aux, *X.shape)
-    return X, _check_kernel(kernel).bind(aux, *X.shape)
+    return X, _bind_single(_check_kernel(kernel), aux, *X.shape)
+
+
+#: Largest ``n`` whose bound interactions are kept by :func:`_bind_single`
+#: (an interaction holds O(n d²) numbers: at most ~0.3 MiB each here).
+CACHED_BIND_N = 4096
+
+
+def _bind_single(kernel: Kernel, aux, n: int, d: int) -> Interaction:
+    """``kernel.bind(aux, n, d)``, kept for repeated calls with the same kernel and labels.
+
+    What a kernel and its labels determine (validated labels, angles, gauge
+    matrices, the weight's symmetry scan) is computed once: small systems
+    called again and again (chapters, exercises, phase diagrams) paid more
+    for it than for their forces (issue 20).  The key is the kernel itself
+    (a frozen dataclass, hashable; kernels holding arrays are not, and other
+    kernel classes may change, so both are bound every time) and the labels'
+    dtype, shape and bytes.
+    """
+    params = getattr(type(kernel), "__dataclass_params__", None)
+    if n > CACHED_BIND_N or params is None or not params.frozen:  # a mutable kernel may change
+        return kernel.bind(aux, n, d)
+    labels = None
+    if aux is not None:
+        try:
+            array = np.asarray(aux)
+        except (TypeError, ValueError):  # ragged and other non-arrays: bind() names the problem
+            return kernel.bind(aux, n, d)
+        if array.dtype.kind not in "iuf":  # strings, objects, booleans, complex: bind() refuses them
+            return kernel.bind(aux, n, d)
+        labels = (array.dtype.str, array.shape, array.tobytes())
+    try:
+        return _bind_cached(kernel, n, d, labels)
+    except TypeError as error:
+        if "unhashable" not in str(error):
+            raise
+        return kernel.bind(aux, n, d)  # a kernel holding arrays (Prompts, Gauge): no key
+
+
+@lru_cache(maxsize=64)
+def _bind_cached(kernel: Kernel, n: int, d: int, labels) -> Interaction:
+    """The bound interaction for labels given as (dtype, shape, bytes), rebuilt read-only."""
+    aux = None if labels is None else np.frombuffer(labels[2], dtype=labels[0]).reshape(labels[1])
+    return kernel.bind(aux, n, d)
 
 
 def vector_field(interaction: Interaction, clock: str = "raw") -> VectorField:

@@ -20,7 +20,7 @@ from harness import BUILT_BOOK, book_pages, browser, missing_requirements, open_
 reason = missing_requirements()
 if reason is not None and os.environ.get("USAAV_REQUIRE_BROWSER"):
     raise RuntimeError(f"the browser checks must run here (USAAV_REQUIRE_BROWSER is set), but {reason}")
-pytestmark = pytest.mark.skipif(reason is not None, reason=reason or "")
+pytestmark = [pytest.mark.browser, pytest.mark.skipif(reason is not None, reason=reason or "")]
 PAGES = book_pages() if reason is None else []
 #: Every chapter, from the table of contents on disk: the pages a reader of the zip opens.
 CHAPTERS = [p for p in PAGES if p.startswith("book/")]

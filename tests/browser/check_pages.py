@@ -38,7 +38,7 @@ reason = missing_requirements()
 if reason is not None and os.environ.get("USAAV_REQUIRE_BROWSER"):
     # CI sets USAAV_REQUIRE_BROWSER: a skipped browser check would hide a broken page
     raise RuntimeError(f"the browser checks must run here (USAAV_REQUIRE_BROWSER is set), but {reason}")
-pytestmark = pytest.mark.skipif(reason is not None, reason=reason or "")
+pytestmark = [pytest.mark.browser, pytest.mark.skipif(reason is not None, reason=reason or "")]
 PAGES = book_pages() if reason is None else []
 #: The simulated time at which pictures are compared: long enough for every
 #: parameter to show (the dynamics separate within a few time units).

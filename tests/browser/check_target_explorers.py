@@ -22,7 +22,7 @@ from harness import browser, missing_requirements, open_page, serve
 reason = missing_requirements()
 if reason is not None and os.environ.get("USAAV_REQUIRE_BROWSER"):
     raise RuntimeError(f"the browser checks must run here (USAAV_REQUIRE_BROWSER is set), but {reason}")
-pytestmark = pytest.mark.skipif(reason is not None, reason=reason or "")
+pytestmark = [pytest.mark.browser, pytest.mark.skipif(reason is not None, reason=reason or "")]
 
 PAGES = {
     "latitude": "book/03_positional_encoding.html",

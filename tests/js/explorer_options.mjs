@@ -9,7 +9,7 @@ import { python } from "./python.mjs";
  * Options of `usaav.explorers.<name>(**kwargs)` for each request, in one Python run.
  *
  * @param {Array<[string, object]>} requests  [constructor name, keyword arguments]
- * @returns {object[]} the options, in order
+ * @returns {Promise<object[]>} the options, in order
  */
 export function constructorOptions(requests) {
   return python(`
@@ -21,7 +21,7 @@ print(json.dumps([getattr(explorers, name)(**kwargs).options for name, kwargs in
 export const VIEWER_ARGUMENTS = Object.freeze({ X: [[0, 0, 1], [1, 0, 0], [0, 1, 0]], values: [0, 0.5, 1], label: "s" });
 
 /** Default options of every explorer in `names` (sphere_viewer with a three-point configuration). */
-export function defaultOptions(names) {
-  const options = constructorOptions(names.map((name) => [name, name === "sphere_viewer" ? VIEWER_ARGUMENTS : {}]));
+export async function defaultOptions(names) {
+  const options = await constructorOptions(names.map((name) => [name, name === "sphere_viewer" ? VIEWER_ARGUMENTS : {}]));
   return Object.fromEntries(names.map((name, k) => [name, options[k]]));
 }

@@ -24,7 +24,7 @@ import { DEFAULT_CAMERA, cameraFrame, pointColours, projectPoints, viridis } fro
 import { constructorOptions, defaultOptions } from "./explorer_options.mjs";
 import { python } from "./python.mjs";
 
-test("the camera frame is orthonormal and right-handed, eye towards the viewer", () => {
+test("the camera frame is orthonormal and right-handed, eye towards the viewer", async () => {
   for (const [elev, azim] of [[DEFAULT_CAMERA.elev, DEFAULT_CAMERA.azim], [0, 0], [-75, 130], [90, 10]]) {
     const { eye, right, up } = cameraFrame(elev, azim);
     const dot = (a, b) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
@@ -37,7 +37,7 @@ test("the camera frame is orthonormal and right-handed, eye towards the viewer",
   }
 });
 
-test("matplotlib's camera: azim -58, elev 22 puts the eye at (cos e cos a, cos e sin a, sin e) and x3 up", () => {
+test("matplotlib's camera: azim -58, elev 22 puts the eye at (cos e cos a, cos e sin a, sin e) and x3 up", async () => {
   const e = (22 * Math.PI) / 180, a = (-58 * Math.PI) / 180;
   const out = projectPoints(Float64Array.from([Math.cos(e) * Math.cos(a), Math.cos(e) * Math.sin(a), Math.sin(e), 0, 0, 1]), 2, 3,
     cameraFrame(22, -58), new Float64Array(6));
@@ -45,7 +45,7 @@ test("matplotlib's camera: azim -58, elev 22 puts the eye at (cos e cos a, cos e
   assert.ok(out[3] === 0 && out[4] > 0.9, "x3 points up on screen");
 });
 
-test("viridis matches matplotlib at its ends and middle", () => {
+test("viridis matches matplotlib at its ends and middle", async () => {
   assert.equal(viridis(0), "rgb(68,1,84)"); // #440154
   assert.equal(viridis(1), "rgb(253,231,37)"); // #fde725
   assert.equal(viridis(0.5), "rgb(33,145,140)"); // #21918c
@@ -55,7 +55,7 @@ test("viridis matches matplotlib at its ends and middle", () => {
   assert.equal(colours[2], colours[1]);
 });
 
-test("axis positions: linear and logarithmic maps onto [0, 1], values outside drawn at the ends", () => {
+test("axis positions: linear and logarithmic maps onto [0, 1], values outside drawn at the ends", async () => {
   const lin = axisPosition(-1, 3, false), log = axisPosition(1e-8, 1, true);
   assert.deepEqual([lin(-1), lin(1), lin(3), lin(7), lin(-5)], [0, 0.5, 1, 1, 0]);
   assert.ok(Math.abs(log(1e-4) - 0.5) < 1e-15);
@@ -64,7 +64,7 @@ test("axis positions: linear and logarithmic maps onto [0, 1], values outside dr
   assert.ok(Number.isNaN(lin(NaN)), "a missing value stays missing (the pen lifts)");
 });
 
-test("log-axis ticks are decades labelled with superscripts", () => {
+test("log-axis ticks are decades labelled with superscripts", async () => {
   assert.equal(powerOfTenLabel(-16), "10⁻¹⁶");
   const ticks = axisTicks(1e-32, 1, true);
   assert.ok(ticks.length <= 7 && ticks.length >= 4);
@@ -73,7 +73,7 @@ test("log-axis ticks are decades labelled with superscripts", () => {
   assert.deepEqual(axisTicks(0, 1, false).map((t) => t.value), [0, 0.2, 0.4, 0.6, 0.8, 1]);
 });
 
-test("control values from options are clamped, snapped and checked", () => {
+test("control values from options are clamped, snapped and checked", async () => {
   const beta = sliderControl("beta", "β", { min: 0.25, max: 4, step: 0.25, value: 1 });
   const n = sliderControl("n", "n", { min: 16, max: 256, step: 16, value: 128, integer: true });
   const kernel = choiceControl("kernel", "kernel", ["a", "b"], "a");
@@ -90,7 +90,7 @@ test("control values from options are clamped, snapped and checked", () => {
 // Explorers, headless, with the options of their Python constructors
 // ---------------------------------------------------------------------------
 
-const OPTIONS = defaultOptions(EXPLORERS.names());
+const OPTIONS = await defaultOptions(EXPLORERS.names());
 
 function loopCollapseGap(X, n, d) {
   // (1/2n²) Σ_{i,j} |x_i − x_j|², the definition (MODEL.md §6), by a double loop.
@@ -120,7 +120,7 @@ function fingerprint(run) {
   });
 }
 
-test("every explorer runs in every combination of its drop-downs and checkboxes, at both ends of every slider", () => {
+test("every explorer runs in every combination of its drop-downs and checkboxes, at both ends of every slider", async () => {
   for (const name of EXPLORERS.names()) {
     const definition = EXPLORERS.get(name);
     const defaults = initialValues(definition, OPTIONS[name]);
@@ -135,7 +135,7 @@ test("every explorer runs in every combination of its drop-downs and checkboxes,
   }
 });
 
-test("a slider or checkbox is disabled exactly where it changes nothing: every enabled one changes the run", () => {
+test("a slider or checkbox is disabled exactly where it changes nothing: every enabled one changes the run", async () => {
   for (const name of EXPLORERS.names()) {
     const definition = EXPLORERS.get(name);
     const options = OPTIONS[name];
@@ -155,7 +155,7 @@ test("a slider or checkbox is disabled exactly where it changes nothing: every e
   }
 });
 
-test("the explorers built on usaav.scenarios get the table from Python and fail clearly without it", () => {
+test("the explorers built on usaav.scenarios get the table from Python and fail clearly without it", async () => {
   for (const name of ["collapse", "kernel_gallery", "scenario_knob"]) {
     const definition = EXPLORERS.get(name);
     assert.throws(() => startRun(definition, initialValues(definition, {}), {}), /usaav\.scenarios\.as_json\(\).*options\.scenarios/);
@@ -189,9 +189,9 @@ function scenarioCases() {
   return cases;
 }
 
-test("explorer kernels built from usaav.scenarios.as_json() are the Python scenarios' (usaav.specs.to_spec)", () => {
+test("explorer kernels built from usaav.scenarios.as_json() are the Python scenarios' (usaav.specs.to_spec)", async () => {
   const cases = scenarioCases();
-  const options = constructorOptions(cases.map((c) => [c.explorer, c.kwargs]));
+  const options = await constructorOptions(cases.map((c) => [c.explorer, c.kwargs]));
   const built = cases.map((c, k) => {
     const definition = EXPLORERS.get(c.explorer);
     const run = startRun(definition, initialValues(definition, options[k]), options[k]);
@@ -199,7 +199,7 @@ test("explorer kernels built from usaav.scenarios.as_json() are the Python scena
     const V = vectorField(system.interaction, "raw")(system.X0, new Float64Array(system.X0.length));
     return { key: c.key, parameters: c.parameters, n: system.n, spec: plainSpec(system.spec, 3), X: Array.from(system.X0), V: Array.from(V) };
   });
-  const expected = python(`
+  const expected = await python(`
 from usaav import kernels, scenarios, specs, velocity
 out = []
 for case in data:
@@ -228,8 +228,8 @@ print(json.dumps(out))`, built);
   });
 });
 
-test("the knob sets the scenario's parameter: m prompts give m prompt ids, the Toeplitz mode m is its coefficient", () => {
-  const [prompts, toeplitz] = constructorOptions([["scenario_knob", { scenario: "prompts", m: 3 }], ["scenario_knob", { scenario: "toeplitz", m: 5 }]]);
+test("the knob sets the scenario's parameter: m prompts give m prompt ids, the Toeplitz mode m is its coefficient", async () => {
+  const [prompts, toeplitz] = await constructorOptions([["scenario_knob", { scenario: "prompts", m: 3 }], ["scenario_knob", { scenario: "toeplitz", m: 5 }]]);
   const definition = EXPLORERS.get("scenario_knob");
   const ids = startRun(definition, initialValues(definition, prompts), prompts).systems[0].aux;
   assert.deepEqual([...new Set(ids)].sort(), [0, 1, 2]);
@@ -238,17 +238,17 @@ test("the knob sets the scenario's parameter: m prompts give m prompt ids, the T
   assert.deepEqual(Object.keys(KNOB_PARAMETERS).sort(), ["generalized_rope", "prompts", "toeplitz"]);
 });
 
-test("collapse explorer: the printed readouts are the observables of the state it reports", () => {
-  const [options] = constructorOptions([["collapse", { kernel: "prompts", n: 32, beta: 1 }]]);
+test("collapse explorer: the printed readouts are the observables of the state it reports", async () => {
+  const [options] = await constructorOptions([["collapse", { kernel: "prompts", n: 32, beta: 1 }]]);
   const { snapshot, readouts } = runHeadless(EXPLORERS.get("collapse"), options, 3);
   const [system] = snapshot.systems;
   assert.ok(Math.abs(snapshot.t - 3) < 1e-9);
   assert.ok(Math.abs(readouts.gap - loopCollapseGap(system.X, system.n, system.d)) < 1e-12);
 });
 
-test("collapse explorer: baseline collapses; RoPE and prompts stay apart while their gauge frame collapses (Thm. 1, Cor. 2)", () => {
+test("collapse explorer: baseline collapses; RoPE and prompts stay apart while their gauge frame collapses (Thm. 1, Cor. 2)", async () => {
   const kernels = ["baseline", "RoPE", "prompts"];
-  const options = constructorOptions(kernels.map((kernel) => ["collapse", { kernel, n: 64, beta: 1, seed: 3 }]));
+  const options = await constructorOptions(kernels.map((kernel) => ["collapse", { kernel, n: 64, beta: 1, seed: 3 }]));
   const outcome = (k) => runHeadless(EXPLORERS.get("collapse"), options[k], 30).readouts;
   assert.ok(outcome(0).gap < 1e-20);
   for (const k of [1, 2]) {
@@ -259,14 +259,14 @@ test("collapse explorer: baseline collapses; RoPE and prompts stay apart while t
   }
 });
 
-test("a run is deterministic in its seed and changes with it", () => {
+test("a run is deterministic in its seed and changes with it", async () => {
   const definition = EXPLORERS.get("collapse");
   const x = (seed) => startRun(definition, initialValues(definition, { ...OPTIONS.collapse, seed, n: 16 }), OPTIONS.collapse).systems[0].X0;
   assert.deepEqual(x(4), x(4));
   assert.notDeepEqual(x(4), x(5));
 });
 
-test("advanceRun keeps every system on the sphere and time in step", () => {
+test("advanceRun keeps every system on the sphere and time in step", async () => {
   const definition = EXPLORERS.get("collapse");
   const options = { ...OPTIONS.collapse, kernel: "distance bias", n: 32, beta: 3 };
   const run = startRun(definition, initialValues(definition, options), options);
@@ -279,15 +279,15 @@ test("advanceRun keeps every system on the sphere and time in step", () => {
   }
 });
 
-test("a played run ends on tMax exactly, its last step shortened as usaav.simulate shortens it (MODEL.md §5)", () => {
+test("a played run ends on tMax exactly, its last step shortened as usaav.simulate shortens it (MODEL.md §5)", async () => {
   // β = 1.5: the raw-clock step 0.2 e^{-1.5} = 0.0446 does not divide t = 2 (44 steps and a remainder).
-  const [options] = constructorOptions([["collapse", { kernel: "RoPE", n: 32, beta: 1.5, seed: 1 }]]);
+  const [options] = await constructorOptions([["collapse", { kernel: "RoPE", n: 32, beta: 1.5, seed: 1 }]]);
   const definition = EXPLORERS.get("collapse");
   const { snapshot } = runHeadless(definition, options, 2);
   assert.equal(snapshot.t, 2);
   const run = startRun(definition, initialValues(definition, options), options);
   assert.ok(Math.abs(2 / run.dt - Math.round(2 / run.dt)) > 0.1, "the step must not divide t here");
-  const expected = python(`
+  const expected = await python(`
 from usaav import simulate, specs
 kernel, aux = specs.from_spec(data["spec"])
 run = simulate(kernel, np.array(data["X0"]).reshape(-1, 3), aux, 2.0, dt=data["dt"], record_every=10**6)
@@ -305,8 +305,8 @@ print(json.dumps([float(run.t[-1]), run.final.ravel().tolist()]))`, { spec: plai
   assert.equal(timeReadout({ t: 2.5, tMax: 10 }), "2.50 of 10");
 });
 
-test("a loop stepped within a budget stops between steps and samples its charts up to the end", () => {
-  const [options] = constructorOptions([["collapse", { n: 16 }]]);
+test("a loop stepped within a budget stops between steps and samples its charts up to the end", async () => {
+  const [options] = await constructorOptions([["collapse", { n: 16 }]]);
   const definition = EXPLORERS.get("collapse");
   let clock = 0;
   const loop = createExplorerLoop(definition, initialValues(definition, options), options, () => clock);
@@ -321,8 +321,8 @@ test("a loop stepped within a budget stops between steps and samples its charts 
   assert.equal(times.at(-1), loop.run.tMax);
 });
 
-test("a slow setting is detected from the cost of its steps and says why in one sentence", () => {
-  const [options] = constructorOptions([["kernel_gallery", { beta: 6 }]]);
+test("a slow setting is detected from the cost of its steps and says why in one sentence", async () => {
+  const [options] = await constructorOptions([["kernel_gallery", { beta: 6 }]]);
   const definition = EXPLORERS.get("kernel_gallery");
   const run = startRun(definition, initialValues(definition, options), options);
   // Steps of 0.2 e^{-6} (raw clock) to T = 10: about 20 000 steps; at 1 ms a step that is 20 s of stepping.
@@ -332,16 +332,16 @@ test("a slow setting is detected from the cost of its steps and says why in one 
   assert.match(note, /^At β = 6 .*metastability\)\.$/);
   assert.equal(note.split(". ").length, 1, "one sentence");
   // At β = 1 the step is the plain h = 0.05: however slow the machine, the regime is not to blame.
-  const [plain] = constructorOptions([["collapse", { beta: 1 }]]);
+  const [plain] = await constructorOptions([["collapse", { beta: 1 }]]);
   const collapse = EXPLORERS.get("collapse");
   assert.equal(slowRunNote(startRun(collapse, initialValues(collapse, plain), plain)), null);
 });
 
-test("panels.js draws exactly the panel kinds an explorer may declare", () => {
+test("panels.js draws exactly the panel kinds an explorer may declare", async () => {
   assert.deepEqual(Object.keys(PANEL_DRAWERS), [...PANEL_KINDS]);
 });
 
-test("a definition's panels are checked when it is defined", () => {
+test("a definition's panels are checked when it is defined", async () => {
   const base = { name: "x", setup: () => ({ systems: [] }) };
   assert.throws(() => defineExplorer({ ...base, panels: [{ key: "p", kind: "pie", data: () => ({}) }] }),
     /panel p has kind "pie"; panel kinds are histogram, bars, lines/);
@@ -349,7 +349,7 @@ test("a definition's panels are checked when it is defined", () => {
   assert.deepEqual(defineExplorer(base).panels, []);
 });
 
-test("typed input the explorer cannot use is refused with a message that says why", () => {
+test("typed input the explorer cannot use is refused with a message that says why", async () => {
   const orbit = EXPLORERS.get("orbit_law"), prompt = EXPLORERS.get("prompt_law");
   const quantile = (q) => () => startRun(orbit, { ...initialValues(orbit, OPTIONS.orbit_law), law: "your quantile", quantile: q }, OPTIONS.orbit_law);
   assert.throws(quantile("pi*(2*s"), /character 8: unbalanced parenthesis/);

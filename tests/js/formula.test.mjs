@@ -29,8 +29,8 @@ const FORMULAS = [
   "  \t pi*(2*s-1)  ",
 ];
 
-test("formula values agree with the Python parser on a grid of s", () => {
-  const expected = python(`
+test("formula values agree with the Python parser on a grid of s", async () => {
+  const expected = await python(`
 from usaav.formula import parse_formula
 print(json.dumps([parse_formula(t)(np.array(data["s"])).tolist() for t in data["formulas"]]))`,
   { s: S_GRID, formulas: FORMULAS });
@@ -47,8 +47,8 @@ const BROKEN = [
   "s\u00a0+ 1", "٣ + s", "s + \u{1F600}", "\u{1F600} + (s", "(\u{1F600}"
 ];
 
-test("broken and hostile formulas get the same message as in Python", () => {
-  const expected = python(`
+test("broken and hostile formulas get the same message as in Python", async () => {
+  const expected = await python(`
 from usaav.formula import parse_formula
 out = []
 for text in data:
@@ -65,6 +65,6 @@ print(json.dumps(out))`, BROKEN);
   });
 });
 
-test("a formula that is not a string is a TypeError", () => {
+test("a formula that is not a string is a TypeError", async () => {
   assert.throws(() => parseFormula(3), TypeError);
 });

@@ -20,14 +20,14 @@ function assertClose(actual, expected, tolerance, what) {
   }
 }
 
-test("Householder gauges equal usaav.maximizers.gauge_for_targets, identity fallback included", () => {
+test("Householder gauges equal usaav.maximizers.gauge_for_targets, identity fallback included", async () => {
   const v = [0, 0, 1];
   const T = Array.from(sphereTarget("spiral", 20, makeRng(3)));
   // Two targets at (nearly) v: |w|² below and above the switch to the identity.
   T.splice(0, 3, 0, 0, 1);
   // |w|² ≈ 1e-16 (identity on both sides) and ≈ 1e-14 (a reflection on both sides).
   for (const [k, tiny] of [[1, 1e-8], [2, 1e-7]]) T.splice(3 * k, 3, tiny, 0, Math.sqrt(1 - tiny * tiny));
-  const expected = python(`
+  const expected = await python(`
 from usaav.maximizers import gauge_for_targets
 print(json.dumps(gauge_for_targets(np.array(data["v"]), np.array(data["T"]).reshape(-1, 3)).ravel().tolist()))`,
   { v, T });
@@ -38,7 +38,7 @@ print(json.dumps(gauge_for_targets(np.array(data["v"]), np.array(data["T"]).resh
   assert.equal(HOUSEHOLDER_MIN_SQUARED, 2 ** -52);
 });
 
-test("prompt gauge layouts are rotations with the expected number of distinct matrices", () => {
+test("prompt gauge layouts are rotations with the expected number of distinct matrices", async () => {
   for (const layout of PROMPT_LAYOUTS) {
     const G = promptGauges(6, layout, makeRng(2));
     const distinct = new Set();
@@ -57,8 +57,8 @@ test("prompt gauge layouts are rotations with the expected number of distinct ma
   }
 });
 
-test("phases in one plane equal Python's prompt_gauges", () => {
-  const expected = python(`
+test("phases in one plane equal Python's prompt_gauges", async () => {
+  const expected = await python(`
 from usaav.gauges import prompt_gauges
 print(json.dumps(prompt_gauges(5, "phases in one plane", None).ravel().tolist()))`);
   assertClose(promptGauges(5, "phases in one plane", makeRng(0)), expected, 1e-15, "phases");

@@ -13,18 +13,18 @@ import { plainSpec } from "../../usaav/web/kernels.js";
 import { PALETTE } from "../../usaav/web/view.js";
 import { python } from "./python.mjs";
 
-test("LAYER_MODELS is usaav.experiments.collapse.MODEL_TABLE: keys, names and colours in its order", () => {
-  const table = python(`
+test("LAYER_MODELS is usaav.experiments.collapse.MODEL_TABLE: keys, names and colours in its order", async () => {
+  const table = await python(`
 from usaav.experiments.collapse import MODEL_TABLE
 from usaav.plotting import PALETTE
 print(json.dumps([{"key": r.key, "name": r.name, "colour": r.colour, "hex": PALETTE[r.colour]} for r in MODEL_TABLE.values()]))`);
   assert.deepEqual(LAYER_MODELS.map(({ key, name, colour }) => ({ key, name, colour, hex: PALETTE[colour] })), table);
 });
 
-test("layerSystems: the §6.1 labels and kernels of usaav, and one gauge-frame cloud for the three models", () => {
+test("layerSystems: the §6.1 labels and kernels of usaav, and one gauge-frame cloud for the three models", async () => {
   const [beta, n, seed] = [1.5, 24, 3];
   const systems = layerSystems(beta, n, seed);
-  const answer = python(`
+  const answer = await python(`
 from usaav import kernels, labels, specs
 L = data["n"] // 4
 positions = labels.replicate(labels.grid_positions(L), 4)

@@ -12,7 +12,7 @@ import { makeRng } from "../../usaav/web/random.js";
 import { uniformSphere } from "../../usaav/web/sphere.js";
 import { python } from "./python.mjs";
 
-const TABLE = python("from usaav import scenarios\nprint(json.dumps(scenarios.as_json()))");
+const TABLE = await python("from usaav import scenarios\nprint(json.dumps(scenarios.as_json()))");
 const N = 14;
 // Deterministic prompt gauges, so that both sides build the same kernel.
 const OVERRIDES = { prompts: { layout: "phases in one plane", n_prompts: 4 } };
@@ -26,9 +26,9 @@ test("the exported table holds the six scenarios of MODEL.md §6.2", () => {
     ["baseline", "distance_bias", "toeplitz", "rope", "generalized_rope", "prompts"]);
 });
 
-test("specs built in JavaScript equal usaav.specs.to_spec of the Python scenario", () => {
+test("specs built in JavaScript equal usaav.specs.to_spec of the Python scenario", async () => {
   const X = uniformSphere(N, 3, makeRng(5));
-  const expected = python(`
+  const expected = await python(`
 from usaav import scenarios, specs, velocity
 out = {}
 for key in scenarios.KEYS:
@@ -70,11 +70,20 @@ test("random prompt gauges need an explicit generator", () => {
   assert.equal(spec.gauges.length, 9 * 5);
 });
 
-test("predictions are filled in from the parameters as in Python", () => {
-  const expected = python(`
+test("predictions are filled in from the parameters as in Python", async () => {
+  const expected = await python(`
 from usaav import scenarios
 print(json.dumps([row.predicted_law(**data.get(row.key, {})) for row in scenarios.TABLE.values()]))`,
   { toeplitz: { m: 3 }, prompts: { n_prompts: 7 } });
   const overrides = { toeplitz: { m: 3 }, prompts: { n_prompts: 7 } };
   TABLE.scenarios.forEach((s, k) => assert.equal(scenarioPrediction(s, overrides[s.key] ?? {}), expected[k]));
+});
+
+test("the shared Python process answers snippets in order, gives each its own data and reports a failing one", async () => {
+  // tests/js/python.mjs: one process per file; answers must not be swapped, and an error must
+  // reach the test that sent the snippet, with Python's traceback, not hang the file.
+  const [first, second] = await Promise.all([python("print(json.dumps(data))", [1, 2]), python("print(json.dumps(data))", "b")]);
+  assert.deepEqual([first, second], [[1, 2], "b"]);
+  await assert.rejects(python("raise ValueError('broken snippet')"), /ValueError: broken snippet/);
+  assert.equal(await python("print(json.dumps('data' in globals() and data is None))"), true);
 });

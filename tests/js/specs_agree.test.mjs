@@ -82,7 +82,7 @@ for spec in data["specs"]:
 print(json.dumps(answers))
 `;
 
-const library = python(LIBRARY, { specs: HOSTILE.map(([, spec]) => spec), X });
+const library = await python(LIBRARY, { specs: HOSTILE.map(([, spec]) => spec), X });
 
 function twin(spec) {
   try {
@@ -94,7 +94,7 @@ function twin(spec) {
 }
 
 HOSTILE.forEach(([name, spec], k) => {
-  test(`${name}: the library and the twin agree`, () => {
+  test(`${name}: the library and the twin agree`, async () => {
     const mine = twin(spec);
     const theirs = library[k];
     assert.equal("error" in mine, "error" in theirs, `twin: ${JSON.stringify(mine.error ?? "accepted")}, library: ${JSON.stringify(theirs.error ?? "accepted")}`);
@@ -105,7 +105,7 @@ HOSTILE.forEach(([name, spec], k) => {
   });
 });
 
-test("a table that is not a function of the labels is refused by both, naming the two particles", () => {
+test("a table that is not a function of the labels is refused by both, naming the two particles", async () => {
   const k = HOSTILE.findIndex(([name]) => name === "separated, repeated labels, rows that differ");
   assert.match(twin(HOSTILE[k][1]).error, /spec\.weights must be a function of the labels: aux\[0\] = aux\[2\] = 0 /);
   assert.match(library[k].error, /spec\['weights'\] must be a function of the labels: aux\[0\] = aux\[2\] = 0\.0 /);

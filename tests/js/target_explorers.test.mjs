@@ -51,9 +51,9 @@ run = simulate(kernel, X0, aux, data["t"], dt=data["dt"], record_every=10**6)
 // Chapter 3: latitude
 // --------------------------------------------------------------------------
 
-test("latitude: the maximiser is usaav.maximizers.rope for every plane", () => {
+test("latitude: the maximiser is usaav.maximizers.rope for every plane", async () => {
   const cases = [[60, 2, "x1x2", [0, 1]], [30, 0.75, "x1x3", [0, 2]], [120, 3.5, "x2x3", [1, 2]]];
-  const expected = python(`
+  const expected = await python(`
 from usaav import maximizers, targets
 s = np.arange(240) / 240
 print(json.dumps([maximizers.rope(targets.tilted_start(np.radians(p), tuple(pl)), np.pi * th, s, tuple(pl)).ravel().tolist()
@@ -67,10 +67,10 @@ print(json.dumps([maximizers.rope(targets.tilted_start(np.radians(p), tuple(pl))
   });
 });
 
-test("latitude: the flow is the library's RoPE flow and settles on a latitude circle", () => {
+test("latitude: the flow is the library's RoPE flow and settles on a latitude circle", async () => {
   const run = runTo(latitudeExplorer, { flow: true, theta: 2 }, 2);
   const flow = run.byKey.flow;
-  const expected = python(`${SIMULATE}
+  const expected = await python(`${SIMULATE}
 print(json.dumps(run.final.ravel().tolist()))`, { spec: plainSpec(flow.spec, 3), X0: Array.from(flow.X0), t: 2, dt: run.dt });
   assert.ok(maxDifference(flow.X, expected) < 1e-9, "flow after t = 2 against usaav.simulate");
   const settled = runTo(latitudeExplorer, { flow: true, theta: 2, copies: 4 }, 30);
@@ -89,9 +89,9 @@ test("latitude: ropeMaximizer at θ = 0 is a Dirac mass at v", () => {
 // Chapter 3: orbit law
 // --------------------------------------------------------------------------
 
-test("orbit law: the realisation and its readouts equal usaav.targets.realize_law", () => {
+test("orbit law: the realisation and its readouts equal usaav.targets.realize_law", async () => {
   const laws = [["bimodal mixture", 0.4, 400], ["uniform arc", 0.7, 150], ["your quantile", 0.4, 200]];
-  const expected = python(`
+  const expected = await python(`
 from usaav import targets
 out = []
 for name, width, n in data:
@@ -143,10 +143,10 @@ test("orbit law: the histogram is a density (it integrates to 1)", () => {
 // Chapter 4: prompt law and prompts
 // --------------------------------------------------------------------------
 
-test("prompt law: x_p = G_pᵀ v equals the library's gauge_for_targets / gauge and hits the targets", () => {
+test("prompt law: x_p = G_pᵀ v equals the library's gauge_for_targets / gauge and hits the targets", async () => {
   for (const shape of ["spiral", "ring", "two caps", "uniform"]) {
     const built = promptLawRealization(shape, "", 300, 4);
-    const expected = python(`
+    const expected = await python(`
 from usaav import kernels, maximizers, relative_energy_gap
 T = np.array(data).reshape(-1, 3)
 v = np.array([0.0, 0.0, 1.0])
@@ -164,12 +164,12 @@ test("prompt law: the word (pixel font in node) is realised exactly", () => {
   assert.ok(Math.abs(readouts.gap) < 1e-13 && readouts.error < 1e-14, JSON.stringify(readouts));
 });
 
-test("prompts: the flow is the library's and ends with one cluster per distinct point G_pᵀ u", () => {
+test("prompts: the flow is the library's and ends with one cluster per distinct point G_pᵀ u", async () => {
   for (const [m, layout, seed] of [[4, "random rotations", 0], [6, "only two distinct gauges", 1], [5, "phases in one plane", 2]]) {
     const run = runTo(promptsExplorer, { m, layout, seed }, 30);
     const system = run.systems[0];
     const readouts = readoutValues(run);
-    const expected = python(`${SIMULATE}
+    const expected = await python(`${SIMULATE}
 from usaav import count_clusters, gauge_gap, relative_energy_gap
 print(json.dumps({"X": run.final.ravel().tolist(), "clusters": count_clusters(run.final),
                   "gauge": gauge_gap(kernel, run.final, aux), "energy": relative_energy_gap(kernel, run.final, aux)}))`,
@@ -186,9 +186,9 @@ print(json.dumps({"X": run.final.ravel().tolist(), "clusters": count_clusters(ru
 // Chapter 5: Toeplitz
 // --------------------------------------------------------------------------
 
-test("toeplitz: spectrum, winner and the finite-n bound agree with the library and numpy's eigenvalues", () => {
+test("toeplitz: spectrum, winner and the finite-n bound agree with the library and numpy's eigenvalues", async () => {
   const cases = [[0.2, 0, 1, 0], [0.6, 0, 1, 0], [0, 0.3, 0.3, 0.9], [0, 0, 0, 0], [0.5, 1, 0, 0]];
-  const expected = python(`
+  const expected = await python(`
 from usaav import kernels, maximizers
 out = []
 s = np.arange(200) / 200
@@ -209,10 +209,10 @@ print(json.dumps(out))`, cases);
   });
 });
 
-test("toeplitz: the flow is the library's, stays below λ_max(C)/(2n) and winds k* times", () => {
+test("toeplitz: the flow is the library's, stays below λ_max(C)/(2n) and winds k* times", async () => {
   const run = runTo(toeplitzExplorer, {}, 3);
   const system = run.systems[0];
-  const expected = python(`${SIMULATE}
+  const expected = await python(`${SIMULATE}
 print(json.dumps(run.final.ravel().tolist()))`, { spec: plainSpec(system.spec, 3), X0: Array.from(system.X0), t: 3, dt: run.dt });
   assert.ok(maxDifference(system.X, expected) < 1e-9);
   const settled = readoutValues(runTo(toeplitzExplorer, {}, 60));
@@ -225,8 +225,8 @@ print(json.dumps(run.final.ravel().tolist()))`, { spec: plainSpec(system.spec, 3
 // Chapter 7: metastability
 // --------------------------------------------------------------------------
 
-test("metastability: centres and the reduced merger time equal the library's", () => {
-  const expected = python(`
+test("metastability: centres and the reduced merger time equal the library's", async () => {
+  const expected = await python(`
 from usaav.experiments import cluster_centres, reduced_merger_time
 print(json.dumps({"centres": [cluster_centres(k, 0.9).ravel().tolist() for k in (2, 3)],
                   "T1": [reduced_merger_time(b, d, 0.1) for b, d in data]}))`, [[2, 1], [6, 1], [10, 1.2], [4, 0.6]]);
@@ -251,7 +251,7 @@ test("metastability: cap samples lie in the cap, with heights uniform on [cos r,
   assert.ok(Math.abs(mean - (1 + Math.cos(0.05)) / 2) < 6e-5);
 });
 
-test("metastability: the particles are the library's rescaled-clock flow and merge when the reduced flow says", () => {
+test("metastability: the particles are the library's rescaled-clock flow and merge when the reduced flow says", async () => {
   const options = { beta: 4, gap: 1, clusters: 2 };
   const run = startRun(metastabilityExplorer, initialValues(metastabilityExplorer, options), options);
   const system = run.systems[0];
@@ -262,7 +262,7 @@ test("metastability: the particles are the library's rescaled-clock flow and mer
     advanceRun(run, 1);
     recorder.observe(run.t, system.X);
   }
-  const expected = python(`
+  const expected = await python(`
 from usaav import kernels
 from usaav.dynamics import bind, vector_field
 from usaav.integrate import heun_step

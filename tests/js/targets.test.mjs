@@ -42,10 +42,10 @@ test("non-finite values are refused, not returned", () => {
 });
 
 
-test("angle laws: quantile and CDF agree with Python on a grid", () => {
+test("angle laws: quantile and CDF agree with Python on a grid", async () => {
   const cases = ANGLE_LAWS.flatMap((name) => [[name, 0.4], [name, 0.85]]);
   const angles = Array.from({ length: 73 }, (_, k) => -Math.PI + (2 * Math.PI * k) / 72 + 0.013);
-  const expected = python(`
+  const expected = await python(`
 from usaav.targets import angle_law
 out = []
 for name, width in data["cases"]:
@@ -64,8 +64,8 @@ print(json.dumps(out))`, { cases, s: S_GRID, angles });
   });
 });
 
-test("realised laws: the same points, angles and KS distance as usaav.targets.realize_law", () => {
-  const expected = python(`
+test("realised laws: the same points, angles and KS distance as usaav.targets.realize_law", async () => {
+  const expected = await python(`
 from usaav.targets import angle_law, realize_law
 out = []
 for name in data:
@@ -86,24 +86,24 @@ test("KS distance of the midpoints against the uniform CDF is 1/(2n)", () => {
   assert.ok(Math.abs(ksDistance(midpoints(n), (x) => x) - 0.5 / n) < 1e-15);
 });
 
-test("KS distance equals scipy.stats.kstest on random samples", () => {
+test("KS distance equals scipy.stats.kstest on random samples", async () => {
   const rng = makeRng(11);
   const samples = Array.from({ length: 6 }, (_, k) => Array.from({ length: 10 + 7 * k }, () => rng.uniform() ** (0.3 + k / 3)));
-  const expected = python(`
+  const expected = await python(`
 from scipy.stats import kstest
 print(json.dumps([kstest(x, "uniform").statistic for x in data]))`, samples);
   samples.forEach((x, k) => assert.ok(Math.abs(ksDistance(x, (a) => a) - expected[k]) < 1e-15, `sample ${k}`));
 });
 
-test("tilted start matches Python for every plane", () => {
+test("tilted start matches Python for every plane", async () => {
   const planes = [[0, 1], [0, 2], [1, 2]];
-  const expected = python(`
+  const expected = await python(`
 from usaav.targets import tilted_start
 print(json.dumps([tilted_start(0.7, tuple(p)).tolist() for p in data]))`, planes);
   planes.forEach((plane, k) => assertClose(tiltedStart(0.7, plane), expected[k], 1e-16, `plane ${plane}`));
 });
 
-test("target maps of the shapes agree with Python on the same prompts", () => {
+test("target maps of the shapes agree with Python on the same prompts", async () => {
   const rng = makeRng(7);
   const n = 64;
   const prompts = {};
@@ -111,7 +111,7 @@ test("target maps of the shapes agree with Python on the same prompts", () => {
     const k = shape === "word" ? 2 : { uniform: 2, spiral: 1, ring: 2, "two caps": 3 }[shape];
     prompts[shape] = Array.from({ length: n * k }, () => (shape === "word" ? rng.uniform() - 0.5 : rng.uniform()));
   }
-  const expected = python(`
+  const expected = await python(`
 from usaav.targets import target_map, PROMPT_DIMENSION
 out = {}
 for shape, p in data.items():

@@ -16,8 +16,8 @@ const cases = Array.from({ length: 400 }, (_, i) => [
   i % 5 === 0 ? 2 ** 24 : Math.floor(1 + rng.uniform() * (2 ** 24 - 1)),
 ]);
 
-test("modeTurns equals usaav.kernels.mode_turns bitwise, and {k s} to 2^-53, for modes up to 2^24", () => {
-  const library = python(
+test("modeTurns equals usaav.kernels.mode_turns bitwise, and {k s} to 2^-53, for modes up to 2^24", async () => {
+  const library = await python(
     [
       "from fractions import Fraction",
       "from usaav.kernels import mode_turns",
