@@ -51,6 +51,7 @@ THEOREMS = "tests/test_theorems.py"
 DYNAMICS = "tests/test_dynamics.py"
 ERRORS = "tests/test_errors.py"
 MEMORY = "tests/test_memory.py"
+ATTENTION = "tests/test_attention.py"
 
 MUTATIONS = [
     # MODEL.md §1: R_φ e_i = cos φ e_i + sin φ e_j -- the matrix and the O(n) shortcut.
@@ -149,6 +150,24 @@ MUTATIONS = [
     Mutation("raw-clock Heun warning threshold 1e3", "usaav/dynamics.py", "RAW_STEP_LIMIT = 2.0\n", "RAW_STEP_LIMIT = 1e3\n",
              (ERRORS,)),
     Mutation("memory guard off", "usaav/dynamics.py", "    if needed > max_bytes:\n", "    if False:\n", (ERRORS,)),
+    # MODEL.md §7, the attention block (usaav.attention).
+    Mutation("attention: causal mask drops the diagonal", "usaav/attention.py",
+             "scores[:, np.arange(n)[None, :] > i] = -np.inf", "scores[:, np.arange(n)[None, :] >= i] = -np.inf",
+             (ATTENTION,)),
+    Mutation("attention: rotated values not turned back by G_i^T", "usaav/attention.py",
+             "out = _apply(G, out, transpose=True)", "out = _apply(G, out, transpose=False)", (ATTENTION,)),
+    Mutation("attention: Z = n e^beta and Z = n swapped", "usaav/attention.py",
+             'part if block.normalisation == "rescaled" else part * np.exp(beta)',
+             'part * np.exp(beta) if block.normalisation == "rescaled" else part', (ATTENTION,)),
+    Mutation("attention: paper's block without the e^beta factor", "usaav/attention.py",
+             "return interaction.drift(Xb) * scale", "return interaction.drift(Xb)", (ATTENTION,)),
+    Mutation("attention: LLM RoPE turns by -theta_k s", "usaav/attention.py",
+             "G[:, even + 1, even] = w\n        G[:, even, even + 1] = -w",
+             "G[:, even + 1, even] = -w\n        G[:, even, even + 1] = w", (ATTENTION,)),
+    Mutation("attention: LayerNorm layers without centring", "usaav/attention.py",
+             "lambda Y: normalize(_hyperplane_projection(Y))", "lambda Y: normalize(Y)", (ATTENTION,)),
+    Mutation("attention: flow's last step not shortened", "usaav/attention.py",
+             "dt = h if step < steps else depth - (steps - 1) * h", "dt = h", (ATTENTION,)),
 ]
 
 
