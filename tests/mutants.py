@@ -166,6 +166,9 @@ MUTATIONS = [
              "G[:, even + 1, even] = -w\n        G[:, even, even + 1] = w", (ATTENTION,)),
     Mutation("attention: LayerNorm layers without centring", "usaav/attention.py",
              "lambda Y: normalize(_hyperplane_projection(Y))", "lambda Y: normalize(Y)", (ATTENTION,)),
+    Mutation("attention: softmax shift beta even with Q, K given", "usaav/attention.py",
+             "    row_max = block.normalisation == \"softmax\" and not (",
+             "    row_max = False and not (", (ATTENTION,)),
     Mutation("attention: flow's last step not shortened", "usaav/attention.py",
              "dt = h if step < steps else depth - (steps - 1) * h", "dt = h", (ATTENTION,)),
 ]

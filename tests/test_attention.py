@@ -194,6 +194,30 @@ def test_update_direction_matches_a_loop_over_tokens(name, normalisation, values
     np.testing.assert_allclose(update_direction(block, X, aux), expected, rtol=1e-12, atol=1e-12)
 
 
+def test_softmax_is_finite_at_large_beta_with_random_projections():
+    """β = 300 with Q, K three times random ones: the row maximum is subtracted, so nothing overflows.
+
+    Scores reach β|Qx||Kx| ≈ 300 · 9: a shift by β alone would leave e^{2000} (overflow).
+    """
+    n, d = 12, 3
+    Q, K, V = random_projections(d, 5)
+    Q, K = 3 * Q, 3 * K
+    X = usaav.uniform_sphere(n, d, rng=1)
+    kernel = kernels.RoPE(300.0)
+    aux = _labels("rope", n)
+    A = update_direction(AttentionBlock(kernel, normalisation="softmax", query=Q, key=K, value=V), X, aux)
+    # reference: the same softmax in the loop's order, each row shifted by its own maximum
+    G = _gauges(kernel, aux, d)
+    q = np.einsum("nab,nb->na", G, X @ Q.T)
+    k = np.einsum("nab,nb->na", G, X @ K.T)
+    scores = kernel.beta * q @ k.T
+    weights = np.exp(scores - scores.max(axis=1, keepdims=True))
+    expected = np.einsum("ij,ijb->ib", weights / weights.sum(axis=1, keepdims=True),
+                         np.einsum("iab,jb->ija", G.transpose(0, 2, 1), np.einsum("nab,nb->na", G, X @ V.T)))
+    # scores of size ~3e3 carry absolute rounding ~3e3 eps ≈ 7e-13 into the exponent
+    np.testing.assert_allclose(A, expected, rtol=0, atol=1e-11)
+
+
 def test_explicit_identity_projections_give_the_engine_numbers():
     """The paper's block computed here (Q = K = V = I given) and by the engine agree to rounding."""
     kernel, aux = _kernel("prompts"), _labels("prompts", 20)

@@ -444,8 +444,12 @@ def _gauge_matrices(interaction, Xb: np.ndarray):
 
 
 def _apply(G: np.ndarray, Y: np.ndarray, transpose: bool = False) -> np.ndarray:
-    """:math:`G_iy_i` (or :math:`G_i^\top y_i`) for every row."""
-    return np.einsum("bnka,bnk->bna" if transpose else "bnak,bnk->bna", G, Y)
+    r""":math:`G_iy_i` (or :math:`G_i^\top y_i`) for every row, one coordinate at a time (d fused passes)."""
+    columns = G if not transpose else np.swapaxes(G, -1, -2)
+    out = columns[..., :, 0] * Y[..., 0, None]
+    for k in range(1, Y.shape[-1]):
+        out += columns[..., :, k] * Y[..., k, None]
+    return out
 
 
 def _log_weights(kernels_, labels, systems, rows: slice, n: int):
@@ -510,52 +514,64 @@ def update_direction(block: AttentionBlock, X, aux) -> np.ndarray:
     return A[0] if single else A
 
 
-def _direction(block, Xb, labels, interaction) -> np.ndarray:
-    """:math:`A` for validated ``(B, n, d)`` states."""
+def _direction(block, Xb, labels, interaction, G=None) -> np.ndarray:
+    """:math:`A` for validated ``(B, n, d)`` states (``G``: the gauge matrices, when already computed)."""
     if block.idealised:
         scale = np.exp(interaction.log_scale)[:, None, None]
         return interaction.drift(Xb) * scale
-    return _general_direction(block, Xb, labels, interaction)
+    if G is None and isinstance(block.kernels[0], _GAUGED):
+        G = _gauge_matrices(interaction, Xb)
+    return _general_direction(block, Xb, labels, interaction, G)
 
 
-def _general_direction(block, Xb, labels, interaction) -> np.ndarray:
+def _general_direction(block, Xb, labels, interaction, G) -> np.ndarray:
     """The block of MODEL.md §7 for any options, row block by row block."""
     B, n, d = Xb.shape
     beta = np.broadcast_to(interaction.log_scale, (B,))[:, None, None]  # σ = β for the exponential kernels
     Qx = Xb if block.query is None else Xb @ block.query.T
     Kx = Xb if block.key is None else Xb @ block.key.T
     Vx = Xb if block.value is None else Xb @ block.value.T
-    gauged = isinstance(block.kernels[0], _GAUGED)
-    G = _gauge_matrices(interaction, Xb) if gauged else None
-    if gauged:
+    if G is not None:
         Qx, Kx = _apply(G, Qx), _apply(G, Kx)
         if block.values == "rotated":
             Vx = _apply(G, Vx)
+    queries = Qx * beta  # β folded into the queries: one pass over (B, n, d) instead of (B, r, n)
     keys_t = np.ascontiguousarray(Kx.transpose(0, 2, 1))  # (B, d, n)
+    # The values and a column of ones: one product gives Σ_j e_ij v_j and the softmax sum Σ_j e_ij.
+    operand = np.concatenate([Vx, np.ones((B, n, 1))], axis=-1)
+    # Shift of the exponent.  USA: β (MODEL.md §3).  Softmax with Q = K = I and no label weight: β as
+    # well, which the diagonal attains (⟨G_ix_i, G_ix_i⟩ = 1, j = i is never masked), so it is the
+    # row maximum; otherwise the row maximum itself.
+    row_max = block.normalisation == "softmax" and not (
+        block.query is None and block.key is None and isinstance(block.kernels[0], (kernels.USA,) + _GAUGED))
     rows_per_block = max(1, min(n, SCORE_ENTRIES // max(1, B * n)))
     out = np.empty((B, n, d))
     for i0 in range(0, n, rows_per_block):
         rows = slice(i0, min(n, i0 + rows_per_block))
-        scores = np.matmul(Qx[:, rows], keys_t) * beta  # β⟨G_iQx_i, G_jKx_j⟩, (B, r, n)
+        scores = np.matmul(queries[:, rows], keys_t)  # β⟨G_iQx_i, G_jKx_j⟩, (B, r, n)
         log_w, _ = _log_weights(block.kernels, labels, B, rows, n)
         if log_w is not None:
             scores += log_w
         if block.mask == "causal":
             i = np.arange(rows.start, rows.stop)[:, None]
             scores[:, np.arange(n)[None, :] > i] = -np.inf
+        if row_max:
+            shift = np.max(scores, axis=-1, keepdims=True)
+            if not np.all(np.isfinite(shift)):
+                raise ValueError("every token must attend to at least one token with a positive weight "
+                                 "(softmax of an empty row)")
+        else:
+            shift = beta
+        scores -= shift
+        weights = np.exp(scores, out=scores)
+        sums = np.matmul(weights, operand)  # (B, r, d + 1)
         if block.normalisation == "softmax":
-            top = np.max(scores, axis=-1, keepdims=True)
-            if not np.all(np.isfinite(top)):
-                raise ValueError("every token must attend to at least one token with a positive weight (softmax of an empty row)")
-            weights = np.exp(scores - top)
-            weights /= np.sum(weights, axis=-1, keepdims=True)
-            out[:, rows] = np.matmul(weights, Vx)
+            out[:, rows] = sums[..., :d] / sums[..., d:]
         else:
             # Z = n e^β (rescaled) or n: e^{β(s-1)} first, so that nothing overflows before the end (MODEL.md §3).
-            weights = np.exp(scores - beta)
-            part = np.matmul(weights, Vx) / n
+            part = sums[..., :d] / n
             out[:, rows] = part if block.normalisation == "rescaled" else part * np.exp(beta)
-    if gauged and block.values == "rotated":
+    if G is not None and block.values == "rotated":
         out = _apply(G, out, transpose=True)  # G_i^T Σ_j a_ij G_j V x_j
     return out
 
@@ -563,6 +579,13 @@ def _general_direction(block, Xb, labels, interaction) -> np.ndarray:
 # --------------------------------------------------------------------------
 # Depth: the flow and the discrete layers
 # --------------------------------------------------------------------------
+
+
+def _gauges_once(block, interaction, Xb):
+    """The gauge matrices of a run, computed once (they depend on the labels only), or ``None``."""
+    if block.idealised or not isinstance(block.kernels[0], _GAUGED):
+        return None
+    return _gauge_matrices(interaction, Xb)
 
 
 def _hyperplane_projection(V: np.ndarray) -> np.ndarray:
@@ -590,11 +613,12 @@ def flow_field(block: AttentionBlock, X, aux):
     Xb, single, labels, interaction = _bind(block, X, aux)
     if block.idealised and block.norm == "rms":
         return vector_field(interaction, "raw")
+    G = _gauges_once(block, interaction, Xb)
 
     def field(Y: np.ndarray) -> np.ndarray:
         batch = Y[None] if Y.ndim == 2 else Y
         with np.errstate(over="ignore", invalid="ignore"):
-            A = _direction(block, batch, labels, interaction)
+            A = _direction(block, batch, labels, interaction, G)
         if block.norm == "layer":
             A = _hyperplane_projection(A)
         V = _tangent(batch, A)
@@ -704,6 +728,7 @@ def run(block: AttentionBlock, X0, aux, depth: float, *, record_every: int = 1,
         advance = heun_step if block.norm == "rms" else _layer_norm_heun
     else:
         normaliser = _normaliser(block.norm)
+        G = _gauges_once(block, interaction, Xb)
     for step in range(1, steps + 1):
         if block.depth == "flow":
             dt = h if step < steps else depth - (steps - 1) * h
@@ -713,7 +738,7 @@ def run(block: AttentionBlock, X0, aux, depth: float, *, record_every: int = 1,
         else:
             batch = X[None] if single else X
             with np.errstate(over="ignore", invalid="ignore"):
-                A = _direction(block, batch, labels, interaction)
+                A = _direction(block, batch, labels, interaction, G)
             X = normaliser(X + h * (A[0] if single else A))
             now = step * h
         if step % record_every == 0 or step == steps:
