@@ -102,3 +102,16 @@ def test_bad_arguments_are_refused_by_name():
         transformer_experiment(quick=True, flow_beta=-1.0)
     with pytest.raises(ValueError, match="variant must be one of"):
         tr.phase_block("bert", [1.0])
+
+
+@pytest.mark.slow
+def test_usaav_reproduce_transformer_quick(tmp_path, capsys):
+    """The command runs the experiment, records its verdicts and exits 0 when they pass."""
+    from usaav import cli
+
+    status = cli.main(["reproduce", "transformer", "--quick", "--no-figures", "--workers", "0",
+                       "--out", str(tmp_path)])
+    assert status == 0
+    summary = json.loads((tmp_path / "verdicts.json").read_text(encoding="utf-8"))
+    assert "transformer" in json.dumps(summary)
+    assert "12 passed, 0 failed" in capsys.readouterr().out
