@@ -354,8 +354,6 @@ class AttentionBlock:
                 "options only (normalisation='n', values='rotated', identity query/key/value, mask='none'), "
                 f"got {self._changed()}"
             )
-        if self.norm == "layer" and self.depth == "flow" and self.idealised:
-            pass  # the LayerNorm flow is computed here (P_x Π A), not by the engine
 
     @property
     def kernels(self) -> tuple:
