@@ -313,6 +313,17 @@ def test_rms_layers_stay_on_the_sphere_and_layer_norm_in_the_hyperplane():
             assert np.max(np.abs(out.sum(axis=-1))) < 1e-14
 
 
+def test_norms_are_rms_and_layer_norm_divided_by_sqrt_d():
+    """N = RMSNorm / √d = y / sqrt(mean y²) / √d, and LayerNorm / √d = (y − ȳ) / std(y) / √d (biased std, ε = 0)."""
+    Y = np.random.default_rng(0).standard_normal((5, 6))
+    d = Y.shape[1]
+    np.testing.assert_allclose(rms_norm(Y), Y / np.sqrt(np.mean(Y**2, axis=1, keepdims=True)) / np.sqrt(d),
+                               rtol=1e-15, atol=1e-15)
+    centred = Y - Y.mean(axis=1, keepdims=True)
+    np.testing.assert_allclose(layer_norm(Y), centred / Y.std(axis=1, keepdims=True) / np.sqrt(d),
+                               rtol=1e-15, atol=1e-15)
+
+
 def test_layer_is_one_step_of_the_run():
     kernel, aux = _kernel("rope"), _labels("rope", 10)
     block = AttentionBlock(kernel, normalisation="softmax", values="unrotated", depth="layers", step=0.25)
@@ -405,7 +416,7 @@ except ImportError:  # pragma: no cover - the CI job that sets USAAV_REQUIRE_TOR
     if os.environ.get("USAAV_REQUIRE_TORCH") == "1":
         raise
 
-needs_torch = pytest.mark.skipif(torch is None, reason="torch is a test-only extra: pip install .[reference]")
+needs_torch = pytest.mark.skipif(torch is None, reason="torch is a test-only reference: pip install -r requirements-reference.txt")
 
 
 def _torch_rope(Y, positions, base):
