@@ -171,6 +171,14 @@ MUTATIONS = [
              "    row_max = False and not (", (ATTENTION,)),
     Mutation("attention: flow's last step not shortened", "usaav/attention.py",
              "dt = h if step < steps else depth - (steps - 1) * h", "dt = h", (ATTENTION,)),
+    # The explorers: the browser's last step and the one table of option ranges.
+    Mutation("explorer run overshoots its end (last step not shortened)", "usaav/web/explorer.js",
+             "    if (run.t + run.dt <= end + slack) {\n", "    if (true) {\n",
+             ("tests/test_explorers.py",)),
+    Mutation("explorer option range changed without its docstring", "usaav/explorers/options.py",
+             '"beta": ("number", 0.25, 4.0, False, 0.25),\n        "n": ("number", 16, 256,',
+             '"beta": ("number", 0.25, 5.0, False, 0.25),\n        "n": ("number", 16, 256,',
+             ("tests/test_explorers.py",)),
 ]
 
 

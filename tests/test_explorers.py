@@ -19,7 +19,10 @@ import pytest
 
 import usaav
 from usaav import explorers, scenarios
-from usaav.explorers import OPTION_RANGES, SETUP_OPTIONS, WEB_DIR, bundle, module_order, state_from_snapshot
+from usaav.explorers import (OPTION_RANGES, SETUP_OPTIONS, WEB_DIR, bundle, classic_bundle, module_order,
+                             state_from_snapshot)
+from usaav.explorers import bundling, constructors
+from usaav.explorers.options import describe_rule
 
 NODE = shutil.which("node")
 needs_node = pytest.mark.skipif(NODE is None, reason="node (>= 20) is not installed")
@@ -53,7 +56,7 @@ def bundle_file(tmp_path_factory):
 
 def test_bundle_is_deterministic_and_has_one_default_export_and_no_imports():
     text = bundle()
-    assert text == explorers._bundle.__wrapped__("widget.js", str(WEB_DIR))  # rebuilt from the files, uncached
+    assert text == bundling._bundle.__wrapped__("widget.js", str(WEB_DIR))  # rebuilt from the files, uncached
     assert len(re.findall(r"^export default", text, re.M)) == 1
     assert "\nimport " not in text and "\nexport function" not in text
 
@@ -62,7 +65,16 @@ def test_bundle_orders_every_module_after_its_imports():
     order = module_order()
     assert order[-1] == "widget.js"
     assert order.index("kernels.js") < order.index("explorer.js") < order.index("explorers/index.js")
+    assert order.index("explorer.js") < order.index("mount.js") < order.index("render.js")
     assert "loader.js" not in order  # the static-page entry is not part of the widget
+
+
+def test_the_simulation_loop_is_headless_and_the_mount_draws_it():
+    """explorer.js (the loop) imports nothing that draws; mount.js does the drawing (STYLE.md principle 12)."""
+    loop_imports = set(module_order("explorer.js")) - {"explorer.js"}
+    assert not loop_imports & {"view.js", "chart.js", "canvas.js", "mount.js"}, loop_imports
+    assert "document." not in (WEB_DIR / "explorer.js").read_text(encoding="utf-8")
+    assert "mountExplorer" not in (WEB_DIR / "explorer.js").read_text(encoding="utf-8")
 
 
 @needs_node
@@ -208,6 +220,40 @@ def test_python_option_ranges_and_defaults_are_those_of_the_js_controls():
         assert {k: defaults[k] for k in js} == {k: js[k]["value"] for k in js}, name
 
 
+def _parameter_blocks(function) -> dict[str, str]:
+    """Parameter name -> its entry (type line and description) in a NumPy-style docstring."""
+    import inspect
+
+    section = inspect.getdoc(function).split("Parameters\n----------\n")[1].split("\n\nReturns")[0]
+    blocks, names = {}, []
+    for line in section.splitlines():
+        if line and not line.startswith(" "):
+            names = [name.strip() for name in line.split(" : ")[0].split(",")]
+        for name in names:
+            blocks[name] = blocks.get(name, "") + line + "\n"
+    return blocks
+
+
+def _resolve_data_reference(block: str):
+    """The object a ``one of :data:`module.NAME``` type line refers to (None without one)."""
+    import importlib
+
+    match = re.search(r":data:`([\w.]+)\.(\w+)`", block)
+    return getattr(importlib.import_module(match.group(1)), match.group(2)) if match else None
+
+
+@pytest.mark.parametrize(("name", "key"), [(n, k) for n, ranges in OPTION_RANGES.items() for k in ranges])
+def test_constructor_docstrings_state_the_option_ranges_of_the_table(name, key):
+    """The docstrings shown in the API appendix say what OPTION_RANGES enforces (one source, checked)."""
+    rule = OPTION_RANGES[name][key]
+    block = _parameter_blocks(getattr(constructors, name)).get(key)
+    assert block is not None, f"{name}: no docstring entry for option {key!r}"
+    if rule[0] == "choice" and _resolve_data_reference(block) is not None:
+        assert tuple(_resolve_data_reference(block)) == tuple(rule[1]), (name, key, block)
+    else:
+        assert re.search(re.escape(describe_rule(rule)) + r"(?!\d)", block), (name, key, describe_rule(rule), block)
+
+
 @needs_node
 def test_js_scenario_labels_are_those_of_the_scenario_table():
     out = _node('import { SCENARIO_LABELS } from "./usaav/web/explorers/common.js";'
@@ -241,6 +287,25 @@ def test_state_from_the_browser_agrees_with_the_library(bundle_file, kernel):
     assert usaav.gauge_gap(state.kernel, state.X, state.aux) == pytest.approx(readouts["gauge"], rel=1e-10, abs=1e-15)
     assert usaav.relative_energy_gap(state.kernel, state.X, state.aux) == pytest.approx(readouts["energy"],
                                                                                       rel=1e-8, abs=1e-13)
+
+
+@needs_node
+def test_a_browser_run_ends_on_its_end_time_as_simulate_does(bundle_file):
+    """The last step is shortened to land on t exactly (MODEL.md §5): β = 1.5 gives h = 0.2 e^{-1.5}, which does not divide 2."""
+    options = explorers.collapse(kernel="RoPE", beta=1.5, n=32, seed=1).options
+    start, end = json.loads(_node(
+        f'import w from {json.dumps(bundle_file.as_uri())};'
+        f'const o = {json.dumps(options)};'
+        'console.log(JSON.stringify([w.runHeadless("collapse", o, 0).snapshot, w.runHeadless("collapse", o, 2).snapshot]));',
+        bundle_file.parent,
+    ))
+    first, last = state_from_snapshot(start), state_from_snapshot(end)
+    h = 0.2 * np.exp(-1.5)
+    assert last.t == 2.0 and abs(2.0 / h - round(2.0 / h)) > 0.1
+    reference = usaav.simulate(first.kernel, first.X, first.aux, t_max=2.0, dt=h)
+    assert reference.t[-1] == 2.0
+    # The same 45 Heun steps summed in another order: round-off, measured ~1e-15.
+    assert np.abs(reference.final - last.X).max() < 1e-12
 
 
 @needs_node

@@ -10,8 +10,12 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 
 import { axisPosition, axisTicks, powerOfTenLabel } from "../../usaav/web/chart.js";
-import { coerceControlValue, formatNumber, sliderControl, choiceControl } from "../../usaav/web/controls.js";
-import { advanceRun, defineExplorer, initialValues, readoutValues, runHeadless, startRun } from "../../usaav/web/explorer.js";
+import { formatNumber, sliderControl, choiceControl } from "../../usaav/web/controls.js";
+import {
+  PANEL_KINDS, advanceRun, coerceControlValue, createExplorerLoop, defineExplorer, initialValues, readoutValues, runHeadless, startRun,
+} from "../../usaav/web/explorer.js";
+import { remainingSeconds, slowRunNote, timeReadout } from "../../usaav/web/mount.js";
+import { PANEL_DRAWERS } from "../../usaav/web/panels.js";
 import { EXPLORERS } from "../../usaav/web/explorers/index.js";
 import { KNOB_PARAMETERS } from "../../usaav/web/explorers/knob.js";
 import { plainSpec } from "../../usaav/web/kernels.js";
@@ -273,6 +277,64 @@ test("advanceRun keeps every system on the sphere and time in step", () => {
     const norm = Math.hypot(X[3 * i], X[3 * i + 1], X[3 * i + 2]);
     assert.ok(Math.abs(norm - 1) < 1e-12);
   }
+});
+
+test("a played run ends on tMax exactly, its last step shortened as usaav.simulate shortens it (MODEL.md §5)", () => {
+  // β = 1.5: the raw-clock step 0.2 e^{-1.5} = 0.0446 does not divide t = 2 (44 steps and a remainder).
+  const [options] = constructorOptions([["collapse", { kernel: "RoPE", n: 32, beta: 1.5, seed: 1 }]]);
+  const definition = EXPLORERS.get("collapse");
+  const { snapshot } = runHeadless(definition, options, 2);
+  assert.equal(snapshot.t, 2);
+  const run = startRun(definition, initialValues(definition, options), options);
+  assert.ok(Math.abs(2 / run.dt - Math.round(2 / run.dt)) > 0.1, "the step must not divide t here");
+  const expected = python(`
+from usaav import simulate, specs
+kernel, aux = specs.from_spec(data["spec"])
+run = simulate(kernel, np.array(data["X0"]).reshape(-1, 3), aux, 2.0, dt=data["dt"], record_every=10**6)
+print(json.dumps([float(run.t[-1]), run.final.ravel().tolist()]))`, { spec: plainSpec(run.systems[0].spec, 3), X0: Array.from(run.systems[0].X0), dt: run.dt });
+  assert.equal(expected[0], 2);
+  const worst = snapshot.systems[0].X.reduce((m, x, k) => Math.max(m, Math.abs(x - expected[1][k])), 0);
+  // The same Heun steps in another order of summation: round-off of order 1e-15 per step.
+  assert.ok(worst < 1e-12, `max |X_js - X_py| = ${worst}`);
+  // The loop the page plays ends there too, and its readout says so.
+  const loop = createExplorerLoop(definition, initialValues(definition, options), options);
+  loop.advanceTo(Infinity);
+  assert.equal(loop.run.t, loop.run.tMax);
+  assert.ok(loop.finished);
+  assert.equal(timeReadout(loop.run), `${loop.run.tMax} of ${loop.run.tMax}`);
+  assert.equal(timeReadout({ t: 2.5, tMax: 10 }), "2.50 of 10");
+});
+
+test("a loop stepped within a budget stops between steps and samples its charts up to the end", () => {
+  const [options] = constructorOptions([["collapse", { n: 16 }]]);
+  const definition = EXPLORERS.get("collapse");
+  let clock = 0;
+  const loop = createExplorerLoop(definition, initialValues(definition, options), options, () => clock);
+  const budgeted = loop.tick(loop.run.tMax, 0); // a zero budget still takes one step
+  assert.equal(budgeted, 1);
+  clock = 0;
+  loop.tick(5);
+  assert.ok(Math.abs(loop.run.t - 5) < 1e-9 * loop.run.dt, `t = ${loop.run.t}`);
+  loop.advanceTo(Infinity);
+  const times = loop.samples[0][0].t;
+  assert.equal(times[0], 0);
+  assert.equal(times.at(-1), loop.run.tMax);
+});
+
+test("a slow setting is detected from the cost of its steps and says why in one sentence", () => {
+  const [options] = constructorOptions([["kernel_gallery", { beta: 6 }]]);
+  const definition = EXPLORERS.get("kernel_gallery");
+  const run = startRun(definition, initialValues(definition, options), options);
+  // Steps of 0.2 e^{-6} (raw clock) to T = 10: about 20 000 steps; at 1 ms a step that is 20 s of stepping.
+  assert.ok(Math.abs(remainingSeconds(run, 1) - run.tMax / run.dt / 1000) < 1e-9);
+  assert.ok(remainingSeconds(run, 1) > 5);
+  const note = slowRunNote(run);
+  assert.match(note, /^At β = 6 .*metastability\)\.$/);
+  assert.equal(note.split(". ").length, 1, "one sentence");
+});
+
+test("panels.js draws exactly the panel kinds an explorer may declare", () => {
+  assert.deepEqual(Object.keys(PANEL_DRAWERS), [...PANEL_KINDS]);
 });
 
 test("a definition's panels are checked when it is defined", () => {

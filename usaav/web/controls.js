@@ -71,27 +71,6 @@ export function toggleControl(key, label, value = false, { help, ...rest } = {})
   return Object.freeze({ type: "toggle", key, label, value: !!value, help, ...applicability(key, rest) });
 }
 
-/** The value a control takes from an option given from Python (or a page): clamped, snapped, checked. */
-export function coerceControlValue(control, raw) {
-  if (raw === undefined || raw === null) return control.value;
-  switch (control.type) {
-    case "slider": {
-      let v = Number(raw);
-      if (!Number.isFinite(v)) return control.value;
-      v = Math.min(control.max, Math.max(control.min, v));
-      return control.integer ? Math.round(v) : v;
-    }
-    case "choice":
-      return control.options.some(([v]) => v === raw) ? raw : control.value;
-    case "text":
-      return String(raw).slice(0, control.maxLength);
-    case "toggle":
-      return !!raw;
-    default:
-      return raw;
-  }
-}
-
 // ---------------------------------------------------------------------------
 // Building them
 // ---------------------------------------------------------------------------

@@ -2,11 +2,15 @@
 //
 // Python's Explorer._repr_mimebundle_ writes, as text/html,
 //   <div class="usaav-explorer" data-usaav-explorer='{"name": ..., "options": {...}}'>fallback</div>
-// The book loads this module (<script type="module">) on pages with such
-// placeholders; it calls the same render as the notebook widget, with a
-// model shim that keeps the traits in memory (there is no kernel to talk to).
+// The book serves this module and its imports as one classic script
+// (usaav.explorers.classic_bundle, _static/usaav-web/usaav-explorers.js), so
+// that it also runs from file://, where browsers refuse ES-module imports.
+// It calls the same render as the notebook widget, with a model shim that
+// keeps the traits in memory (there is no kernel to talk to), and defines
+// window.usaavExplorers = {mountPlaceholders(root), names()} for pages that
+// add placeholders later (the slides).
 
-import widget from "./widget.js";
+import { explorerNames, renderExplorer } from "./render.js";
 
 /** A minimal anywidget model: get/set/on/off/save_changes on a plain object. */
 export function staticModel(config) {
@@ -49,11 +53,15 @@ export function mountPlaceholders(root = document) {
       el.textContent = `This explorer could not be read: ${err.message}`;
       continue;
     }
-    widget.render({ model: staticModel(config), el });
+    renderExplorer({ model: staticModel(config), el });
     if (el.querySelector(".usaav-x")) count += 1;
   }
   if (count) document.documentElement.classList.add("usaav-live");
   return count;
+}
+
+if (typeof window !== "undefined") {
+  window.usaavExplorers = Object.freeze({ mountPlaceholders, names: explorerNames });
 }
 
 if (typeof document !== "undefined") {

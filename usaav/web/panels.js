@@ -17,6 +17,7 @@
 
 import { axisPosition, axisTicks, clipToBox, createCanvasPlot, drawLinePlot, plotAxes, strokePolyline } from "./chart.js";
 import { buildChartLegend, htmlElement } from "./controls.js";
+import { PANEL_KINDS } from "./explorer.js";
 
 function drawHistogram(ctx, frame, spec, data) {
   const scaled = data.curves.filter((c) => !c.compare).flatMap((c) => Array.from(c.y));
@@ -67,10 +68,8 @@ function drawBars(ctx, frame, spec, data) {
   ctx.beginPath(); ctx.moveTo(box.left, box.Y(0)); ctx.lineTo(box.left + box.pw, box.Y(0)); ctx.stroke();
 }
 
-/** What each panel kind draws: (ctx, frame, spec, data). */
-const PANEL_DRAWERS = Object.freeze({ histogram: drawHistogram, bars: drawBars, lines: drawLinePlot });
-/** The panel kinds an explorer may declare. */
-export const PANEL_KINDS = Object.freeze(Object.keys(PANEL_DRAWERS));
+/** What each panel kind draws: (ctx, frame, spec, data), one per PANEL_KINDS of explorer.js (a node test checks it). */
+export const PANEL_DRAWERS = Object.freeze({ histogram: drawHistogram, bars: drawBars, lines: drawLinePlot });
 
 /** Legend entries of a panel's data, in the format of controls.buildChartLegend. */
 export function panelLegend(data) {

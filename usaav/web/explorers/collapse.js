@@ -1,4 +1,7 @@
-// Chapter 1: mode collapse and what prevents it.  One cloud of n tokens,
+// Chapter 1: mode collapse and what prevents it.  The chapter's first
+// explorer (baseline_collapse) shows only what the chapter has defined by
+// then: the baseline flow, β, n and the collapse gap Γ.  The second one
+// (collapse) adds the kernels with auxiliary variables.  One cloud of n tokens,
 // uniform on S^2, runs under the kernel the reader picks (MODEL.md §2–§3):
 // the baseline collapses to a point; RoPE (θ = 2π) and fixed prompts keep the
 // tokens apart in the original frame while they collapse in the gauge frame
@@ -62,4 +65,31 @@ export const collapseExplorer = defineExplorer({
       { label: "collapse gap Γ", colour: SERIES_COLOURS[0], width: 3.2, value: (run) => collapseGap(only(run).X, only(run).n, 3) },
       { label: "gauge-frame gap", colour: SERIES_COLOURS[1], width: 1.5, value: (run) => gaugeGap(only(run).interaction, only(run).X) },
     ])],
+});
+
+/** Chapter 1's first explorer: the baseline flow alone, read through the collapse gap Γ (MODEL.md §2, §6). */
+export const baselineCollapseExplorer = defineExplorer({
+  name: "baseline_collapse",
+  title: "Mode collapse: tokens under the baseline flow",
+  controls: [
+    betaControl({ min: 0.25, max: 4, step: 0.25, value: 1 }),
+    tokensControl({ min: 16, max: 256, step: 16, value: 256 }),
+    seedControl(20),
+  ],
+  setup({ beta, n, seed }, options) {
+    const system = collapseSystem(options, "baseline", beta, n, seed);
+    return {
+      systems: [{ key: "tokens", title: `baseline, β = ${beta}`, d: 3, ...system }],
+      dt: rawClockStep(beta),
+      clock: "raw",
+      tMax: 30,
+      speed: 5,
+    };
+  },
+  readouts: [
+    { key: "gap", label: "collapse gap Γ", value: (run) => collapseGap(only(run).X, only(run).n, 3) },
+  ],
+  charts: [gapChart("gaps", "collapse gap against time, logarithmic axis", "gap", [
+    { label: "collapse gap Γ", colour: SERIES_COLOURS[0], width: 3.2, value: (run) => collapseGap(only(run).X, only(run).n, 3) },
+  ])],
 });

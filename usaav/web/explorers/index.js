@@ -1,9 +1,9 @@
 // Every explorer of the book, by name (the name the Python constructors in
-// usaav/explorers.py pass to the widget).  One import per line, sorted, so
+// of usaav.explorers pass to the widget).  One import per line, sorted, so
 // that two branches adding explorers merge without conflict.
 
 import { explorerRegistry } from "../explorer.js";
-import { collapseExplorer } from "./collapse.js";
+import { baselineCollapseExplorer, collapseExplorer } from "./collapse.js";
 import { kernelGalleryExplorer } from "./gallery.js";
 import { scenarioKnobExplorer } from "./knob.js";
 import { latitudeExplorer } from "./latitude.js";
@@ -16,6 +16,7 @@ import { toeplitzExplorer } from "./toeplitz.js";
 import { sphereViewerExplorer } from "./viewer.js";
 
 export const EXPLORERS = explorerRegistry([
+  baselineCollapseExplorer,
   collapseExplorer,
   kernelGalleryExplorer,
   collapseLayersExplorer,

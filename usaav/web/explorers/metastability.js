@@ -8,7 +8,7 @@
 // comes exponentially late in β.  The chart shows the angles between centres
 // against log t', with T₁ and the prediction of the reduced k-point flow
 // (usaav.experiments.metastability).  The exponent c = 1 − cos Δ₀ of
-// T₁ ≈ e^{cβ} is this project's reconstruction (the paper's was lost).
+// T₁ ≈ e^{cβ} is this book's reconstruction from the paper's statements.
 
 import { defineExplorer } from "../explorer.js";
 import { sliderControl } from "../controls.js";
@@ -229,7 +229,7 @@ export const metastabilityExplorer = defineExplorer({
     { key: "exponent", label: "β(1 − cos Δ₀)", digits: 2, value: (run) => run.values.beta * (1 - Math.cos(metastabilityExtra(run).delta0)) },
     {
       key: "c",
-      label: "exponent c = 1 − cos Δ₀ in T₁ ≈ exp(cβ): this project's reconstruction (the paper's value was lost)",
+      label: "exponent c = 1 − cos Δ₀ in T₁ ≈ exp(cβ): this book's reconstruction from the paper's statements",
       digits: 3,
       value: (run) => 1 - Math.cos(metastabilityExtra(run).delta0),
     },
