@@ -179,6 +179,13 @@ MUTATIONS = [
              '"beta": ("number", 0.25, 4.0, False, 0.25),\n        "n": ("number", 16, 256,',
              '"beta": ("number", 0.25, 5.0, False, 0.25),\n        "n": ("number", 16, 256,',
              ("tests/test_explorers.py",)),
+    # Chapter 8's self-checks: the truth they compare with.
+    Mutation("exercise check: softmax direction graded against USA", "usaav/exercises_transformer.py",
+             'normalisation="softmax", **options)', 'normalisation="n", **options)',
+             ("tests/test_exercises_transformer.py",)),
+    Mutation("exercise check: LayerNorm graded without centring", "usaav/exercises_transformer.py",
+             'f"Y of shape ({m}, {d})", layer_norm(Y)))', 'f"Y of shape ({m}, {d})", normalize(Y)))',
+             ("tests/test_exercises_transformer.py",)),
 ]
 
 
