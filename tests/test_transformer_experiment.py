@@ -115,3 +115,16 @@ def test_usaav_reproduce_transformer_quick(tmp_path, capsys):
     summary = json.loads((tmp_path / "verdicts.json").read_text(encoding="utf-8"))
     assert "transformer" in json.dumps(summary)
     assert "12 passed, 0 failed" in capsys.readouterr().out
+
+
+def test_pieces_computed_in_parts_are_all_the_experiment_needs(tmp_path):
+    """transformer_pieces lists exactly the experiment's pieces: computed in two parts, the experiment recomputes none."""
+    from usaav.experiments import PieceStore, run_pieces
+
+    store = PieceStore(tmp_path)
+    pieces = tr.transformer_pieces(quick=True)
+    run_pieces(pieces[:5], None, store)
+    run_pieces(pieces[5:], None, store)
+    computed = []
+    transformer_experiment(quick=True, store=store, progress=lambda name, cached, total: computed.append(not cached))
+    assert len(computed) == len(pieces) and not any(computed)

@@ -44,6 +44,7 @@ __all__ = [
     "anti_collapse_setup",
     "phase_block",
     "transformer_experiment",
+    "transformer_pieces",
 ]
 
 #: The gauge kernels of part (i), in the order of the result arrays.
@@ -341,6 +342,51 @@ class TransformerResult(ExperimentResult):
 # --------------------------------------------------------------------------
 
 
+_ANTI_DT, _ANTI_T_MAX = 0.05, 30.0
+
+
+def transformer_pieces(seeds=None, quick: bool = False, *, values: str = "rotated", flow_beta: float = ORDER_BETA,
+                       substitute: dict | None = None, batch: bool = True) -> list:
+    r"""The independent pieces of :func:`transformer_experiment`, same arguments (MODEL.md §7).
+
+    One piece per variant of (iii), per model of (i), and one for (ii), in
+    that order.  Computing some of them into a :class:`PieceStore` with
+    :func:`usaav.experiments.run_pieces` lets the experiment be run in
+    parts; :func:`transformer_experiment` with the same arguments and store
+    then reuses them.
+
+    >>> [piece.name.rsplit("-", 1)[0] for piece in transformer_pieces(quick=True)][-4:]
+    ['transformer-softmax-rope', 'transformer-softmax-phase', 'transformer-softmax-prompts', 'transformer-order']
+    """
+    sizes = QUICK if quick else FULL
+    check_choice(values, "values", ("rotated", "unrotated"))
+    flow_beta = check_positive_scalar(flow_beta, "flow_beta")
+    substitute = dict(substitute or {})
+    for variant, recipe in substitute.items():
+        check_choice(variant, "substitute key", PHASE_VARIANTS)
+        check_choice(recipe, f"substitute[{variant!r}]", PHASE_VARIANTS)
+    if seeds is not None:
+        seeds = tuple(check_int(s, "seeds entry", minimum=0) for s in seeds)
+        if not seeds:
+            raise ValueError("seeds must be non-empty")
+    anti_seeds = seeds if seeds is not None else sizes["anti_seeds"]
+    phase_seeds = seeds if seeds is not None else sizes["phase_seeds"]
+    n_anti, n_phase = sizes["anti_n"], sizes["phase_n"]
+    betas = tuple(float(b) for b in np.linspace(*BETA_RANGE, sizes["betas"]))
+    dt, t_max = _ANTI_DT, _ANTI_T_MAX
+
+    pieces = [make_piece("transformer", f"phase-{variant}", phase_piece, variant=variant,
+                         recipe=substitute.get(variant, variant), betas=betas, seeds=phase_seeds, n=n_phase,
+                         depths=sizes["depths"], batch=batch)
+              for variant in PHASE_VARIANTS]
+    pieces += [make_piece("transformer", f"softmax-{model}", anti_collapse_piece, model=model, n=n_anti,
+                          seeds=anti_seeds, values=values, dt=dt, t_max=t_max)
+               for model in ANTI_COLLAPSE_MODELS]
+    pieces.append(make_piece("transformer", "order", order_piece, exponents=sizes["order_steps"],
+                             flow_beta=flow_beta))
+    return pieces
+
+
 def transformer_experiment(
     seeds=None,
     executor: concurrent.futures.Executor | None = None,
@@ -381,33 +427,18 @@ def transformer_experiment(
     -------
     TransformerResult
     """
+    pieces = transformer_pieces(seeds, quick, values=values, flow_beta=flow_beta, substitute=substitute,
+                                batch=batch)
     sizes = QUICK if quick else FULL
-    check_choice(values, "values", ("rotated", "unrotated"))
-    flow_beta = check_positive_scalar(flow_beta, "flow_beta")
-    substitute = dict(substitute or {})
-    for variant, recipe in substitute.items():
-        check_choice(variant, "substitute key", PHASE_VARIANTS)
-        check_choice(recipe, f"substitute[{variant!r}]", PHASE_VARIANTS)
+    flow_beta, substitute = float(flow_beta), dict(substitute or {})
     if seeds is not None:
-        seeds = tuple(check_int(s, "seeds entry", minimum=0) for s in seeds)
-        if not seeds:
-            raise ValueError("seeds must be non-empty")
+        seeds = tuple(int(s) for s in seeds)
     anti_seeds = seeds if seeds is not None else sizes["anti_seeds"]
     phase_seeds = seeds if seeds is not None else sizes["phase_seeds"]
     n_anti, n_phase = sizes["anti_n"], sizes["phase_n"]
     betas = tuple(float(b) for b in np.linspace(*BETA_RANGE, sizes["betas"]))
     depths = MAX_DEPTH / sizes["depths"] * np.arange(1, sizes["depths"] + 1)
-    dt, t_max = 0.05, 30.0
-
-    pieces = [make_piece("transformer", f"phase-{variant}", phase_piece, variant=variant,
-                         recipe=substitute.get(variant, variant), betas=betas, seeds=phase_seeds, n=n_phase,
-                         depths=sizes["depths"], batch=batch)
-              for variant in PHASE_VARIANTS]
-    pieces += [make_piece("transformer", f"softmax-{model}", anti_collapse_piece, model=model, n=n_anti,
-                          seeds=anti_seeds, values=values, dt=dt, t_max=t_max)
-               for model in ANTI_COLLAPSE_MODELS]
-    pieces.append(make_piece("transformer", "order", order_piece, exponents=sizes["order_steps"],
-                             flow_beta=flow_beta))
+    dt, t_max = _ANTI_DT, _ANTI_T_MAX
     results = run_pieces(pieces, executor, store, progress)
     by_name = {piece.name.rsplit("-", 1)[0]: results[piece.name] for piece in pieces}
     anti = [by_name[f"transformer-softmax-{m}"] for m in ANTI_COLLAPSE_MODELS]
