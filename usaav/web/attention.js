@@ -124,7 +124,7 @@ function applyMatrix(M, X, n, d, out) {
 }
 
 /** out_i = G_i y_i (or G_iᵀ y_i) for per-token matrices G (flat n*d*d), in place safe. */
-function applyGauges(G, Y, n, d, transpose, out, scratch) {
+function applyTokenGauges(G, Y, n, d, transpose, out, scratch) {
   for (let i = 0, row = 0; i < n; i++, row += d) {
     const at = i * d * d;
     for (let r = 0; r < d; r++) {
@@ -189,9 +189,9 @@ export function createBlock(options, n, d) {
     applyMatrix(K, X, n, d, keys);
     applyMatrix(V, X, n, d, vals);
     if (G !== null) {
-      applyGauges(G, queries, n, d, false, queries, scratch);
-      applyGauges(G, keys, n, d, false, keys, scratch);
-      if (rotated) applyGauges(G, vals, n, d, false, vals, scratch);
+      applyTokenGauges(G, queries, n, d, false, queries, scratch);
+      applyTokenGauges(G, keys, n, d, false, keys, scratch);
+      if (rotated) applyTokenGauges(G, vals, n, d, false, vals, scratch);
     }
     for (let i = 0, row = 0; i < n; i++, row += d) {
       const last = mask === "causal" ? i : n - 1;
@@ -216,7 +216,7 @@ export function createBlock(options, n, d) {
         : normalisation === "rescaled" ? 1 / n : Math.exp(beta) / n;
       for (let c = 0; c < d; c++) out[row + c] *= scale;
     }
-    if (rotated) applyGauges(G, out, n, d, true, out, scratch); // G_iᵀ Σ_j a_ij G_j V x_j
+    if (rotated) applyTokenGauges(G, out, n, d, true, out, scratch); // G_iᵀ Σ_j a_ij G_j V x_j
     return out;
   }
 
