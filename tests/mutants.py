@@ -57,6 +57,7 @@ TWISTED = "tests/test_twisted.py"
 RELIABILITY = "tests/test_reliability.py"
 EXERCISES = "tests/test_exercises.py"
 EDITIONS = "tests/test_editions.py"
+ATTENTION = "tests/test_attention.py"
 
 MUTATIONS = [
     # MODEL.md §1: R_φ e_i = cos φ e_i + sin φ e_j -- the matrix and the O(n) shortcut.
@@ -337,6 +338,27 @@ MUTATIONS = [
              "_split_solutions(text, solution)", "_split_solutions(text)", (EDITIONS,)),
     Mutation("Colab cell without the experiments extra (no POT)", "book/_ext/usaav_book.py",
              'COLAB_EXTRAS = "plot,experiments"', 'COLAB_EXTRAS = "plot"', (EDITIONS,)),
+    # MODEL.md §7, the attention block (usaav.attention).
+    Mutation("attention: causal mask drops the diagonal", "usaav/attention.py",
+             "scores[:, np.arange(n)[None, :] > i] = -np.inf", "scores[:, np.arange(n)[None, :] >= i] = -np.inf",
+             (ATTENTION,)),
+    Mutation("attention: rotated values not turned back by G_i^T", "usaav/attention.py",
+             "out = _apply(G, out, transpose=True)", "out = _apply(G, out, transpose=False)", (ATTENTION,)),
+    Mutation("attention: Z = n e^beta and Z = n swapped", "usaav/attention.py",
+             'part if block.normalisation == "rescaled" else part * np.exp(beta)',
+             'part * np.exp(beta) if block.normalisation == "rescaled" else part', (ATTENTION,)),
+    Mutation("attention: paper's block without the e^beta factor", "usaav/attention.py",
+             "return interaction.drift(Xb) * scale", "return interaction.drift(Xb)", (ATTENTION,)),
+    Mutation("attention: LLM RoPE turns by -theta_k s", "usaav/attention.py",
+             "G[:, even + 1, even] = w\n        G[:, even, even + 1] = -w",
+             "G[:, even + 1, even] = -w\n        G[:, even, even + 1] = w", (ATTENTION,)),
+    Mutation("attention: LayerNorm layers without centring", "usaav/attention.py",
+             "lambda Y: normalize(_hyperplane_projection(Y))", "lambda Y: normalize(Y)", (ATTENTION,)),
+    Mutation("attention: softmax shift beta even with Q, K given", "usaav/attention.py",
+             "    row_max = block.normalisation == \"softmax\" and not (",
+             "    row_max = False and not (", (ATTENTION,)),
+    Mutation("attention: flow's last step not shortened", "usaav/attention.py",
+             "dt = h if step < steps else depth - (steps - 1) * h", "dt = h", (ATTENTION,)),
     # The explorers: the browser's last step and the one table of option ranges.
     Mutation("explorer run overshoots its end (last step not shortened)", "usaav/web/explorer.js",
              "    if (run.t + run.dt <= end + slack) {\n", "    if (true) {\n",
@@ -354,6 +376,13 @@ MUTATIONS = [
     Mutation("fast unit-row check accepts rows 1e-10 off", "usaav/dynamics.py",
              "    return bool(abs(norms - 1.0).max() <= PROJECT_ABOVE)",
              "    return bool(abs(norms - 1.0).max() <= 1e-10)", (FORCES,)),
+    # Chapter 8's self-checks: the truth they compare with.
+    Mutation("exercise check: softmax direction graded against USA", "usaav/exercises/transformer.py",
+             'normalisation="softmax", **options)', 'normalisation="n", **options)',
+             ("tests/test_exercises_transformer.py",)),
+    Mutation("exercise check: LayerNorm graded without centring", "usaav/exercises/transformer.py",
+             'f"Y of shape ({m}, {d})", layer_norm(Y)))', 'f"Y of shape ({m}, {d})", normalize(Y)))',
+             ("tests/test_exercises_transformer.py",)),
 ]
 
 

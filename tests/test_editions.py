@@ -174,6 +174,7 @@ def test_the_online_book_url_comes_from_the_repository_url():
         editions.online_book_url("https://gitlab.com/a/b")
 
 
+@pytest.mark.book
 def test_numbers_equal_the_built_books(book):
     """Every numbered label shows in the notebooks the number the built book gives it."""
     html_dir = ROOT / "_build" / "html"
@@ -461,3 +462,12 @@ def test_a_download_becomes_a_link_to_the_file_beside_the_notebook(small_book):
     text = editions.render_roles("({download}`starting notebook <projects/a.ipynb>`)", book, "book/instructor")
     assert text == "([starting notebook](projects/a.ipynb))"
     assert editions.myst_leftovers(text) == []
+
+
+def test_a_library_name_becomes_a_link_to_its_api_entry(small_book):
+    labels, titles = editions.label_index(small_book)
+    book = editions.Book(labels, titles, {}, "https://x.github.io/y/")
+    text = editions.render_roles("{class}`usaav.attention.AttentionBlock` and {func}`~usaav.velocity`", book, "book/08")
+    assert text == ("[`usaav.attention.AttentionBlock`](https://x.github.io/y/book/appendix_api.html"
+                    "#usaav.attention.AttentionBlock) and [`velocity()`](https://x.github.io/y/book/appendix_api.html"
+                    "#usaav.velocity)")

@@ -8,6 +8,7 @@ Layout (each module one idea, each depending only on those above it):
 ``kernels``      the interaction kernels of MODEL.md §3 (bound by ``_interaction``)
 ``integrate``    projected Heun and the solve_ivp adapter (kernel-agnostic)
 ``dynamics``     velocity, energy, simulate (one system or a batch)
+``attention``    the general attention block: softmax, values, Q/K/V, LLM RoPE, masks, layers (MODEL.md §7)
 ``observables``  collapse observables of MODEL.md §6
 ``maximizers``   closed-form maximisers of MODEL.md §4
 ``transport``    exact Wasserstein distances between empirical laws
@@ -27,7 +28,7 @@ Layout (each module one idea, each depending only on those above it):
 
 # first: the hashes of the source files this process is about to load (usaav._source)
 from . import _source  # noqa: F401  isort: skip
-from . import kernels, labels, maximizers
+from . import attention, kernels, labels, maximizers
 from .dynamics import BatchTrajectory, Trajectory, energy, simulate, velocity
 from .observables import (
     collapse_gap,
@@ -45,6 +46,7 @@ __version__ = "0.1.0"
 __all__ = [
     "BatchTrajectory",
     "Trajectory",
+    "attention",
     "collapse_gap",
     "conditional_diameter",
     "count_clusters",

@@ -1,4 +1,4 @@
-r"""The ``usaav`` command: ``usaav reproduce {collapse,gallery,metastability,mean-field,all}``.
+r"""The ``usaav`` command: ``usaav reproduce {collapse,gallery,metastability,mean-field,transformer,all}``.
 
 Reproduces the experiments of MODEL.md §6 (the paper's §6, App. B, C;
 Prop. 4) at full size, or small with ``--quick``, and writes into ``--out``:
@@ -53,7 +53,7 @@ from pathlib import Path
 __all__ = ["EXIT_STATUSES", "EXPERIMENTS", "WORKERS_PER_CORE", "build_parser", "main"]
 
 #: The experiments ``usaav reproduce`` knows, in the order ``all`` runs them.
-EXPERIMENTS = ("collapse", "gallery", "metastability", "mean-field")
+EXPERIMENTS = ("collapse", "gallery", "metastability", "mean-field", "transformer")
 
 #: ``--workers`` is capped at this many processes per core.  A worker computes
 #: one piece on one core (BLAS is single-threaded in workers), so beyond one
@@ -577,12 +577,15 @@ def _figures(name: str, result, directory: Path) -> list[Path]:
     import matplotlib.pyplot as plt
 
     from .plotting import experiments as figs
+    from .plotting import transformer as transformer_figs
 
     makers = {
         "collapse": [("collapse", figs.figure_collapse), ("collapse_prediction", figs.figure_collapse_prediction)],
         "gallery": [("gallery", figs.figure_gallery)],
         "metastability": [("metastability", figs.figure_metastability)],
         "mean-field": [("mean_field", figs.figure_mean_field)],
+        "transformer": [("transformer_phases", transformer_figs.figure_phase_diagrams),
+                        ("transformer_order", transformer_figs.figure_layer_order)],
     }[name]
     paths = []
     for stem, make in makers:
@@ -641,6 +644,7 @@ def _run_experiment(name: str, args, executor, store):
         "gallery": ex.representation_gallery,
         "metastability": ex.metastability,
         "mean-field": ex.mean_field_convergence,
+        "transformer": ex.transformer_experiment,
     }
     function = functions[name]
     kwargs = dict(quick=args.quick, executor=executor, store=store)

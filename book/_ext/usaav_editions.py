@@ -370,6 +370,12 @@ def _role(match: re.Match, book: Book, here: str) -> str:
         return f"[{shown}]({book.url(found.doc, found.anchor)})"
     if role in ("math",):
         return f"${target}$"
+    if role in ("class", "func", "meth", "attr", "mod", "data", "exc"):
+        # a name of the library: its entry in the API appendix (Sphinx's anchor is the dotted name)
+        name = target.lstrip("~.")
+        shown = name.rsplit(".", 1)[-1] if target.startswith("~") else name
+        suffix = "()" if role in ("func", "meth") else ""
+        return f"[`{title or shown + suffix}`]({book.url('book/appendix_api', name)})"
     if role == "download":
         # a file of the repository beside the page: the notebook opened from a checkout (JupyterLab,
         # Binder, VS Code) or from the repository's web view finds it at the same relative path

@@ -6,7 +6,7 @@ Three jobs, plus a checker for the built pages:
    (``book/model.md``) by section: ``{model}`§4``` renders as the link
    "§4 of the model appendix" to that section, and ``{model}`the energy
    bound <§4>``` links any text to it.  The appendix defines one label per
-   section, ``model-section-1`` … ``model-section-6``; an unknown section
+   section, ``model-section-1`` … ``model-section-7``; an unknown section
    (``{model}`§9```) is a warning, so the strict build (``-W``) fails.
 
 2. **Author–year citations that match the bibliography.**  In the text,
@@ -59,7 +59,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 #: Sections of the model appendix; ``model-section-N`` is the label of §N.
-MODEL_SECTIONS = range(1, 7)
+MODEL_SECTIONS = range(1, 8)
 MODEL_DOC_LABEL = "model-section-{}"
 MODEL_LINK_TEXT = "§{} of the model appendix"
 #: Subsections of §6 with their own label (the paper's experiments, numbered as in the paper).

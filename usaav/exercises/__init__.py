@@ -21,7 +21,7 @@ the template most checks share, declared as data),
 function runs: no call of the library's own answer, no look into the
 checker), one module of checks per chapter (``collapse``, ``framework``,
 ``positional``, ``prompts``, ``toeplitz``, ``simulation``,
-``metastability``), :mod:`~usaav.exercises.catalogue` (every exercise as
+``metastability``, ``transformer``), :mod:`~usaav.exercises.catalogue` (every exercise as
 data, with its difficulty and time) and :mod:`~usaav.exercises.grading`
 (otter-grader tests that grade a student notebook in a fresh process).
 
@@ -114,6 +114,7 @@ from .prompts import check_cluster_count, check_householder_gauge, check_prompt_
 from .simulation import check_gauge_gap, check_heun_step, check_random_angle_gap, check_standard_error
 from .toeplitz import (check_circulant_spectrum, check_ring_eigenvalue, check_toeplitz_bound, check_toeplitz_mode,
                        check_two_mode_energy)
+from .transformer import check_layer_norm, check_sa_direction
 
 #: Every coding exercise of the book and its self-check, with label, difficulty and time, in the
 #: order of the book (the table lives in :mod:`usaav.exercises.catalogue`).
@@ -147,6 +148,7 @@ __all__ = [
     "check_householder_gauge",
     "check_laplace_merger_time",
     "check_latitude_gap",
+    "check_layer_norm",
     "check_merger_rate",
     "check_prompt_maximizer",
     "check_quantile_phase",
@@ -156,6 +158,7 @@ __all__ = [
     "check_rope_energy",
     "check_rope_maximizer",
     "check_rope_velocity",
+    "check_sa_direction",
     "check_standard_error",
     "check_toeplitz_bound",
     "check_toeplitz_mode",

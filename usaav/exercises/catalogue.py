@@ -26,6 +26,7 @@ from .positional import (check_circle_energy_gap, check_latitude_gap, check_quan
                          check_rope_maximizer)
 from .prompts import check_cluster_count, check_householder_gauge, check_prompt_maximizer
 from .simulation import check_gauge_gap, check_heun_step, check_random_angle_gap, check_standard_error
+from .transformer import check_layer_norm, check_sa_direction
 from .toeplitz import (check_circulant_spectrum, check_ring_eigenvalue, check_toeplitz_bound, check_toeplitz_mode,
                        check_two_mode_energy)
 
@@ -153,6 +154,11 @@ EXERCISES: tuple[Exercise, ...] = (
              "ex-ch7-first-merger", 3, 60),
     Exercise(7, check_reduced_velocity, "my_reduced_velocity(M, W, beta)",
              "coarse-graining clusters into a k-point flow", "ex-ch7-reduced-velocity", 2, 30),
+    Exercise(8, check_sa_direction, "my_sa_direction(X, s, beta, theta)",
+             "softmax attention with RoPE and rotated values; a softmax that cannot overflow",
+             "ex-ch8-softmax-direction", 2, 30),
+    Exercise(8, check_layer_norm, "my_layer_norm(Y)", "LayerNorm as a map onto the sphere of 1⊥",
+             "ex-ch8-layernorm-layer", 1, 20),
 )
 
 #: Every exercise without a self-check, in the order of the book.
@@ -166,6 +172,10 @@ PAPER_EXERCISES: tuple[PaperExercise, ...] = (
     PaperExercise(5, "a nonnegative distance bias collapses; when a disconnected weight does not",
                   "ex-ch5-constant-paths", 2, 40),
     PaperExercise(6, "predict, then measure, what Euler steps change", "ex-ch6-euler", 2, 45),
+    PaperExercise(8, "LayerNorm commutes with the permutations and rotations that fix (1, ..., 1)",
+                  "ex-ch8-layernorm-equivariance", 2, 30),
+    PaperExercise(8, "the first token of a causal block sees only itself", "ex-ch8-causal-first-token", 1, 15),
+    PaperExercise(8, "why un-rotated values see no gauge frame", "ex-ch8-unrotated", 2, 30),
 )
 
 

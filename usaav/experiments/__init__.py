@@ -11,6 +11,7 @@ function                           experiment                                 re
 :func:`representation_gallery`     six kernels, six final clouds              MODEL.md §6.2, the paper's §6.2
 :func:`metastability`              clusters, plateaus, first merger vs β      MODEL.md §6, the paper's App. C/H
 :func:`mean_field_convergence`     :math:`W_2` to a large-n reference vs n    the paper's Prop. 4
+:func:`transformer_experiment`     the attention block, idealisations undone  MODEL.md §7 (issue 19)
 =================================  =========================================  ==========================
 
 Each experiment is split into independent pieces (:func:`make_piece`) that
@@ -48,6 +49,7 @@ from .metastability import (
     metastability,
     reduced_merger_time,
 )
+from .transformer import TransformerResult, transformer_experiment
 
 __all__ = [
     "CollapseResult",
@@ -59,6 +61,7 @@ __all__ = [
     "PieceStore",
     "StaleLibraryError",
     "StoredPiece",
+    "TransformerResult",
     "Verdict",
     "atomic_writer",
     "cap_sample",
@@ -82,6 +85,7 @@ __all__ = [
     "reduced_merger_time",
     "representation_gallery",
     "run_pieces",
+    "transformer_experiment",
     "verdicts",
 ]
 
