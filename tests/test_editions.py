@@ -405,6 +405,7 @@ def test_the_whole_book_starts_each_chapter_on_a_new_page():
     assert "tags" not in one["cells"][1]["metadata"]  # the inputs are left alone
 
 
+@pytest.mark.book
 def test_the_built_course_kit_is_complete_and_the_student_edition_holds_no_solution(book):
     out = ROOT / "_build" / "course"
     if not (out / "student").is_dir():
