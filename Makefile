@@ -43,8 +43,8 @@ test-all: $(BIN)/.installed
 # the oldest Python the library supports, with the oldest allowed version of
 # every dependency (requirements-oldest.txt); then the fast tier of the tests
 # (the slow and process tiers exercise the same library calls) and every
-# chapter's code cells, twice in one kernel as "Run All" pressed again
-# (jupytext + nbclient, tools/run_chapters.py --twice). Inside
+# chapter's code cells once (jupytext + nbclient, tools/run_chapters.py; "Run All"
+# twice is make notebooks-check's, on the latest versions). Inside
 # .venv/, which git, the book build and the sdist already leave out.
 OLDEST_VENV ?= $(VENV)/oldest
 OLDEST_BIN := $(OLDEST_VENV)/bin
@@ -63,7 +63,7 @@ $(OLDEST_BIN)/.installed: requirements-oldest.txt pyproject.toml
 
 test-oldest: $(OLDEST_BIN)/.installed
 	USAAV_OLDEST=1 $(OLDEST_BIN)/python -m pytest -p no:cacheprovider
-	$(OLDEST_BIN)/python tools/run_chapters.py --twice
+	$(OLDEST_BIN)/python tools/run_chapters.py
 
 # The committed notebooks (book/*.ipynb, what the Colab and Binder buttons open),
 # each run top to bottom twice in one kernel, in a fresh environment holding only
