@@ -89,15 +89,15 @@ function maxDifference(a, b) {
 for (const [index, c] of CASES.entries()) {
   const name = `${c.type}, ${c.normalisation}, values ${c.values}, mask ${c.mask}, ` +
     `${c.qkv ? "random Q, K, V" : "Q = K = V = I"}, ${c.norm === "rms" ? "RMSNorm" : "LayerNorm"}`;
-  test(`the twin's block matches usaav.attention to 1e-10 at β = 1: ${name}`, () => {
+  test(`the twin's block matches usaav.attention to 1e-10 at β = 1: ${name}`, async () => {
     const d = 4;
-    const drawn = python(SETUP, { seed: index, d, n, norm: c.norm });
+    const drawn = await python(SETUP, { seed: index, d, n, norm: c.norm });
     const kernel = kernelSpec(c.type, d, drawn);
     const options = {
       normalisation: c.normalisation, values: c.values, mask: c.mask, norm: c.norm, step: 0.125,
       query: c.qkv ? drawn.Q : null, key: c.qkv ? drawn.K : null, value: c.qkv ? drawn.V : null,
     };
-    const library = python(LIBRARY, { ...options, kernel, d, X: drawn.X });
+    const library = await python(LIBRARY, { ...options, kernel, d, X: drawn.X });
     const block = createBlock({ kernel, ...options }, n, d);
     const X = Float64Array.from(drawn.X);
     assert.ok(maxDifference(block.direction(X), library.direction) < TOL, "update direction");
