@@ -103,7 +103,7 @@ export const orbitLawExplorer = defineExplorer({
       label: "your quantile's law: KS distance to the target (dashed)",
       digits: 4,
       value: (run) => {
-        if (run.values.law === "your quantile") return "realised";
+        if (run.values.law === "your quantile") return "— (your quantile is the target)";
         const { law, typed, typedError } = orbitRealised(run);
         return typedError ? "invalid (see the legend)" : lawDistance(typed, law);
       },
