@@ -115,18 +115,14 @@ RATE_STUDY = ((0.7, (12.0, 16.0, 20.0, 24.0, 28.0)),
               (1.3, (4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0)))
 #: Weight study: (β, gap, correlation lengths ℓ of the distance bias; None is w ≡ 1).
 WEIGHT_STUDY = (6.0, 1.0, (None, 1.0, 0.5, 0.25))
-#: Time scales separate when the linearised contraction rate times T1 is at least this: the diameter
-#: then shrinks by at least e^{-2} within the fit window (the first half of the plateau), before the
-#: centres have moved much.  Measured: at rate * T1 = 1 (beta = 2, gap 1) the fitted rate is 60 % off the
-#: linearised one; from rate * T1 = 4 on, within 4 %.
-SEPARATION = 4.0
 #: Relative tolerances of the verdicts, each from a measured error (``reproduce --quick`` and the tests' small set-up).
 #: T1 against the reduced flow: largest measured |T1 / T1_red - 1| 0.0019 (rate study), 0.0017 (main sweep),
 #: 0.0015 (weight study) -- the finite caps; the Heun step adds < 1e-4 (step halving) -- so 0.008, 4.3x.
 REDUCED_FLOW_TOLERANCE = 0.008
-#: Contraction rate against the linearised rate where the time scales separate: measured 0.0063 (main sweep),
-#: 0.0126 (rate study), so 0.06, 4.8x.
-CONTRACTION_TOLERANCE = 0.06
+#: The contraction rate of a cluster's diameter, fitted over a window, is reported (``contraction_rate``) but
+#: is no verdict: the centres drift inside the window, a bias measured at 7.1 % at full size (beta = 8, 10;
+#: 0.6-1.3 % at the quick sizes), as large as the effect a contraction check must see (the sign of the -cos
+#: term moves the rate by 2-97 %). The eigen-direction verdicts below measure it without that bias.
 #: Contraction along each eigen-direction of M_A, linearised along the measured path of the centres (no window
 #: bias): largest measured |rate / linearised - 1| 0.018 over 20 runs (beta 2-16, gaps 0.7-1.3, dt 0.05 and 0.2,
 #: the caps' nonlinearity), so 0.05, 2.8x.
@@ -386,20 +382,6 @@ def _mode_verdicts(label: str, measured, predicted, flipped, ref: str) -> list[V
     ]
 
 
-def _separated(rate_predicted: np.ndarray, T1: np.ndarray) -> np.ndarray:
-    """Runs whose time scales separate: linearised contraction rate times T1 at least ``SEPARATION``."""
-    with np.errstate(invalid="ignore"):
-        return np.asarray(rate_predicted * T1 >= SEPARATION)
-
-
-def _contraction_deviation(rate, rate_predicted, T1):
-    """Largest |measured / linearised - 1| over the separated runs (NaN, a failure, if none separate or a fit failed)."""
-    keep = _separated(rate_predicted, T1)
-    if not keep.any():
-        return math.nan
-    return float(np.max(np.abs(rate[keep] / rate_predicted[keep] - 1.0)))
-
-
 @dataclass(frozen=True, eq=False)
 class RateStudy:
     r"""First merger times against β for several initial gaps (two clusters, :math:`w\equiv1`; module docstring, item 4).
@@ -615,13 +597,6 @@ class MetastabilityResult(ExperimentResult):
             f"(3) largest |T1 / T1(reduced k-point flow, same W_ab) - 1| over beta = {betas}",
             np.nanmax(deviation) if np.isfinite(deviation).all() else math.nan,
             "<", REDUCED_FLOW_TOLERANCE, ref + " (3)"))
-        separated = _separated(self.contraction_rate_predicted, self.T1)
-        which = ", ".join(f"{b:g}" for b, s in zip(self.betas, separated.all(axis=1)) if s) or "none"
-        out.append(Verdict.check(
-            "metastability", f"(1) largest |contraction rate / linearised rate - 1| where the time scales separate "
-            f"(rate * T1 >= {SEPARATION:g}: beta = {which})",
-            _contraction_deviation(self.contraction_rate, self.contraction_rate_predicted, self.T1),
-            "<", CONTRACTION_TOLERANCE, ref + " (1)"))
         out += _mode_verdicts("", self.mode_rate, self.mode_rate_predicted, self.mode_rate_flipped, ref)
         if self._model_setup():
             t1 = mean_sem(self.T1, axis=1)[0]
@@ -676,12 +651,6 @@ class MetastabilityResult(ExperimentResult):
             "metastability", "(3) rate study: largest |T1 / T1(reduced 2-point flow) - 1| over every gap, beta, seed",
             np.nanmax(deviation) if np.isfinite(deviation[finite]).all() else math.nan,
             "<", REDUCED_FLOW_TOLERANCE, ref + " (3)"))
-        separated = _separated(study.contraction_rate_predicted, study.T1)
-        out.append(Verdict.check(
-            "metastability", f"(1) rate study: largest |contraction rate / linearised rate - 1| over the "
-            f"{int(separated.sum())} runs where rate * T1 >= {SEPARATION:g}",
-            _contraction_deviation(study.contraction_rate, study.contraction_rate_predicted, study.T1),
-            "<", CONTRACTION_TOLERANCE, ref + " (1)"))
         listed = np.isfinite(study.betas)
         out += _mode_verdicts("rate study: ", study.mode_rate[listed], study.mode_rate_predicted[listed],
                               study.mode_rate_flipped[listed], ref)
