@@ -39,7 +39,7 @@ from ._validation import (
     check_positive_scalar,
 )
 from .integrate import VectorField, check_ivp_options, heun_step, solve_ivp_adapter
-from .kernels import Interaction, Kernel, bind_batch
+from .kernels import USA, DistanceBias, Interaction, Kernel, Prompts, RoPE, Toeplitz, bind_batch
 from .kernels import check_finite_result as _check_finite_result
 from .kernels import check_kernel as _check_kernel
 from .sphere import _project_tangent as project_tangent
@@ -143,6 +143,10 @@ def bind(kernel, X, aux) -> tuple[np.ndarray, Interaction]:
     return X, _bind_single(_check_kernel(kernel), aux, *X.shape)
 
 
+#: The kernel classes whose fields are numbers, tuples and read-only arrays or mappings: their
+#: bound interactions are kept by :func:`_bind_single` (frozen, with value equality and hash).
+_PLAIN_VALUE_KERNELS = (USA, DistanceBias, RoPE, Prompts, Toeplitz)
+
 #: Largest ``n`` whose bound interactions are kept by :func:`_bind_single`
 #: (an interaction holds O(n d²) numbers: at most ~0.3 MiB each here).
 CACHED_BIND_N = 4096
@@ -157,10 +161,12 @@ def _bind_single(kernel: Kernel, aux, n: int, d: int) -> Interaction:
     for it than for their forces (issue 20).  The key is the kernel itself
     (a frozen dataclass, hashable; kernels holding arrays are not, and other
     kernel classes may change, so both are bound every time) and the labels'
-    dtype, shape and bytes.
+    dtype, shape and bytes.  Only kernels whose fields are plain values are
+    kept (:data:`_PLAIN_VALUE_KERNELS`): a kernel holding a callable (a gauge,
+    a phase, a weight) hashes by that callable, which may hold state and answer
+    differently the next time.
     """
-    params = getattr(type(kernel), "__dataclass_params__", None)
-    if n > CACHED_BIND_N or params is None or not params.frozen:  # a mutable kernel may change
+    if n > CACHED_BIND_N or type(kernel) not in _PLAIN_VALUE_KERNELS:
         return kernel.bind(aux, n, d)
     labels = None
     if aux is not None:

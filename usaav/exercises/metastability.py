@@ -65,7 +65,7 @@ def check_first_merger_time(my_T1: Callable) -> CheckResult:
 
     .. math:: T_1^{\rm red}=\int_{0.1}^{\Delta_0}\frac{e^{\beta(1-\cos\Delta)}}{\sin\Delta}\,d\Delta
 
-    (:func:`usaav.experiments.reduced_merger_time`) within
+    (:func:`usaav.reduced.reduced_merger_time`) within
     :data:`MERGER_TOLERANCE` (10 %), at (β, gap) = (2, 1), (4, 1), (3, 0.8).
     The exercise asks for a measurement: a time the library's integrator
     did not reach (at least :data:`SIMULATED_FRACTION` of it in steps of
@@ -323,7 +323,7 @@ def check_laplace_merger_time(my_laplace_T1: Callable, seed: int = 0) -> CheckRe
     term, as :math:`\beta\to\infty`, of
     :math:`\int_\delta^{\Delta_0}e^{\beta(1-\cos\Delta)}/\sin\Delta\,d\Delta`.
     Compared with that term (the tests check that its ratio to
-    :func:`usaav.experiments.reduced_merger_time` tends to 1 like
+    :func:`usaav.reduced.reduced_merger_time` tends to 1 like
     :math:`1+O(1/\beta)`).
 
     Parameters

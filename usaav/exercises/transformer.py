@@ -10,9 +10,7 @@ explicit seed, is compared with :mod:`usaav.attention`, and the answer is
 * :func:`check_layer_norm`: LayerNorm without affine parameters, rescaled to
   unit norm, :math:`N(y)=c/|c|`, :math:`c=y-\bar y\mathbf 1`.
 
-The catalogue (:mod:`usaav.exercises.catalogue`) lists them for the instructor's table.  This
-module is its own while the exercise package is being reshaped; it uses the
-shared machinery of :mod:`usaav.exercises` and adds nothing to it.
+The catalogue (:mod:`usaav.exercises.catalogue`) lists them for the instructor's table.
 """
 
 from __future__ import annotations

@@ -113,7 +113,6 @@ __all__ = ["CLT_RATE", "KERNELS", "MeanFieldResult", "asymptotic_rate", "mean_fi
 KERNELS = ("usa", "rope")
 #: The rate n^{-1/2} of large-scale (central-limit) fluctuations: no empirical law converges faster.
 CLT_RATE = -0.5
-#: Slack on the rate verdicts (per-seed fits over 5 sizes have s.e. about 0.01-0.02).
 #: Margin of the rate verdicts: about one seed standard error of a fitted rate (measured 0.038-0.071 with 4 seeds,
 #: 0.015-0.053 for the joint law; the change of rate 0.017-0.067).
 RATE_TOLERANCE = 0.05

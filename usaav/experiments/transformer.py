@@ -31,7 +31,7 @@ from .. import kernels
 from .._validation import check_choice, check_int, check_positive_scalar
 from ..attention import AttentionBlock, initial_tokens, llm_rope, random_projections, run
 from ..observables import collapse_gap
-from ..sphere import normalize, rotation, uniform_sphere
+from ..sphere import normalize, uniform_sphere
 from ._pieces import PieceStore, make_piece, run_pieces
 from ._results import ExperimentResult, Verdict, linear_fit
 from .collapse import collapse_setup
@@ -99,8 +99,8 @@ def anti_collapse_setup(model: str, n: int, seed: int):
         kernel, X0, aux, _ = collapse_setup(model, n, seed)
         return kernel, X0, aux
     _, _, positions, U0 = collapse_setup("baseline", n, seed)
-    gauges = rotation(phase_of_position(positions), 3)
-    return kernels.PhaseField(1.0, phase_of_position), np.einsum("nji,nj->ni", gauges, U0), positions
+    kernel = kernels.PhaseField(1.0, phase_of_position)
+    return kernel, kernel.from_gauge_frame(U0, positions), positions
 
 
 def anti_collapse_piece(model: str, n: int, seeds: tuple, values: str, dt: float, t_max: float) -> dict:
@@ -115,22 +115,12 @@ def anti_collapse_piece(model: str, n: int, seeds: tuple, values: str, dt: float
     for r, (kernel, _, a) in enumerate(setups):
         U = kernel.gauge_frame(final[r], a)
         v = normalize(U.mean(axis=0))
-        limit = _inverse_gauge(kernel, v, a)
+        limit = kernel.from_gauge_frame(np.tile(v, (len(a), 1)), a)  # G_i^T v, the gauge-frame limit
         out["gauge_gap"][r] = collapse_gap(U)
         out["collapse_gap"][r] = collapse_gap(final[r])
         out["predicted_gap"][r] = collapse_gap(limit)
         out["predicted_gap_v3"][r] = 1.0 - v[2] ** 2 if model == "rope" else np.nan
     return out
-
-
-def _inverse_gauge(kernel, v, aux) -> np.ndarray:
-    r""":math:`G_i^\top v` for every label, from the gauges' documented formulas (MODEL.md §3)."""
-    if isinstance(kernel, kernels.Prompts):
-        G = kernel.gauges[np.asarray(aux, dtype=np.int64)]
-    else:
-        angles = kernel.theta * np.asarray(aux) if isinstance(kernel, kernels.RoPE) else kernel.phase(aux)
-        G = rotation(angles, 3)
-    return np.einsum("nji,j->ni", G, v)
 
 
 # --------------------------------------------------------------------------

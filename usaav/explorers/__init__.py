@@ -73,6 +73,7 @@ __all__ = [
     "latitude",
     "metastability",
     "module_order",
+    "orbit_law",
     "placeholder_html",
     "prompt_law",
     "prompts",

@@ -95,7 +95,7 @@ def state_from_snapshot(snapshot: dict, system: str | None = None) -> ExplorerSt
 class Explorer(anywidget.AnyWidget):
     """An explorer of the book as a widget (see the module docstring).
 
-    Made by the constructors of this module (:func:`collapse`, ...).  Traits:
+    Made by the constructors of :mod:`usaav.explorers` (:func:`~usaav.explorers.collapse`, ...).  Traits:
     ``name`` and ``options`` (the explorer and its control values and data),
     ``snapshot`` (the state sent back by the browser) and ``sync_state``.
     """

@@ -734,7 +734,7 @@ def plot_realization(result, ax_sphere=None, ax_hist=None, *, bins: int = 36):
         ax_sphere = fig.add_subplot(1, 2, 1, projection="3d")
         ax_hist = fig.add_subplot(1, 2, 2)
     if ax_sphere is not None:
-        from .sphere import rotation
+        from ..sphere import rotation
 
         sphere_axes(ax_sphere, bare=True)
         orbit = rotation(np.linspace(-np.pi, np.pi, 181), 3) @ result.v

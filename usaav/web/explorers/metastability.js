@@ -118,7 +118,7 @@ function firstMerger(simulation, centresOf, k, tLimit) {
 }
 
 /**
- * T₁ of the reduced flow of two equal point clusters (usaav.experiments.reduced_merger_time):
+ * T₁ of the reduced flow of two equal point clusters (usaav.reduced.reduced_merger_time):
  * T₁ = ∫_δ^{Δ₀} e^{β(1−cos Δ)} / sin Δ dΔ, from Δ' = −e^{−β(1−cos Δ)} sin Δ; Simpson's rule.
  */
 export function reducedMergerTime(beta, angle, mergeAngle = MERGE_ANGLE, intervals = 2000) {
