@@ -193,7 +193,7 @@ def test_every_experiment_gives_the_same_bits_in_two_runs_with_any_workers_and_a
     first = _reproduce_all(tmp_path / "first", "--workers", "0")
     _finish(first)
     reference = _contents(tmp_path / "first")
-    assert sum(name.endswith(".json") for name in reference) == 5  # four experiments and verdicts.json
+    assert sum(name.endswith(".json") for name in reference) == 6  # five experiments and verdicts.json
     _finish(_reproduce_all(tmp_path / "pool", "--workers", "2"))
     killed = _reproduce_all(tmp_path / "resumed", "--workers", "0")
     deadline = time.monotonic() + 600
