@@ -167,7 +167,7 @@ def _rope_energy_trials(rng) -> list:
 
 def _gauge_frame_energy(X, s, beta, theta) -> float:
     U = rotate_in_plane(X, theta * s, (0, 1))
-    return float(np.exp(beta * U @ U.T).sum() / (2 * beta * len(U) ** 2))
+    return float(energy(kernels.USA(beta), U, None))
 
 
 ROPE_ENERGY = ComparisonCheck(
