@@ -11,8 +11,8 @@ import numpy as np
 from .. import kernels
 from ..dynamics import velocity
 from ..integrate import heun_step
-from ..reduced import reduced_merger_time
-from ..sphere import normalize, project_tangent, uniform_sphere
+from ..reduced import reduced_merger_time, reduced_velocity
+from ..sphere import normalize, uniform_sphere
 from .checking import CheckResult, ComparisonCheck, Diagnosis, Factor, Mistake, Trial, as_array, call, \
     require_callable, verdict
 from .guard import LIBRARY_DIR, Guard, Policy
@@ -148,7 +148,8 @@ def _reduced_trials(rng) -> list:
 
 
 def _reduced(M, W, beta) -> np.ndarray:
-    return project_tangent(M, (W * np.exp(beta * M @ M.T)) @ M)
+    """The reduced k-point velocity in the raw clock (the exercise's): e^β times usaav.reduced's, rescaled."""
+    return math.exp(beta) * reduced_velocity(beta, M, W)
 
 
 REDUCED_VELOCITY = ComparisonCheck(
